@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# provision.sh - install what pmaprig needs to build and test, idempotently.
+#
+# Debian packages come from the machine's own apt configuration. Unicorn must be
+# >= 2.1 (Debian 12's 2.0.1 cannot do paging, see docs/architecture.md): a system
+# Unicorn that new is used as it is; otherwise, on a Debian-family system, Debian
+# 13's libunicorn2t64 + libunicorn-dev are fetched with `apt-get download` under a
+# private apt configuration in deps/apt (archive URI read from this machine's own
+# Debian source) and unpacked into deps/unicorn, where CMake finds them.
+# A no-op taking well under a second when everything is present.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+deps="$top/deps"
+prefix="$deps/unicorn"
+quiet=${PROVISION_QUIET:-}
+
+say() { [ -n "$quiet" ] || echo "provision: $*"; }
+die() { echo "provision: error: $*" >&2; exit 1; }
+
+# Tools and libraries taken from the distribution, as "command-or-file:package".
+DEB_NEEDS=(
+  "cmake:cmake" "pkg-config:pkg-config" "gcc:gcc" "ld:binutils" "make:make"
+  "/usr/include/capstone/capstone.h:libcapstone-dev"
+  "/usr/include/check.h:check" "/usr/lib/x86_64-linux-gnu/pkgconfig/libsubunit.pc:libsubunit-dev"
+)
+
+have() { case "$1" in /*) [ -e "$1" ] ;; *) command -v "$1" >/dev/null 2>&1 ;; esac; }
+
+apt_updated=
+apt_install() {
+  command -v apt-get >/dev/null || die "missing $*, and no apt-get to install it with"
+  [ "$(id -u)" = 0 ] || die "missing $*: run as root, or install it yourself"
+  say "installing $*"
+  if ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null 2>&1; then
+    [ -n "$apt_updated" ] || { apt-get update -q >/dev/null; apt_updated=1; }
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null \
+      || die "apt-get install $* failed"
+  fi
+}
+
+install_distro_packages() {
+  local missing=() need
+  for need in "${DEB_NEEDS[@]}"; do
+    have "${need%%:*}" || missing+=("${need##*:}")
+  done
+  [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
+}
+
+# The URI of the machine's main Debian archive, as apt itself reports it.
+debian_archive_uri() {
+  local codename
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  [ -n "$codename" ] || return 1
+  apt-cache policy 2>/dev/null |
+    awk -v s="$codename/main" '$2 ~ /^[a-z]+:\/\// && $3 == s { print $2; exit }'
+}
+
+# True when the .pc file in $1 is new enough and names a library that exists.
+unicorn_ok_in() {
+  PKG_CONFIG_PATH="$1" pkg-config --atleast-version=2.1 unicorn 2>/dev/null &&
+    [ -e "$(PKG_CONFIG_PATH="$1" pkg-config --variable=libdir unicorn)/libunicorn.so.2" ]
+}
+
+fetch_unicorn() {
+  local uri apt_dir="$deps/apt" keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  uri=$(debian_archive_uri) || true
+  if [ -z "$uri" ]; then
+    [ -n "$apt_updated" ] || { apt-get update -q >/dev/null 2>&1 || true; apt_updated=1; }
+    uri=$(debian_archive_uri) || true
+  fi
+  [ -n "$uri" ] || die "cannot find this machine's Debian archive in its apt configuration"
+  say "Unicorn >= 2.1 not found; fetching Debian 13 (trixie) libunicorn from the machine's archive"
+  rm -rf "$apt_dir" "$prefix.tmp"
+  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/debs" "$prefix.tmp"
+  echo "deb [signed-by=$keyring] $uri trixie main" > "$apt_dir/sources.list"
+  local opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o "Dir::Etc::SourceParts=-"
+              -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
+              -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root" -q)
+  apt-get "${opts[@]}" update >/dev/null || die "apt-get update for trixie failed"
+  (cd "$apt_dir/debs" && apt-get "${opts[@]}" download libunicorn2t64 libunicorn-dev >/dev/null) \
+    || die "apt-get download libunicorn2t64 libunicorn-dev failed"
+  local deb
+  for deb in "$apt_dir"/debs/*.deb; do dpkg-deb -x "$deb" "$prefix.tmp"; done
+  write_unicorn_pc "$prefix.tmp" "$prefix"
+  rm -rf "$prefix"; mv "$prefix.tmp" "$prefix"
+  unicorn_ok_in "$prefix/pkgconfig" || die "the unpacked Unicorn is not usable"
+  say "Unicorn $(PKG_CONFIG_PATH="$prefix/pkgconfig" pkg-config --modversion unicorn) unpacked into deps/unicorn"
+}
+
+# Debian's unicorn.pc names absolute /usr paths; write one that names the prefix.
+write_unicorn_pc() {
+  local root="$1" final="$2" pc version
+  pc=$(find "$root" -name unicorn.pc | head -n1)
+  [ -n "$pc" ] || die "no unicorn.pc in the downloaded packages"
+  version=$(sed -n 's/^Version: *//p' "$pc")
+  local libdir incdir
+  libdir=$(dirname "$(find "$root" -name 'libunicorn.so.2' | head -n1)")
+  incdir="$root/usr/include"
+  mkdir -p "$root/pkgconfig"
+  cat > "$root/pkgconfig/unicorn.pc" <<PC
+libdir=${libdir/#$root/$final}
+includedir=${incdir/#$root/$final}
+
+Name: unicorn
+Description: Unicorn emulator engine (Debian 13 package, unpacked by pmaprig)
+Version: $version
+Libs: -L\${libdir} -lunicorn
+Cflags: -I\${includedir}
+PC
+}
+
+install_unicorn() {
+  if pkg-config --atleast-version=2.1 unicorn 2>/dev/null; then
+    say "using the system Unicorn $(pkg-config --modversion unicorn)"
+    return
+  fi
+  if unicorn_ok_in "$prefix/pkgconfig"; then
+    say "using Unicorn $(PKG_CONFIG_PATH="$prefix/pkgconfig" pkg-config --modversion unicorn) from deps/unicorn"
+    return
+  fi
+  [ -r /etc/debian_version ] || die "Unicorn >= 2.1 is required: install it with your package manager (found: $(pkg-config --modversion unicorn 2>/dev/null || echo none))"
+  fetch_unicorn
+}
+
+install_distro_packages
+install_unicorn
