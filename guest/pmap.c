@@ -1,0 +1,688 @@
+/*
+ * pmap.c - an i386 pmap: two-level page tables, 4 KiB pages, non-PAE.
+ *
+ * The shape is FreeBSD's i386 pmap.c of 2006, cut down to one CPU:
+ *  - the current address space's page tables are reached through the
+ *    recursive slot PTDPTDI (vtopte); any other pmap's through the temporary
+ *    window PADDR1 (pmap_pte_quick);
+ *  - the kernel part of the directory, [KPTDI, PTDPTDI), is the same in every
+ *    pmap: pmap_pinit copies it and pmap_growkernel writes new entries into
+ *    every pmap on allpmaps;
+ *  - every managed mapping has exactly one pv entry on its page's pv list
+ *    (pmap_pv.c); user page-table pages count their valid PTEs in wire_count
+ *    and are freed when the count reaches zero.
+ */
+#include "kernel.h"
+#include "pmap.h"
+
+struct pmap kernel_pmap_store;
+struct pmaplist allpmaps = TAILQ_HEAD_INITIALIZER(allpmaps);
+vm_offset_t kernel_vm_end;		/* end of KVA backed by page tables */
+vm_offset_t virtual_avail;		/* next KVA pmap_steal_kva hands out */
+static struct pmap *curpmap = &kernel_pmap_store;
+static vm_paddr_t avail_start;		/* next physical page to steal */
+static uint32_t nkpt;			/* kernel page-table pages */
+
+/* Temporary mapping windows: PADDR1 for pmap_pte_quick, CADDR2 for zeroing. */
+static pt_entry_t *PMAP1, *CMAP2;
+static pt_entry_t *PADDR1;
+static void *CADDR2;
+
+/* KVA slots for the page directories of user pmaps. */
+static vm_offset_t pdir_kva;
+static uint8_t pdir_slot_used[NPMAPS_MAX];
+
+/* Is pmap the one loaded in CR3 (or the kernel pmap, present in all)? */
+boolean_t pmap_is_current(struct pmap *pmap)
+{
+	return pmap == kernel_pmap || (rcr3() & PG_FRAME) == pmap->pm_pdir_pa;
+}
+
+/* Invalidate the TLB entry for va if pmap's translations may be cached. */
+void pmap_invalidate_page(struct pmap *pmap, vm_offset_t va)
+{
+	if (pmap_is_current(pmap))
+		invlpg(va);
+}
+
+/* Bootstrap: take the next physical page after the kernel. */
+static vm_paddr_t pmap_steal_page(void)
+{
+	vm_paddr_t pa = avail_start;
+
+	if (pa + PAGE_SIZE > guest_info.gi_ram_size)
+		panic("pmap_bootstrap: out of physical memory");
+	avail_start += PAGE_SIZE;
+	return pa;
+}
+
+/* Bootstrap: give va a kernel page table, stolen and zeroed, if it has none. */
+static void pmap_bootstrap_pt(vm_offset_t va)
+{
+	pd_entry_t *pde = &PTD[PDX(va)];
+
+	if (*pde & PG_V)
+		return;
+	*pde = pmap_steal_page() | PG_V | PG_RW | PG_A | PG_M;
+	pagezero(vtopte(trunc_4mpage(va)));
+	nkpt++;
+}
+
+/* Bootstrap: reserve npages of KVA, with page tables but no pages behind. */
+vm_offset_t pmap_steal_kva(uint32_t npages)
+{
+	vm_offset_t va = virtual_avail;
+
+	for (uint32_t i = 0; i < npages; i++)
+		pmap_bootstrap_pt(va + i * PAGE_SIZE);
+	virtual_avail += npages * PAGE_SIZE;
+	return va;
+}
+
+/* Bootstrap: reserve npages of KVA backed by stolen, zeroed pages. */
+static void *pmap_steal_memory(uint32_t npages)
+{
+	vm_offset_t va = pmap_steal_kva(npages);
+
+	for (uint32_t i = 0; i < npages; i++) {
+		*vtopte(va + i * PAGE_SIZE) = pmap_steal_page() | PG_V | PG_RW | PG_A | PG_M;
+		pagezero((void *)(va + i * PAGE_SIZE));
+	}
+	return (void *)va;
+}
+
+/* The default pv chunk capacity: one chunk per 64 pages of RAM. */
+static uint32_t pv_default_maxchunks(uint32_t npages)
+{
+	uint32_t n = npages / 64;
+
+	return n < 16 ? 16 : n > 4096 ? 4096 : n;
+}
+
+/*
+ * Set up the kernel pmap and steal what the VM system needs before it can
+ * allocate pages: the vm_page array, the mapping windows, KVA for page
+ * directories and the pv chunk block. Bootstrap KVA starts right above the
+ * page tables locore built.
+ */
+void pmap_bootstrap(vm_paddr_t firstaddr)
+{
+	uint32_t npages = guest_info.gi_ram_size >> PAGE_SHIFT;
+
+	avail_start = firstaddr;
+	nkpt = NKPT_BOOT;
+	virtual_avail = KERNBASE + NKPT_BOOT * NBPDR;
+	kernel_pmap->pm_pdir = boot_pd;
+	kernel_pmap->pm_pdir_pa = rcr3() & PG_FRAME;
+	kernel_pmap->pm_active = 1;
+	lock_init(&kernel_pmap->pm_lock, "pmap", 0);
+	TAILQ_INIT(&kernel_pmap->pm_pvchunk);
+
+	vm_page_array_size = npages;
+	vm_page_array = pmap_steal_memory(round_page(npages * sizeof(struct vm_page)) >> PAGE_SHIFT);
+	PADDR1 = (pt_entry_t *)pmap_steal_kva(1);
+	PMAP1 = vtopte(PADDR1);
+	CADDR2 = (void *)pmap_steal_kva(1);
+	CMAP2 = vtopte(CADDR2);
+	pdir_kva = pmap_steal_kva(NPMAPS_MAX);
+	pv_maxchunks = guest_info.gi_pv_maxchunks_req ? guest_info.gi_pv_maxchunks_req
+	    : pv_default_maxchunks(npages);
+	pv_kva_bootstrap();
+	kernel_vm_end = round_4mpage(virtual_avail);
+	guest_info.gi_avail_start = avail_start;
+}
+
+/* Zero a physical page through the CADDR2 window (rep stos). */
+static void pmap_zero_page(struct vm_page *m)
+{
+	int n = PAGE_SIZE / 4;
+	void *dst = CADDR2;
+
+	*CMAP2 = m->phys_addr | PG_V | PG_RW | PG_A | PG_M;
+	invlpg((vm_offset_t)CADDR2);
+	__asm__ __volatile__("rep stosl" : "+D"(dst), "+c"(n) : "a"(0) : "memory");
+	*CMAP2 = 0;
+	invlpg((vm_offset_t)CADDR2);
+}
+
+/* Mark the pages the kernel's own tables live in, then start the pv system. */
+void pmap_init(void)
+{
+	struct guest_info *gi = &guest_info;
+
+	PHYS_TO_VM_PAGE(kernel_pmap->pm_pdir_pa)->state = VPS_PDIR;
+	for (u_int i = KPTDI; i < PTDPTDI; i++)
+		if (kernel_pmap->pm_pdir[i] & PG_V)
+			PHYS_TO_VM_PAGE(PTE_ADDR(kernel_pmap->pm_pdir[i]))->state = VPS_PTP;
+	pv_init();
+	pv_kva_init();
+	gi->gi_kernel_pmap = kernel_pmap;
+	gi->gi_allpmaps = &allpmaps;
+	gi->gi_kernel_vm_end = &kernel_vm_end;
+	gi->gi_pdir_kva_base = pdir_kva;
+	gi->gi_pdir_kva_slots = NPMAPS_MAX;
+	gi->gi_cmap_kva = (uint32_t)PADDR1;
+	gi->gi_npmaps_max = NPMAPS_MAX;
+	gi->gi_kva_free = round_4mpage(virtual_avail);
+}
+
+/*
+ * The PTE for va in pmap, or NULL when no page table covers va. For a pmap
+ * other than the current one the page table is mapped at PADDR1; the pointer
+ * is good until the next call.
+ */
+pt_entry_t *pmap_pte_quick(struct pmap *pmap, vm_offset_t va)
+{
+	pd_entry_t pde = pmap->pm_pdir[PDX(va)];
+
+	if ((pde & PG_V) == 0 || (pde & PG_PS) != 0)
+		return NULL;
+	if (pmap_is_current(pmap))
+		return vtopte(va);
+	if ((*PMAP1 & PG_FRAME) != PTE_ADDR(pde)) {
+		*PMAP1 = PTE_ADDR(pde) | PG_V | PG_RW | PG_A | PG_M;
+		invlpg((vm_offset_t)PADDR1);
+	}
+	return PADDR1 + PTX(va);
+}
+
+/* The physical address va maps to in pmap, or 0. */
+vm_paddr_t pmap_extract(struct pmap *pmap, vm_offset_t va)
+{
+	pd_entry_t pde = pmap->pm_pdir[PDX(va)];
+	pt_entry_t *pte;
+	vm_paddr_t pa = 0;
+
+	PMAP_LOCK(pmap);
+	if ((pde & (PG_V | PG_PS)) == (PG_V | PG_PS))
+		pa = (pde & PG_PS_FRAME) | (va & PDRMASK);
+	else if ((pte = pmap_pte_quick(pmap, va)) != NULL && (*pte & PG_V))
+		pa = PTE_ADDR(*pte) | (va & PAGE_MASK);
+	PMAP_UNLOCK(pmap);
+	return pa;
+}
+
+/*
+ * Kernel page tables. pmap_growkernel adds page-table pages until addr is
+ * covered and, to keep the kernel part identical everywhere, writes each new
+ * PDE into every pmap's directory, the kernel's included.
+ */
+void pmap_growkernel(vm_offset_t addr)
+{
+	struct vm_page *m;
+	struct pmap *pmap;
+	pd_entry_t newpde;
+
+	addr = round_4mpage(addr);
+	while (kernel_vm_end < addr) {
+		if (kernel_vm_end >= PTMAP_VA)
+			panic("pmap_growkernel: kernel address space exhausted");
+		if ((kernel_pmap->pm_pdir[PDX(kernel_vm_end)] & PG_V) == 0) {
+			if ((m = vm_page_alloc(VPS_PTP)) == NULL)
+				panic("pmap_growkernel: no memory to grow kernel");
+			pmap_zero_page(m);
+			newpde = m->phys_addr | PG_V | PG_RW | PG_A | PG_M;
+			kernel_pmap->pm_pdir[PDX(kernel_vm_end)] = newpde;
+			TAILQ_FOREACH(pmap, &allpmaps, pm_list)
+				pmap->pm_pdir[PDX(kernel_vm_end)] = newpde;
+			nkpt++;
+		}
+		kernel_vm_end += NBPDR;
+	}
+}
+
+/* Enter an unmanaged kernel mapping va -> pa (pmap_kenter). */
+void pmap_kenter(vm_offset_t va, vm_paddr_t pa)
+{
+	pt_entry_t *pte = vtopte(va);
+	pt_entry_t opte = *pte;
+
+	KASSERT(va >= KERNBASE && va < PTMAP_VA, ("pmap_kenter: bad va %x", va));
+	*pte = PTE_ADDR(pa) | PG_V | PG_RW | PG_A | PG_M;
+	if (opte & PG_V)
+		invlpg(va);
+}
+
+/* Remove an unmanaged kernel mapping (pmap_kremove). */
+void pmap_kremove(vm_offset_t va)
+{
+	pt_entry_t *pte = vtopte(va);
+	pt_entry_t opte = *pte;
+
+	*pte = 0;
+	if (opte & PG_V)
+		invlpg(va);
+}
+
+/* Map one page at a kernel VA, unmanaged (pmap_qenter of one page). */
+void pmap_qenter(vm_offset_t va, struct vm_page *m)
+{
+	pmap_kenter(va, m->phys_addr);
+}
+
+/* Undo pmap_qenter. */
+void pmap_qremove(vm_offset_t va)
+{
+	pmap_kremove(va);
+}
+
+/* Take a free KVA slot for a page directory; -1 when all are in use. */
+static int pdir_slot_alloc(void)
+{
+	for (int i = 0; i < NPMAPS_MAX; i++) {
+		if (!pdir_slot_used[i]) {
+			pdir_slot_used[i] = 1;
+			return i;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Initialise a new user pmap: a zeroed directory holding the kernel's PDEs
+ * and its own recursive slot. Returns 0 when no page or slot is left.
+ */
+int pmap_pinit(struct pmap *pmap)
+{
+	struct vm_page *m;
+	int slot = pdir_slot_alloc();
+
+	if (slot < 0)
+		return 0;
+	if ((m = vm_page_alloc(VPS_PDIR)) == NULL) {
+		pdir_slot_used[slot] = 0;
+		return 0;
+	}
+	memset(pmap, 0, sizeof(*pmap));
+	pmap->pm_pdir = (pd_entry_t *)(pdir_kva + slot * PAGE_SIZE);
+	pmap->pm_pdir_pa = m->phys_addr;
+	pmap_kenter((vm_offset_t)pmap->pm_pdir, m->phys_addr);
+	pagezero(pmap->pm_pdir);
+	for (u_int i = KPTDI; i < PTDPTDI; i++)
+		pmap->pm_pdir[i] = kernel_pmap->pm_pdir[i];
+	pmap->pm_pdir[PTDPTDI] = m->phys_addr | PG_V | PG_RW | PG_A | PG_M;
+	lock_init(&pmap->pm_lock, "pmap", 0);
+	TAILQ_INIT(&pmap->pm_pvchunk);
+	pmap->pm_id = slot + 1;
+	TAILQ_INSERT_TAIL(&allpmaps, pmap, pm_list);
+	return 1;
+}
+
+/* Free the resources of an empty, inactive pmap (pmap_release). */
+void pmap_release(struct pmap *pmap)
+{
+	struct vm_page *m = PHYS_TO_VM_PAGE(pmap->pm_pdir_pa);
+
+	KASSERT(pmap->pm_stats.resident_count == 0,
+	    ("pmap_release: pmap resident count %d != 0", pmap->pm_stats.resident_count));
+	KASSERT(TAILQ_EMPTY(&pmap->pm_pvchunk), ("pmap_release: pmap has pv chunks"));
+	KASSERT(!pmap_is_current(pmap), ("pmap_release: pmap is active"));
+	for (u_int i = 0; i < KPTDI; i++)
+		KASSERT(pmap->pm_pdir[i] == 0, ("pmap_release: page table %u left", i));
+	TAILQ_REMOVE(&allpmaps, pmap, pm_list);
+	pmap_kremove((vm_offset_t)pmap->pm_pdir);
+	pdir_slot_used[pmap->pm_id - 1] = 0;
+	vm_page_free(m);
+	pmap->pm_pdir = NULL;
+}
+
+/* Make pmap the current address space: load its directory into CR3. */
+void pmap_activate(struct pmap *pmap)
+{
+	curpmap->pm_active = 0;
+	pmap->pm_active = 1;
+	curpmap = pmap;
+	load_cr3(pmap->pm_pdir_pa);
+}
+
+/*
+ * User page-table pages. Invariant: a user page-table page's wire_count is
+ * the number of valid PTEs in it; a page table whose count drops to zero is
+ * unhooked from the directory (and the TLB) and freed at once.
+ */
+
+/* Make sure a page table covers va; NULL when a page cannot be had. */
+static pt_entry_t *pmap_allocpte(struct pmap *pmap, vm_offset_t va)
+{
+	struct vm_page *m;
+
+	if ((pmap->pm_pdir[PDX(va)] & PG_V) == 0) {
+		KASSERT(pmap != kernel_pmap, ("pmap_allocpte: kernel va %x has no page table", va));
+		if ((m = vm_page_alloc(VPS_PTP)) == NULL)
+			return NULL;
+		pmap_zero_page(m);
+		pmap->pm_pdir[PDX(va)] = m->phys_addr | PG_V | PG_RW | PG_U | PG_A | PG_M;
+	}
+	return pmap_pte_quick(pmap, va);
+}
+
+/* Count one more valid PTE in the user page table covering va. */
+static void pmap_use_pt(struct pmap *pmap, vm_offset_t va)
+{
+	if (va < VM_MAXUSER_ADDRESS)
+		PHYS_TO_VM_PAGE(PTE_ADDR(pmap->pm_pdir[PDX(va)]))->wire_count++;
+}
+
+/* Count one valid PTE less; free the page table when it holds none. */
+static void pmap_unuse_pt(struct pmap *pmap, vm_offset_t va)
+{
+	pd_entry_t *pde = &pmap->pm_pdir[PDX(va)];
+	struct vm_page *m;
+
+	if (va >= VM_MAXUSER_ADDRESS)
+		return;
+	m = PHYS_TO_VM_PAGE(PTE_ADDR(*pde));
+	if (--m->wire_count > 0)
+		return;
+	*pde = 0;
+	/* The page table was visible in PTmap through the PDE just cleared. */
+	pmap_invalidate_page(pmap, (vm_offset_t)vtopte(trunc_4mpage(va)));
+	if ((*PMAP1 & PG_FRAME) == m->phys_addr) {
+		*PMAP1 = 0;
+		invlpg((vm_offset_t)PADDR1);
+	}
+	vm_page_free(m);
+}
+
+/* Fold a PTE's accessed and modified bits into its page's summary. */
+static void pmap_save_ad(struct vm_page *m, pt_entry_t pte)
+{
+	if (pte & PG_A)
+		m->aflags |= PGA_REFERENCED;
+	if (pte & PG_M)
+		m->aflags |= PGA_MODIFIED;
+}
+
+/*
+ * Clear the mapping at ptq (which maps va in pmap) and return its pv entry,
+ * detached from the page's list but not yet freed (NULL if unmanaged).
+ * Statistics and the TLB are brought up to date; the page table's count is
+ * left to the caller, since a replacement keeps it.
+ */
+static struct pv_entry *pmap_unmap_pte_keep_pt(struct pmap *pmap, pt_entry_t *ptq,
+    vm_offset_t va)
+{
+	pt_entry_t oldpte = __atomic_exchange_n(ptq, 0, __ATOMIC_SEQ_CST);
+	struct pv_entry *pv = NULL;
+	struct vm_page *m;
+
+	if (oldpte & PG_W)
+		pmap->pm_stats.wired_count--;
+	if ((oldpte & PG_MANAGED) || va < VM_MAXUSER_ADDRESS)
+		pmap->pm_stats.resident_count--;
+	if (oldpte & PG_MANAGED) {
+		m = PHYS_TO_VM_PAGE(PTE_ADDR(oldpte));
+		pmap_save_ad(m, oldpte);
+		pv = pmap_pvh_remove(m, pmap, va);
+	}
+	pmap_invalidate_page(pmap, va);
+	return pv;
+}
+
+/* Clear one mapping, freeing its page table if it was the last PTE in it. */
+struct pv_entry *pmap_unmap_pte(struct pmap *pmap, pt_entry_t *ptq, vm_offset_t va)
+{
+	struct pv_entry *pv = pmap_unmap_pte_keep_pt(pmap, ptq, va);
+
+	pmap_unuse_pt(pmap, va);
+	return pv;
+}
+
+/* Remove one mapping and free its pv entry. */
+void pmap_remove_pte(struct pmap *pmap, pt_entry_t *ptq, vm_offset_t va)
+{
+	struct pv_entry *pv = pmap_unmap_pte(pmap, ptq, va);
+
+	if (pv != NULL)
+		free_pv_entry(pmap, pv);
+}
+
+/* The PTE bits for a new mapping of m at va with prot and wiring. */
+static pt_entry_t pmap_newpte(struct pmap *pmap, vm_offset_t va, struct vm_page *m,
+    vm_prot_t prot, boolean_t wired)
+{
+	pt_entry_t pte = m->phys_addr | PG_V;
+
+	if (prot & VM_PROT_WRITE)
+		pte |= PG_RW;
+	if (wired)
+		pte |= PG_W;
+	if (va < VM_MAXUSER_ADDRESS)
+		pte |= PG_U;
+	if (m->state == VPS_MANAGED || m->state == VPS_KMEM)
+		pte |= PG_MANAGED;
+	(void)pmap;
+	return pte;
+}
+
+/* Same page, new protection or wiring: update in place, keep A and M. */
+static void pmap_enter_change(struct pmap *pmap, pt_entry_t *pte, vm_offset_t va,
+    pt_entry_t newpte)
+{
+	pt_entry_t origpte = *pte;
+
+	if ((origpte & PG_W) && !(newpte & PG_W))
+		pmap->pm_stats.wired_count--;
+	else if (!(origpte & PG_W) && (newpte & PG_W))
+		pmap->pm_stats.wired_count++;
+	newpte |= origpte & PG_A;
+	if (origpte & PG_M) {
+		if (newpte & PG_RW)
+			newpte |= PG_M;
+		else
+			pmap_save_ad(PHYS_TO_VM_PAGE(PTE_ADDR(origpte)), PG_M);
+	}
+	if (newpte != origpte) {
+		*pte = newpte;
+		pmap_invalidate_page(pmap, va);
+	}
+}
+
+/*
+ * Install newpte where no valid mapping was, or replace the mapping of a
+ * different page (whose pv entry is released). pv is the new mapping's pv
+ * entry, NULL for an unmanaged page.
+ */
+static int pmap_enter_new(struct pmap *pmap, vm_offset_t va, struct vm_page *m,
+    pt_entry_t newpte, struct pv_entry *pv)
+{
+	pt_entry_t *pte = pmap_allocpte(pmap, va);
+	pt_entry_t origpte;
+	struct pv_entry *oldpv = NULL;
+
+	if (pte == NULL) {
+		if (pv != NULL)
+			free_pv_entry(pmap, pv);
+		return KERN_RESOURCE_SHORTAGE;
+	}
+	origpte = *pte;
+	if (origpte & PG_V) {
+		oldpv = pmap_unmap_pte_keep_pt(pmap, pte, va);
+		pte = pmap_pte_quick(pmap, va);
+	}
+	if (pv != NULL)
+		pmap_insert_entry(pmap, va, m, pv);
+	if (newpte & PG_W)
+		pmap->pm_stats.wired_count++;
+	if ((newpte & PG_MANAGED) || va < VM_MAXUSER_ADDRESS)
+		pmap->pm_stats.resident_count++;
+	if ((origpte & PG_V) == 0)
+		pmap_use_pt(pmap, va);
+	*pte = newpte;
+	if (oldpv != NULL)
+		free_pv_entry(pmap, oldpv);
+	return KERN_SUCCESS;
+}
+
+/*
+ * Map m at va in pmap with protection prot (pmap_enter). Page tables are
+ * allocated on demand; an existing mapping of the same page changes its
+ * protection or wiring, one of another page is replaced. Returns
+ * KERN_RESOURCE_SHORTAGE, with nothing changed, when no page-table page or
+ * pv entry can be had even after reclaiming.
+ */
+int pmap_enter(struct pmap *pmap, vm_offset_t va, struct vm_page *m,
+    vm_prot_t prot, boolean_t wired)
+{
+	pt_entry_t newpte, *pte;
+	struct pv_entry *pv = NULL;
+	int rv = KERN_SUCCESS;
+
+	va = trunc_page(va);
+	KASSERT(pmap == kernel_pmap ? va >= KERNBASE && va < PTMAP_VA : va < VM_MAXUSER_ADDRESS,
+	    ("pmap_enter: va %x out of range", va));
+	lock_acquire(&pv_lock);
+	PMAP_LOCK(pmap);
+	newpte = pmap_newpte(pmap, va, m, prot, wired);
+	pte = pmap_pte_quick(pmap, va);
+	if (pte != NULL && (*pte & PG_V) && PTE_ADDR(*pte) == m->phys_addr) {
+		pmap_enter_change(pmap, pte, va, newpte);
+	} else {
+		if ((newpte & PG_MANAGED) && (pv = get_pv_entry(pmap)) == NULL)
+			rv = KERN_RESOURCE_SHORTAGE;
+		else
+			rv = pmap_enter_new(pmap, va, m, newpte, pv);
+	}
+	PMAP_UNLOCK(pmap);
+	lock_release(&pv_lock);
+	return rv;
+}
+
+/* The end of the 4 MiB page-table span holding va, clipped to eva. */
+static vm_offset_t pmap_pde_end(vm_offset_t va, vm_offset_t eva)
+{
+	vm_offset_t next = trunc_4mpage(va) + NBPDR;
+
+	return next < eva && next != 0 ? next : eva;
+}
+
+/* Remove every mapping in [sva, eva) from pmap (pmap_remove). */
+void pmap_remove(struct pmap *pmap, vm_offset_t sva, vm_offset_t eva)
+{
+	pt_entry_t *pte;
+
+	lock_acquire(&pv_lock);
+	PMAP_LOCK(pmap);
+	for (vm_offset_t va = trunc_page(sva), end; va < eva; va = end) {
+		end = pmap_pde_end(va, eva);
+		for (; va < end; va += PAGE_SIZE) {
+			if ((pte = pmap_pte_quick(pmap, va)) == NULL)
+				break;		/* no page table (any more) */
+			if (*pte & PG_V)
+				pmap_remove_pte(pmap, pte, va);
+		}
+	}
+	PMAP_UNLOCK(pmap);
+	lock_release(&pv_lock);
+}
+
+/* Drop write permission from one PTE (atomically, as FreeBSD does). */
+static void pmap_protect_pte(struct pmap *pmap, pt_entry_t *pte, vm_offset_t va)
+{
+	pt_entry_t obits, nbits;
+
+	do {
+		obits = *pte;
+		nbits = obits & ~(PG_RW | PG_M);
+	} while (!__sync_bool_compare_and_swap(pte, obits, nbits));
+	if ((obits & PG_M) && (obits & PG_MANAGED))
+		pmap_save_ad(PHYS_TO_VM_PAGE(PTE_ADDR(obits)), PG_M);
+	if (obits != nbits)
+		pmap_invalidate_page(pmap, va);
+}
+
+/*
+ * Reduce the protection of [sva, eva) to prot (pmap_protect): no read
+ * access removes the mappings; without write access PG_RW is cleared; a
+ * request that keeps write access changes nothing.
+ */
+void pmap_protect(struct pmap *pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t prot)
+{
+	pt_entry_t *pte;
+
+	if ((prot & VM_PROT_READ) == 0) {
+		pmap_remove(pmap, sva, eva);
+		return;
+	}
+	if (prot & VM_PROT_WRITE)
+		return;
+	lock_acquire(&pv_lock);
+	PMAP_LOCK(pmap);
+	for (vm_offset_t va = trunc_page(sva), end; va < eva; va = end) {
+		end = pmap_pde_end(va, eva);
+		for (; va < end; va += PAGE_SIZE) {
+			if ((pte = pmap_pte_quick(pmap, va)) == NULL)
+				break;
+			if ((*pte & (PG_V | PG_RW)) == (PG_V | PG_RW))
+				pmap_protect_pte(pmap, pte, va);
+		}
+	}
+	PMAP_UNLOCK(pmap);
+	lock_release(&pv_lock);
+}
+
+/* Remove every mapping of page m, in every pmap (pmap_remove_all). */
+void pmap_remove_all(struct vm_page *m)
+{
+	struct pv_entry *pv;
+	struct pmap *pmap;
+
+	lock_acquire(&pv_lock);
+	while ((pv = TAILQ_FIRST(&m->pv_list)) != NULL) {
+		pmap = PV_PMAP(pv);
+		PMAP_LOCK(pmap);
+		pmap_remove_pte(pmap, pmap_pte_quick(pmap, pv->pv_va), pv->pv_va);
+		PMAP_UNLOCK(pmap);
+	}
+	lock_release(&pv_lock);
+}
+
+/* Does any mapping of m have all of `bits` set in its PTE? */
+static boolean_t pmap_page_test_bits(struct vm_page *m, pt_entry_t bits)
+{
+	struct pv_entry *pv;
+	boolean_t rv = FALSE;
+
+	lock_acquire(&pv_lock);
+	TAILQ_FOREACH(pv, &m->pv_list, pv_next) {
+		pt_entry_t *pte = pmap_pte_quick(PV_PMAP(pv), pv->pv_va);
+
+		if ((*pte & bits) == bits) {
+			rv = TRUE;
+			break;
+		}
+	}
+	lock_release(&pv_lock);
+	return rv;
+}
+
+/* Has any mapping of m been written through (PG_M)? */
+boolean_t pmap_is_modified(struct vm_page *m)
+{
+	return pmap_page_test_bits(m, PG_M);
+}
+
+/* Has any mapping of m been used (PG_A)? */
+boolean_t pmap_is_referenced(struct vm_page *m)
+{
+	return pmap_page_test_bits(m, PG_A);
+}
+
+/* Clear the modified bit in every mapping of m and in its summary. */
+void pmap_clear_modify(struct vm_page *m)
+{
+	struct pv_entry *pv;
+
+	lock_acquire(&pv_lock);
+	TAILQ_FOREACH(pv, &m->pv_list, pv_next) {
+		struct pmap *pmap = PV_PMAP(pv);
+		pt_entry_t *pte = pmap_pte_quick(pmap, pv->pv_va);
+
+		if (*pte & PG_M) {
+			__atomic_and_fetch(pte, ~(pt_entry_t)PG_M, __ATOMIC_SEQ_CST);
+			pmap_invalidate_page(pmap, pv->pv_va);
+		}
+	}
+	m->aflags &= ~PGA_MODIFIED;
+	lock_release(&pv_lock);
+}

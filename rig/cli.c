@@ -1,0 +1,147 @@
+/*
+ * cli.c - owns the command line: global options, subcommand dispatch, usage
+ * text, and `rig info`. Exit codes (util.h): 0 success, 1 check failure,
+ * 2 usage or input error, 3 guest crash, panic or hang.
+ */
+#include "cli.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "disasm.h"
+#include "util.h"
+
+#ifndef RIG_VERSION
+#define RIG_VERSION "0.0.0"
+#endif
+#ifndef RIG_GUEST_DIR
+#define RIG_GUEST_DIR "build/guest"
+#endif
+
+static const char usage_text[] =
+	"usage: rig [--help] [--version] COMMAND [ARGS]\n"
+	"\n"
+	"pmaprig runs an i386 pmap (page tables + pv chunks) in an emulated paged CPU\n"
+	"and checks it.\n"
+	"\n"
+	"commands:\n"
+	"  info [--guest FILE | --policy NAME] [--memory SIZE]\n"
+	"        boot the guest and print the machine: emulator versions, guest,\n"
+	"        RAM, KERNBASE, the recursive slot and the CR3 the guest loaded\n"
+	"\n"
+	"options:\n"
+	"  --guest FILE     guest ELF to run (default: the policy's build)\n"
+	"  --policy NAME    ptelist (default), nofree or dynamic\n"
+	"  --memory SIZE    guest RAM, e.g. 32M (default), 1G; K/M/G suffixes\n"
+	"\n"
+	"exit codes: 0 success, 1 check failed, 2 usage or input error,\n"
+	"            3 guest crash, panic or hang\n";
+
+const char *cli_guest_path(const char *policy, char *buf, size_t len)
+{
+	const char *dir = getenv("RIG_GUEST_DIR");
+
+	snprintf(buf, len, "%s/guest-%s.elf", dir && *dir ? dir : RIG_GUEST_DIR, policy);
+	return buf;
+}
+
+/* Options shared by the commands that boot a machine. */
+struct machine_opts {
+	const char *guest, *policy;
+	uint64_t memory;
+	char path[512];
+};
+
+/* Parse --guest/--policy/--memory; returns 0, or 2 after printing an error. */
+static int parse_machine_opts(int argc, char **argv, struct machine_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "guest", required_argument, NULL, 'g' },
+		{ "policy", required_argument, NULL, 'p' },
+		{ "memory", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	o->policy = "ptelist";
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'g': o->guest = optarg; break;
+		case 'p': o->policy = optarg; break;
+		case 'm':
+			if (parse_size(optarg, &o->memory) < 0 || o->memory < (4u << 20) ||
+			    o->memory > RIG_MAX_RAM || (o->memory & 0xfff)) {
+				fprintf(stderr, "rig: error: --memory %s: expected a size from 4M to 2G\n", optarg);
+				return RIG_EXIT_USAGE;
+			}
+			break;
+		default:
+			fprintf(stderr, "%s", usage_text);
+			return RIG_EXIT_USAGE;
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "rig: error: unexpected argument '%s'\n", argv[optind]);
+		return RIG_EXIT_USAGE;
+	}
+	if (strcmp(o->policy, "ptelist") && strcmp(o->policy, "nofree") && strcmp(o->policy, "dynamic")) {
+		fprintf(stderr, "rig: error: unknown policy '%s' (ptelist, nofree, dynamic)\n", o->policy);
+		return RIG_EXIT_USAGE;
+	}
+	if (o->guest == NULL)
+		o->guest = cli_guest_path(o->policy, o->path, sizeof(o->path));
+	return 0;
+}
+
+/* rig info: boot and describe the machine. */
+static int cmd_info(int argc, char **argv)
+{
+	struct machine_opts o = { 0 };
+	struct machine m;
+	struct machine_config cfg = { 0 };
+	struct guest_info *gi;
+	char err[512];
+	int rc = parse_machine_opts(argc, argv, &o);
+
+	if (rc != 0)
+		return rc;
+	cfg.guest_path = o.guest;
+	cfg.ram_size = o.memory;
+	if (machine_open(&m, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "rig: error: %s\n", err);
+		return strstr(err, "did not boot") ? RIG_EXIT_GUEST : RIG_EXIT_USAGE;
+	}
+	gi = machine_info(&m);
+	printf("pmaprig %s\n", RIG_VERSION);
+	printf("unicorn     %s\n", machine_unicorn_version());
+	printf("capstone    %s\n", disasm_version());
+	printf("guest       %s (policy %s, ABI %u)\n", o.guest, gi->gi_policy, gi->gi_abi_version);
+	printf("memory      %llu MiB (%u pages)\n", (unsigned long long)(m.pm.size >> 20), gi->gi_vm_page_count);
+	printf("KERNBASE    0x%08x (kernel image ends at 0x%08x)\n", gi->gi_kernbase, gi->gi_kernel_end);
+	printf("recursive   PDE slot %u: PTmap at 0x%08x\n", gi->gi_ptdptdi, gi->gi_ptmap);
+	printf("pv chunks   %u slots of KVA at 0x%08x\n", gi->gi_pv_maxchunks, gi->gi_pv_kva_base);
+	printf("boot CR3    0x%08x (read from the CPU after boot; the guest recorded 0x%08x)\n",
+	    machine_reg(&m, UC_X86_REG_CR3), gi->gi_boot_cr3);
+	machine_close(&m);
+	return RIG_EXIT_OK;
+}
+
+int cli_main(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? RIG_EXIT_USAGE : RIG_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("pmaprig %s (unicorn %s, capstone %s)\n", RIG_VERSION, machine_unicorn_version(),
+		    disasm_version());
+		return RIG_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "info"))
+		return cmd_info(argc - 1, argv + 1);
+	fprintf(stderr, "rig: error: unknown command '%s' (see rig --help)\n", argv[1]);
+	return RIG_EXIT_USAGE;
+}

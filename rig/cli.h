@@ -1,0 +1,12 @@
+/* cli.h - the rig command line. */
+#ifndef RIG_CLI_H
+#define RIG_CLI_H
+
+#include "machine.h"
+
+/* Run the rig with these arguments; returns the exit code. */
+int cli_main(int argc, char **argv);
+/* The guest ELF for a policy name ("ptelist", ...), honouring RIG_GUEST_DIR. */
+const char *cli_guest_path(const char *policy, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,426 @@
+/*
+ * machine.c - owns the emulated machine: Unicorn in 32-bit x86 mode with
+ * guest RAM mapped by pointer (so the host reads guest memory directly), the
+ * loaded guest ELF, boot, and running the guest until it halts, faults,
+ * panics or hangs. After any abnormal stop the CPU state is restored from
+ * the context saved after boot (Unicorn faults are sticky otherwise), so
+ * the machine stays usable.
+ */
+#include "machine.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "disasm.h"
+
+#define WATCHDOG_TICK_MS 10
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+uint32_t machine_reg(struct machine *m, int reg)
+{
+	uint32_t v = 0;
+
+	uc_reg_read(m->uc, reg, &v);
+	return v;
+}
+
+void machine_set_reg(struct machine *m, int reg, uint32_t v)
+{
+	uc_reg_write(m->uc, reg, &v);
+}
+
+/* The watchdog: stop the run in progress once it has lasted timeout_ms. */
+static void *watchdog_main(void *arg)
+{
+	struct machine *m = arg;
+	uint64_t seen = 0;
+	uint32_t elapsed = 0;
+	struct timespec tick = { 0, WATCHDOG_TICK_MS * 1000000L };
+
+	for (;;) {
+		nanosleep(&tick, NULL);
+		pthread_mutex_lock(&m->wd_lock);
+		if (m->wd_quit) {
+			pthread_mutex_unlock(&m->wd_lock);
+			return NULL;
+		}
+		if ((m->wd_seq & 1) && m->wd_seq == seen) {
+			elapsed += WATCHDOG_TICK_MS;
+			if (elapsed >= m->timeout_ms) {
+				m->wd_fired = 1;
+				uc_emu_stop(m->uc);
+			}
+		} else {
+			seen = m->wd_seq;
+			elapsed = 0;
+		}
+		pthread_mutex_unlock(&m->wd_lock);
+	}
+}
+
+/* Mark a run as started or finished for the watchdog. */
+static void watchdog_mark(struct machine *m)
+{
+	pthread_mutex_lock(&m->wd_lock);
+	m->wd_seq++;
+	pthread_mutex_unlock(&m->wd_lock);
+}
+
+/* CPU exceptions: record vector, EIP and CR2, and stop. */
+static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
+{
+	struct machine *m = user;
+
+	m->stop.kind = STOP_FAULT;
+	m->stop.vector = intno;
+	m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
+	m->stop.cr2 = machine_reg(m, UC_X86_REG_CR2);
+	m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
+	uc_emu_stop(uc);
+}
+
+/* Keep the tail of what the guest prints. */
+static void console_putc(struct machine *m, char c)
+{
+	if (m->console_len + 1 >= sizeof(m->console)) {
+		memmove(m->console, m->console + sizeof(m->console) / 2, sizeof(m->console) / 2);
+		m->console_len -= sizeof(m->console) / 2;
+	}
+	m->console[m->console_len++] = c;
+	m->console[m->console_len] = '\0';
+}
+
+/* The hypercall channel: OUT to RIG_PORT_PANIC or RIG_PORT_PUTC. */
+static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, void *user)
+{
+	struct machine *m = user;
+
+	(void)size;
+	if (port == RIG_PORT_PUTC) {
+		console_putc(m, (char)value);
+		return;
+	}
+	if (port != RIG_PORT_PANIC)
+		return;
+	m->stop.kind = STOP_PANIC;
+	m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
+	m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
+	if (vread_string(&m->pm, m->stop.cr3, machine_reg(m, UC_X86_REG_CR4), value,
+	    m->stop.message, sizeof(m->stop.message)) < 0 && m->stop.message[0] == '\0')
+		snprintf(m->stop.message, sizeof(m->stop.message), "(unreadable message at 0x%08x)", value);
+	uc_emu_stop(uc);
+}
+
+/* Put the CPU back in the state saved after boot, keeping the address space. */
+static void machine_recover(struct machine *m)
+{
+	uint32_t cr3 = machine_reg(m, UC_X86_REG_CR3);
+	uint32_t cr4 = machine_reg(m, UC_X86_REG_CR4);
+
+	uc_context_restore(m->uc, m->boot_ctx);
+	machine_set_reg(m, UC_X86_REG_CR4, cr4);
+	machine_set_reg(m, UC_X86_REG_CR3, cr3);
+}
+
+enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
+{
+	uc_err err;
+
+	memset(&m->stop, 0, sizeof(m->stop));
+	m->stop.kind = STOP_RETURN;
+	m->wd_fired = 0;
+	machine_set_reg(m, UC_X86_REG_ESP, esp);
+	machine_set_reg(m, UC_X86_REG_EBP, 0);
+	watchdog_mark(m);
+	err = uc_emu_start(m->uc, eip, 0, 0, 0);
+	watchdog_mark(m);
+	if (m->stop.kind == STOP_RETURN) {
+		m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
+		m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
+		if (m->wd_fired) {
+			m->stop.kind = STOP_HANG;
+			snprintf(m->stop.message, sizeof(m->stop.message),
+			    "no return within %u ms", m->timeout_ms);
+		} else if (err != UC_ERR_OK) {
+			m->stop.kind = STOP_ERROR;
+			snprintf(m->stop.message, sizeof(m->stop.message), "%s", uc_strerror(err));
+		} else if (m->stop.eip != m->rig_return + 1) {
+			m->stop.kind = STOP_ERROR;
+			snprintf(m->stop.message, sizeof(m->stop.message),
+			    "guest halted outside rig_return");
+		}
+	}
+	if (m->stop.kind != STOP_RETURN && m->boot_ctx != NULL)
+		machine_recover(m);
+	return m->stop.kind;
+}
+
+/* Copy the ELF's PT_LOAD segments to their physical addresses. */
+static int load_guest(struct machine *m, char *err, size_t errlen)
+{
+	for (int i = 0; i < m->elf.nseg; i++) {
+		const struct elf_segment *s = &m->elf.seg[i];
+		uint8_t *dst = phys_ptr(&m->pm, s->paddr, s->memsz);
+
+		if (dst == NULL)
+			return fail(err, errlen, "guest segment at physical 0x%x+0x%x is outside the %llu MiB of RAM",
+			    s->paddr, s->memsz, (unsigned long long)(m->pm.size >> 20));
+		if (s->paddr < GDT_PA + PAGE_SIZE)
+			return fail(err, errlen, "guest segment at physical 0x%x overlaps the host's GDT page", s->paddr);
+		memcpy(dst, m->elf.data + s->offset, s->filesz);
+		memset(dst + s->filesz, 0, s->memsz - s->filesz);
+	}
+	return 0;
+}
+
+/* Physical address of a kernel-image symbol (linked at KERNBASE + pa). */
+static int symbol_pa(struct machine *m, const char *name, uint32_t *pa, uint32_t *va)
+{
+	const struct elf_symbol *s = elf_find(&m->elf, name);
+
+	if (s == NULL || s->addr < KERNBASE)
+		return -1;
+	if (va != NULL)
+		*va = s->addr;
+	*pa = s->addr - KERNBASE;
+	return 0;
+}
+
+/* Flat 32-bit protected mode: GDT, segments (loaded while paging is off). */
+static void setup_cpu(struct machine *m, uint32_t entry)
+{
+	static const uint64_t gdt[3] = { 0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull };
+	uc_x86_mmr gdtr = { 0, GDT_PA, sizeof(gdt) - 1, 0 };
+
+	memcpy(m->pm.ram + GDT_PA, gdt, sizeof(gdt));
+	uc_reg_write(m->uc, UC_X86_REG_GDTR, &gdtr);
+	machine_set_reg(m, UC_X86_REG_CR0, CR0_PE);
+	machine_set_reg(m, UC_X86_REG_CR3, 0);
+	machine_set_reg(m, UC_X86_REG_CR4, 0);
+	machine_set_reg(m, UC_X86_REG_CS, 0x08);
+	machine_set_reg(m, UC_X86_REG_DS, 0x10);
+	machine_set_reg(m, UC_X86_REG_ES, 0x10);
+	machine_set_reg(m, UC_X86_REG_SS, 0x10);
+	machine_set_reg(m, UC_X86_REG_FS, 0x10);
+	machine_set_reg(m, UC_X86_REG_GS, 0x10);
+	machine_set_reg(m, UC_X86_REG_EIP, entry);
+}
+
+/* Find what the host needs in the guest and fill the info block's inputs. */
+static int bind_guest(struct machine *m, const struct machine_config *cfg, char *err, size_t errlen)
+{
+	uint32_t ret_pa, stack_pa;
+	struct guest_info *gi;
+
+	if (symbol_pa(m, "guest_info", &m->info_pa, NULL) < 0 ||
+	    symbol_pa(m, "rig_return", &ret_pa, &m->rig_return) < 0 ||
+	    symbol_pa(m, "bootstack_top", &stack_pa, &m->stack_top) < 0)
+		return fail(err, errlen, "%s: not a pmaprig guest (no guest_info, rig_return or bootstack_top symbol)",
+		    cfg->guest_path);
+	gi = machine_info(m);
+	if (gi == NULL || gi->gi_magic != RIG_INFO_MAGIC)
+		return fail(err, errlen, "%s: guest_info has the wrong magic", cfg->guest_path);
+	if (gi->gi_abi_version != RIG_ABI_VERSION)
+		return fail(err, errlen, "%s: guest ABI version %u, this rig speaks %u",
+		    cfg->guest_path, gi->gi_abi_version, RIG_ABI_VERSION);
+	gi->gi_ram_size = (uint32_t)m->pm.size;
+	gi->gi_pv_maxchunks_req = cfg->pv_maxchunks;
+	return 0;
+}
+
+/* Run the guest from its entry point through init386. */
+static int boot(struct machine *m, char *err, size_t errlen)
+{
+	char why[300];
+
+	setup_cpu(m, m->elf.entry);
+	if (machine_run(m, m->elf.entry, 0) != STOP_RETURN || !machine_info(m)->gi_booted) {
+		machine_describe_stop(m, why, sizeof(why));
+		return fail(err, errlen, "guest did not boot: %s", why);
+	}
+	if (uc_context_alloc(m->uc, &m->boot_ctx) != UC_ERR_OK ||
+	    uc_context_save(m->uc, m->boot_ctx) != UC_ERR_OK)
+		return fail(err, errlen, "cannot save the CPU context");
+	return 0;
+}
+
+/* Guest RAM: anonymous, lazily backed, so a large RAM costs nothing untouched. */
+static int map_ram(struct machine *m, uint64_t size, char *err, size_t errlen)
+{
+	uc_err e;
+
+	if (size < (4u << 20) || size > RIG_MAX_RAM || (size & PAGE_MASK))
+		return fail(err, errlen, "memory size %llu is out of range (4M to 2G, whole pages)",
+		    (unsigned long long)size);
+	m->pm.ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m->pm.ram == MAP_FAILED) {
+		m->pm.ram = NULL;
+		return fail(err, errlen, "cannot reserve %llu MiB of guest RAM", (unsigned long long)(size >> 20));
+	}
+	m->pm.size = size;
+	if ((e = uc_mem_map_ptr(m->uc, 0, size, UC_PROT_ALL, m->pm.ram)) != UC_ERR_OK)
+		return fail(err, errlen, "uc_mem_map_ptr: %s", uc_strerror(e));
+	return 0;
+}
+
+/* The emulator, its hooks and the watchdog thread. */
+static int start_engine(struct machine *m, char *err, size_t errlen)
+{
+	uc_err e;
+
+	if ((e = uc_open(UC_ARCH_X86, UC_MODE_32, &m->uc)) != UC_ERR_OK)
+		return fail(err, errlen, "uc_open: %s", uc_strerror(e));
+	if (uc_hook_add(m->uc, &m->hooks[0], UC_HOOK_INTR, (void *)hook_intr, m, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(m->uc, &m->hooks[1], UC_HOOK_INSN, (void *)hook_out, m, 1, 0, UC_X86_INS_OUT) != UC_ERR_OK)
+		return fail(err, errlen, "cannot install the emulator hooks");
+	pthread_mutex_init(&m->wd_lock, NULL);
+	if (pthread_create(&m->wd_thread, NULL, watchdog_main, m) != 0)
+		return fail(err, errlen, "cannot start the watchdog thread");
+	m->wd_started = 1;
+	return 0;
+}
+
+int machine_open(struct machine *m, const struct machine_config *cfg, char *err, size_t errlen)
+{
+	memset(m, 0, sizeof(*m));
+	m->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : RIG_DEFAULT_TIMEOUT_MS;
+	m->dis = disasm_open();
+	if (elf_load_file(&m->elf, cfg->guest_path, err, errlen) < 0 ||
+	    start_engine(m, err, errlen) < 0 ||
+	    map_ram(m, cfg->ram_size ? cfg->ram_size : RIG_DEFAULT_RAM, err, errlen) < 0 ||
+	    load_guest(m, err, errlen) < 0 || bind_guest(m, cfg, err, errlen) < 0 ||
+	    boot(m, err, errlen) < 0) {
+		machine_close(m);
+		return -1;
+	}
+	return 0;
+}
+
+void machine_close(struct machine *m)
+{
+	if (m->wd_started) {
+		pthread_mutex_lock(&m->wd_lock);
+		m->wd_quit = 1;
+		pthread_mutex_unlock(&m->wd_lock);
+		pthread_join(m->wd_thread, NULL);
+		pthread_mutex_destroy(&m->wd_lock);
+	}
+	if (m->boot_ctx != NULL)
+		uc_context_free(m->boot_ctx);
+	if (m->uc != NULL)
+		uc_close(m->uc);
+	if (m->pm.ram != NULL)
+		munmap(m->pm.ram, m->pm.size);
+	disasm_close(m->dis);
+	elf_free(&m->elf);
+	memset(m, 0, sizeof(*m));
+}
+
+struct guest_info *machine_info(struct machine *m)
+{
+	return phys_ptr(&m->pm, m->info_pa, sizeof(struct guest_info));
+}
+
+int machine_vread(struct machine *m, uint32_t va, void *buf, size_t len)
+{
+	return vread(&m->pm, machine_reg(m, UC_X86_REG_CR3), machine_reg(m, UC_X86_REG_CR4), va, buf, len, NULL);
+}
+
+int machine_vwrite(struct machine *m, uint32_t va, const void *buf, size_t len)
+{
+	return vwrite(&m->pm, machine_reg(m, UC_X86_REG_CR3), machine_reg(m, UC_X86_REG_CR4), va, buf, len, NULL);
+}
+
+void *machine_kva_ptr(struct machine *m, uint32_t va, size_t len)
+{
+	if (va < KERNBASE)
+		return NULL;
+	return phys_ptr(&m->pm, va - KERNBASE, len);
+}
+
+void *machine_gptr(struct machine *m, uint32_t va, size_t len)
+{
+	struct guest_info *gi = machine_info(m);
+	struct walk w;
+
+	if ((va & PAGE_MASK) + len > PAGE_SIZE ||
+	    walk_va(&m->pm, gi->gi_boot_cr3, 0, va, &w) != WALK_MAPPED)
+		return NULL;
+	return phys_ptr(&m->pm, w.pa, len);
+}
+
+static const char *vector_name(int v)
+{
+	static const char *names[] = { "#DE divide error", "#DB debug", "NMI", "#BP breakpoint",
+		"#OF overflow", "#BR bound", "#UD invalid opcode", "#NM no FPU", "#DF double fault",
+		"coprocessor overrun", "#TS invalid TSS", "#NP segment not present",
+		"#SS stack fault", "#GP general protection", "#PF page fault" };
+
+	return v >= 0 && v < (int)(sizeof(names) / sizeof(names[0])) ? names[v] : "exception";
+}
+
+/* "sym+0x12 (0xc0101234): mov eax, dword ptr [edx]" for a guest EIP. */
+static void describe_insn(struct machine *m, uint32_t eip, char *buf, size_t len)
+{
+	char sym[128], text[96];
+	uint8_t code[16];
+	size_t n = 0;
+
+	while (n < sizeof(code) && machine_vread(m, eip + n, &code[n], 1) == 0)
+		n++;
+	disasm_one(m->dis, code, n, eip, text, sizeof(text));
+	snprintf(buf, len, "%s (0x%08x): %s", elf_addr_name(&m->elf, eip, sym, sizeof(sym)), eip, text);
+}
+
+void machine_describe_stop(struct machine *m, char *buf, size_t len)
+{
+	char where[256];
+	const struct machine_stop *s = &m->stop;
+
+	describe_insn(m, s->eip, where, sizeof(where));
+	switch (s->kind) {
+	case STOP_RETURN:
+		snprintf(buf, len, "returned");
+		break;
+	case STOP_FAULT:
+		if (s->vector == 14)
+			snprintf(buf, len, "guest fault: %s (vector 14) at %s; CR2=0x%08x CR3=0x%08x",
+			    vector_name(14), where, s->cr2, s->cr3);
+		else
+			snprintf(buf, len, "guest fault: %s (vector %d) at %s", vector_name(s->vector),
+			    s->vector, where);
+		break;
+	case STOP_PANIC:
+		snprintf(buf, len, "guest panic: \"%s\" at %s", s->message, where);
+		break;
+	case STOP_HANG:
+		snprintf(buf, len, "guest hang: %s; stopped at %s", s->message, where);
+		break;
+	case STOP_ERROR:
+		snprintf(buf, len, "emulator error: %s at %s", s->message, where);
+		break;
+	}
+}
+
+const char *machine_unicorn_version(void)
+{
+	static char buf[32];
+	unsigned major, minor;
+	unsigned v = uc_version(&major, &minor);
+
+	snprintf(buf, sizeof(buf), "%u.%u.%u", major, minor, (v >> 8) & 0xff);
+	return buf;
+}

@@ -1,0 +1,87 @@
+/* machine.h - a paged i386 machine in Unicorn, running the guest kernel. */
+#ifndef RIG_MACHINE_H
+#define RIG_MACHINE_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+#include "elfload.h"
+#include "walk.h"
+#include "../guest/rig_abi.h"
+
+#define RIG_DEFAULT_RAM		(32u << 20)
+#define RIG_MAX_RAM		(2048ull << 20)
+#define RIG_DEFAULT_TIMEOUT_MS	2000
+
+struct disasm;
+
+struct machine_config {
+	const char *guest_path;		/* guest ELF */
+	uint64_t ram_size;		/* bytes; 0 = RIG_DEFAULT_RAM */
+	uint32_t pv_maxchunks;		/* 0 = the guest's default */
+	uint32_t timeout_ms;		/* per guest call; 0 = RIG_DEFAULT_TIMEOUT_MS */
+};
+
+/* Why the guest stopped running. */
+enum stop_kind {
+	STOP_RETURN,	/* returned to rig_return normally */
+	STOP_FAULT,	/* CPU exception */
+	STOP_PANIC,	/* guest panic() */
+	STOP_HANG,	/* no return within the time budget */
+	STOP_ERROR,	/* the emulator itself failed */
+};
+
+struct machine_stop {
+	enum stop_kind kind;
+	int vector;		/* STOP_FAULT: exception vector */
+	uint32_t eip;		/* where the guest was */
+	uint32_t cr2;		/* STOP_FAULT with vector 14 */
+	uint32_t cr3;
+	char message[256];	/* panic text, or emulator error */
+};
+
+struct machine {
+	uc_engine *uc;
+	struct physmem pm;		/* guest RAM, mapped into Unicorn by pointer */
+	struct elf_image elf;
+	struct disasm *dis;
+	uint32_t timeout_ms;
+	uint32_t info_pa;		/* physical address of guest_info */
+	uint32_t rig_return;		/* the hlt every host call returns to */
+	uint32_t stack_top;		/* host calls run on the boot stack */
+	uc_context *boot_ctx;		/* CPU state after boot, for recovery */
+	uc_hook hooks[2];
+	struct machine_stop stop;	/* of the last run */
+	char console[1024];		/* what the guest printed (tail) */
+	size_t console_len;
+	/* watchdog: stops a run that outlives timeout_ms */
+	pthread_t wd_thread;
+	pthread_mutex_t wd_lock;
+	uint64_t wd_seq;		/* odd while a run is in progress */
+	int wd_quit, wd_started;
+	int wd_fired;
+};
+
+/* Create, load the guest and boot it; 0, or -1 with a message in err. */
+int machine_open(struct machine *m, const struct machine_config *cfg, char *err, size_t errlen);
+void machine_close(struct machine *m);
+/* Run from eip with esp until the guest halts, faults, panics or hangs. */
+enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp);
+/* The guest info block, in place in guest memory. */
+struct guest_info *machine_info(struct machine *m);
+uint32_t machine_reg(struct machine *m, int reg);
+void machine_set_reg(struct machine *m, int reg, uint32_t v);
+/* Guest virtual memory under the current CR3. */
+int machine_vread(struct machine *m, uint32_t va, void *buf, size_t len);
+int machine_vwrite(struct machine *m, uint32_t va, const void *buf, size_t len);
+/* Describe the last stop in one line ("page fault (#PF) at sym+0x1c: ..."). */
+void machine_describe_stop(struct machine *m, char *buf, size_t len);
+/* Kernel-image VA to physical pointer (the kernel is at KERNBASE + pa). */
+void *machine_kva_ptr(struct machine *m, uint32_t va, size_t len);
+/* Host pointer for guest VA under the kernel's space (any kernel VA). */
+void *machine_gptr(struct machine *m, uint32_t va, size_t len);
+const char *machine_unicorn_version(void);
+
+#endif
