@@ -233,8 +233,10 @@ const struct elf_symbol *elf_symbolize(const struct elf_image *img, uint32_t add
 	s = &img->syms[lo - 1];
 	while (lo > 1 && img->syms[lo - 2].addr == s->addr && !s->is_func)
 		s = &img->syms[--lo - 1];	/* prefer a function at the same address */
-	if (s->size != 0 && addr - s->addr >= s->size)
-		return NULL;	/* past the end of a sized symbol */
+	/* Past the end of a sized symbol; one past is still it (the return
+	 * address of a call to a noreturn function). */
+	if (s->size != 0 && addr - s->addr > s->size)
+		return NULL;
 	if (off != NULL)
 		*off = addr - s->addr;
 	return s;

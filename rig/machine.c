@@ -117,11 +117,39 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 		return;
 	m->stop.kind = STOP_PANIC;
 	m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
+	m->stop.nframes = machine_backtrace(m, machine_reg(m, UC_X86_REG_EBP), m->stop.frames, RIG_MAX_FRAMES);
 	m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
 	if (vread_string(&m->pm, m->stop.cr3, machine_reg(m, UC_X86_REG_CR4), value,
 	    m->stop.message, sizeof(m->stop.message)) < 0 && m->stop.message[0] == '\0')
 		snprintf(m->stop.message, sizeof(m->stop.message), "(unreadable message at 0x%08x)", value);
 	uc_emu_stop(uc);
+}
+
+int machine_backtrace(struct machine *m, uint32_t ebp, uint32_t *frames, int max)
+{
+	int n = 0;
+	uint32_t fr[2];
+
+	while (n < max && ebp != 0 && (ebp & 3) == 0 && machine_vread(m, ebp, fr, sizeof(fr)) == 0) {
+		if (fr[1] == 0 || fr[1] == m->rig_return)
+			break;
+		frames[n++] = fr[1];
+		if (fr[0] <= ebp)	/* frames must move up the stack */
+			break;
+		ebp = fr[0];
+	}
+	return n;
+}
+
+void machine_format_frames(struct machine *m, const uint32_t *frames, int n, char *buf, size_t len)
+{
+	size_t used = 0;
+	char sym[128];
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s", i ? " <- " : "",
+		    elf_addr_name(&m->elf, frames[i], sym, sizeof(sym)));
 }
 
 /* Put the CPU back in the state saved after boot, keeping the address space. */
@@ -154,6 +182,9 @@ enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
 			m->stop.kind = STOP_HANG;
 			snprintf(m->stop.message, sizeof(m->stop.message),
 			    "no return within %u ms", m->timeout_ms);
+		} else if (err == UC_ERR_INSN_INVALID) {
+			m->stop.kind = STOP_FAULT;	/* Unicorn reports #UD this way */
+			m->stop.vector = 6;
 		} else if (err != UC_ERR_OK) {
 			m->stop.kind = STOP_ERROR;
 			snprintf(m->stop.message, sizeof(m->stop.message), "%s", uc_strerror(err));
@@ -404,7 +435,8 @@ void machine_describe_stop(struct machine *m, char *buf, size_t len)
 			    s->vector, where);
 		break;
 	case STOP_PANIC:
-		snprintf(buf, len, "guest panic: \"%s\" at %s", s->message, where);
+		machine_format_frames(m, s->frames, s->nframes, where, sizeof(where));
+		snprintf(buf, len, "guest panic: \"%s\" in %s", s->message, s->nframes ? where : "?");
 		break;
 	case STOP_HANG:
 		snprintf(buf, len, "guest hang: %s; stopped at %s", s->message, where);

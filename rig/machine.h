@@ -14,6 +14,7 @@
 #define RIG_DEFAULT_RAM		(32u << 20)
 #define RIG_MAX_RAM		(2048ull << 20)
 #define RIG_DEFAULT_TIMEOUT_MS	2000
+#define RIG_MAX_FRAMES		12
 
 struct disasm;
 
@@ -40,6 +41,8 @@ struct machine_stop {
 	uint32_t cr2;		/* STOP_FAULT with vector 14 */
 	uint32_t cr3;
 	char message[256];	/* panic text, or emulator error */
+	uint32_t frames[RIG_MAX_FRAMES]; /* STOP_PANIC: return addresses, innermost first */
+	int nframes;
 };
 
 struct machine {
@@ -78,6 +81,10 @@ int machine_vread(struct machine *m, uint32_t va, void *buf, size_t len);
 int machine_vwrite(struct machine *m, uint32_t va, const void *buf, size_t len);
 /* Describe the last stop in one line ("page fault (#PF) at sym+0x1c: ..."). */
 void machine_describe_stop(struct machine *m, char *buf, size_t len);
+/* Return addresses on the guest stack from frame pointer ebp (at most max). */
+int machine_backtrace(struct machine *m, uint32_t ebp, uint32_t *frames, int max);
+/* Format frames as "a+0x1 <- b+0x2 <- ..." into buf. */
+void machine_format_frames(struct machine *m, const uint32_t *frames, int n, char *buf, size_t len);
 /* Kernel-image VA to physical pointer (the kernel is at KERNBASE + pa). */
 void *machine_kva_ptr(struct machine *m, uint32_t va, size_t len);
 /* Host pointer for guest VA under the kernel's space (any kernel VA). */
