@@ -55,6 +55,9 @@ const char *disasm_version(void)
 	int major, minor;
 
 	cs_version(&major, &minor);
-	snprintf(buf, sizeof(buf), "%d.%d", major, minor);
+	if (major == CS_VERSION_MAJOR && minor == CS_VERSION_MINOR)
+		snprintf(buf, sizeof(buf), "%d.%d.%d", major, minor, CS_VERSION_EXTRA);
+	else
+		snprintf(buf, sizeof(buf), "%d.%d", major, minor);
 	return buf;
 }

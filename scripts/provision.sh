@@ -18,14 +18,21 @@ quiet=${PROVISION_QUIET:-}
 say() { [ -n "$quiet" ] || echo "provision: $*"; }
 die() { echo "provision: error: $*" >&2; exit 1; }
 
-# Tools and libraries taken from the distribution, as "command-or-file:package".
+# What we take from the distribution: "how to tell it is there:Debian package".
+# cmd:NAME is a command on PATH; pc:NAME a pkg-config module (libsubunit is
+# what Debian's check.pc requires for static links, so pkg-config wants it).
 DEB_NEEDS=(
-  "cmake:cmake" "pkg-config:pkg-config" "gcc:gcc" "ld:binutils" "make:make"
-  "/usr/include/capstone/capstone.h:libcapstone-dev"
-  "/usr/include/check.h:check" "/usr/lib/x86_64-linux-gnu/pkgconfig/libsubunit.pc:libsubunit-dev"
+  "cmd:cmake:cmake" "cmd:pkg-config:pkg-config" "cmd:gcc:gcc" "cmd:ld:binutils" "cmd:make:make"
+  "pc:capstone:libcapstone-dev" "pc:check:check" "pc:libsubunit:libsubunit-dev"
 )
 
-have() { case "$1" in /*) [ -e "$1" ] ;; *) command -v "$1" >/dev/null 2>&1 ;; esac; }
+# Is the requirement "cmd:NAME" or "pc:NAME" met?
+have() {
+  case "$1" in
+    cmd:*) command -v "${1#cmd:}" >/dev/null 2>&1 ;;
+    pc:*) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "${1#pc:}" ;;
+  esac
+}
 
 apt_updated=
 apt_install() {
@@ -42,7 +49,7 @@ apt_install() {
 install_distro_packages() {
   local missing=() need
   for need in "${DEB_NEEDS[@]}"; do
-    have "${need%%:*}" || missing+=("${need##*:}")
+    have "${need%:*}" || missing+=("${need##*:}")
   done
   [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 }
