@@ -247,8 +247,10 @@ void pmap_kenter(vm_offset_t va, vm_paddr_t pa)
 void pmap_kremove(vm_offset_t va)
 {
 	pt_entry_t *pte = vtopte(va);
-	pt_entry_t opte = *pte;
+	pt_entry_t opte;
 
+	KASSERT(va >= KERNBASE && va < PTMAP_VA, ("pmap_kremove: bad va %x", va));
+	opte = *pte;
 	*pte = 0;
 	if (opte & PG_V)
 		invlpg(va);
