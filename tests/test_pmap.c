@@ -451,6 +451,29 @@ START_TEST(no_stale_tlb_entry_after_any_call)
 }
 END_TEST
 
+/*
+ * The dynamic policy's flaw, reachable: eight chunk allocations use up the
+ * boot map entries; the ninth refills the pool with a managed kernel
+ * mapping, whose pv entry needs a chunk, whose KVA needs the kernel map,
+ * whose lock is held: the guest panics on the recursion.
+ */
+START_TEST(dynamic_refill_recurses)
+{
+	struct machine m;
+	uint32_t p[9], pg[9];
+
+	boot_policy(&m, "dynamic", 0, 0);
+	pages(&m, pg, 9);
+	for (int i = 0; i < 9; i++)
+		p[i] = CALL(&m, "rig_pmap_create");
+	for (int i = 0; i < 8; i++)
+		ck_assert_uint_eq(enter(&m, p[i], VA1, pg[i], PROT_RW, 0), 0);
+	ck_assert_int_eq(GCALL(&m, "rig_enter", NULL, p[8], VA1, pg[8], PROT_RW, 0), STOP_PANIC);
+	ck_assert_str_eq(m.stop.message, "recursing on non-recursive lock kernel map");
+	machine_close(&m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pmap");
@@ -473,6 +496,7 @@ int main(void)
 	tcase_add_test(tc, growkernel_reaches_every_pmap);
 	tcase_add_test(tc, cpu_sets_accessed_and_modified);
 	tcase_add_test(tc, no_stale_tlb_entry_after_any_call);
+	tcase_add_test(tc, dynamic_refill_recurses);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
