@@ -3,8 +3,10 @@
 # Unicorn in deps/unicorn when the system has none new enough.
 find_package(PkgConfig REQUIRED)
 
+# A system Unicorn >= 2.1 wins (as in provision.sh); deps/ is the fallback.
 set(RIG_LOCAL_UNICORN "${CMAKE_SOURCE_DIR}/deps/unicorn/pkgconfig")
-if(EXISTS "${RIG_LOCAL_UNICORN}/unicorn.pc")
+pkg_check_modules(RIG_SYSTEM_UNICORN QUIET unicorn>=2.1)
+if(NOT RIG_SYSTEM_UNICORN_FOUND AND EXISTS "${RIG_LOCAL_UNICORN}/unicorn.pc")
   set(ENV{PKG_CONFIG_PATH} "${RIG_LOCAL_UNICORN}:$ENV{PKG_CONFIG_PATH}")
 endif()
 

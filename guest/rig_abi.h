@@ -173,8 +173,8 @@ struct guest_info {
 	GPTR(struct pv_chunklist) gi_pv_chunks;	/* &pv_chunks (global LRU) */
 	GPTR(uint32_t)	gi_pv_entry_count;	/* &pv_entry_count */
 	GPTR(struct pv_stats) gi_pv_stats;	/* &pv_stats */
-	uint32_t	gi_kmem_base;		/* dynamic policy: kernel-map arena */
-	uint32_t	gi_kmem_size;
+	uint32_t	gi_kmem_base;		/* dynamic policy: KVA of map-entry refill pages */
+	uint32_t	gi_kmem_size;		/* (the kernel-map arena is the chunk block) */
 	uint32_t	gi_pdir_kva_base;	/* KVA slots for page directories */
 	uint32_t	gi_pdir_kva_slots;
 	uint32_t	gi_cmap_kva;		/* temporary mapping windows */

@@ -442,7 +442,10 @@ void machine_describe_stop(struct machine *m, char *buf, size_t len)
 		snprintf(buf, len, "guest hang: %s; stopped at %s", s->message, where);
 		break;
 	case STOP_ERROR:
-		snprintf(buf, len, "emulator error: %s at %s", s->message, where);
+		if (s->eip == 0)
+			snprintf(buf, len, "%s", s->message);
+		else
+			snprintf(buf, len, "emulator error: %s at %s", s->message, where);
 		break;
 	}
 }
