@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "disasm.h"
+#include "scenario.h"
 #include "util.h"
 
 #ifndef RIG_VERSION
@@ -27,6 +28,8 @@ static const char usage_text[] =
 	"and checks it.\n"
 	"\n"
 	"commands:\n"
+	"  check-syntax FILE...\n"
+	"        parse scenario files and report every error as FILE:LINE:COL\n"
 	"  info [--guest FILE | --policy NAME] [--memory SIZE]\n"
 	"        boot the guest and print the machine: emulator versions, guest,\n"
 	"        RAM, KERNBASE, the recursive slot and the CR3 the guest loaded\n"
@@ -96,6 +99,24 @@ static int parse_machine_opts(int argc, char **argv, struct machine_opts *o)
 	return 0;
 }
 
+/* rig check-syntax FILE...: parse only; every error printed, exit 2 if any. */
+static int cmd_check_syntax(int argc, char **argv)
+{
+	int errors = 0;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: rig check-syntax FILE...\n");
+		return RIG_EXIT_USAGE;
+	}
+	for (int i = 1; i < argc; i++) {
+		struct scenario s;
+
+		errors += scenario_parse(&s, argv[i], stderr);
+		scenario_free(&s);
+	}
+	return errors ? RIG_EXIT_USAGE : RIG_EXIT_OK;
+}
+
 /* rig info: boot and describe the machine. */
 static int cmd_info(int argc, char **argv)
 {
@@ -142,6 +163,8 @@ int cli_main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "check-syntax"))
+		return cmd_check_syntax(argc - 1, argv + 1);
 	fprintf(stderr, "rig: error: unknown command '%s' (see rig --help)\n", argv[1]);
 	return RIG_EXIT_USAGE;
 }

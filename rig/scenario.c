@@ -1,0 +1,1008 @@
+/*
+ * scenario.c - owns the scenario parser: source text in, typed step list
+ * out (struct scenario), every static error reported as FILE:LINE:COL.
+ * Nothing here runs the guest. Every count is bounded and every buffer
+ * sized, so that no input can crash or hang the parser.
+ */
+#include "scenario.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "invariants.h"
+#include "util.h"
+#include "../guest/mmu.h"
+
+#define MAX_TOKENS	16
+#define MAX_FILE_SIZE	(16u << 20)
+
+struct token {
+	const char *s;
+	int col;
+};
+
+/* A list of steps under construction (the file, or a repeat body). */
+struct steplist {
+	struct step *v;
+	int n, cap;
+	uint64_t ops;		/* operations in it, expanded */
+};
+
+struct parser {
+	struct scenario *s;
+	FILE *err;
+	int errors;
+	int line;
+	int seen_op;		/* an operation has appeared: no more set-up */
+	unsigned setup_seen;	/* bit per set-up statement */
+	struct steplist stack[SCN_MAX_DEPTH + 1];
+	int depth;
+};
+
+/* Report one error at a column of the current line. */
+static void perr(struct parser *p, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(p->err, "%s:%d:%d: error: ", p->s->path, p->line, col);
+	va_start(ap, fmt);
+	vfprintf(p->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', p->err);
+	p->errors++;
+}
+
+/* Split a line into tokens (a "quoted string" is one token); -1 on error. */
+static int tokenize(struct parser *p, char *line, struct token *t)
+{
+	int n = 0;
+	char *c = line;
+
+	for (;;) {
+		while (*c == ' ' || *c == '\t')
+			c++;
+		if (*c == '\0' || *c == '#') {
+			*c = '\0';
+			return n;
+		}
+		if (n == MAX_TOKENS) {
+			perr(p, (int)(c - line) + 1, "too many words on one line (at most %d)", MAX_TOKENS);
+			return -1;
+		}
+		t[n].s = c;
+		t[n].col = (int)(c - line) + 1;
+		if (*c == '"') {
+			char *end = strchr(c + 1, '"');
+
+			if (end == NULL) {
+				perr(p, t[n].col, "unterminated string");
+				return -1;
+			}
+			c = end + 1;
+			if (*c != '\0' && *c != ' ' && *c != '\t' && *c != '#') {
+				perr(p, (int)(c - line) + 1, "expected a blank after the string");
+				return -1;
+			}
+		} else {
+			while (*c && *c != ' ' && *c != '\t' && *c != '#')
+				c++;
+		}
+		n++;
+		if (*c == '#') {
+			*c = '\0';
+			return n;
+		}
+		if (*c)
+			*c++ = '\0';
+	}
+}
+
+static int valid_name(const char *s)
+{
+	if (!(isalpha((unsigned char)*s) || *s == '_') || strlen(s) >= 64)
+		return 0;
+	for (s++; *s; s++)
+		if (!(isalnum((unsigned char)*s) || *s == '_'))
+			return 0;
+	return 1;
+}
+
+/* A number (decimal or 0x hex); reports and returns -1 when it is not. */
+static int num(struct parser *p, const struct token *t, uint64_t *v)
+{
+	if (parse_u64(t->s, v) < 0) {
+		perr(p, t->col, "bad number '%s'", t->s);
+		return -1;
+	}
+	return 0;
+}
+
+/* A 32-bit number. */
+static int num32(struct parser *p, const struct token *t, uint32_t *v)
+{
+	uint64_t x;
+
+	if (num(p, t, &x) < 0)
+		return -1;
+	if (x > UINT32_MAX) {
+		perr(p, t->col, "number %s does not fit in 32 bits", t->s);
+		return -1;
+	}
+	*v = (uint32_t)x;
+	return 0;
+}
+
+/* A page-aligned virtual address. */
+static int va_arg32(struct parser *p, const struct token *t, uint32_t *va)
+{
+	if (num32(p, t, va) < 0)
+		return -1;
+	if (*va & PAGE_MASK) {
+		perr(p, t->col, "virtual address %s is not page-aligned", t->s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Is [va, eva) in the right half of the address space for pmap? */
+static int check_space(struct parser *p, const struct token *t, int pmap, uint64_t va, uint64_t eva)
+{
+	if (pmap != SCN_KERNEL && eva > KERNBASE) {
+		perr(p, t->col, "user address 0x%llx is at or above KERNBASE (0x%08x)",
+		    (unsigned long long)(eva > va + PAGE_SIZE ? eva - PAGE_SIZE : va), KERNBASE);
+		return -1;
+	}
+	if (pmap == SCN_KERNEL && (va < KERNBASE || eva > PTMAP_VA)) {
+		perr(p, t->col, "kernel address 0x%llx is outside [KERNBASE, PTmap) = [0x%08x, 0x%08x)",
+		    (unsigned long long)va, KERNBASE, PTMAP_VA);
+		return -1;
+	}
+	return 0;
+}
+
+int scenario_find_pmap(const struct scenario *s, const char *name)
+{
+	for (int i = 0; i < s->npmaps; i++)
+		if (strcmp(s->pmap_names[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int scenario_find_array(const struct scenario *s, const char *name)
+{
+	for (int i = 0; i < s->narrays; i++)
+		if (strcmp(s->arrays[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+/* A pmap name (or "kernel"). */
+static int pmap_ref(struct parser *p, const struct token *t, int *pmap)
+{
+	if ((*pmap = scenario_find_pmap(p->s, t->s)) < 0) {
+		perr(p, t->col, "unknown pmap '%s'", t->s);
+		return -1;
+	}
+	return 0;
+}
+
+/* NAME or NAME[i]; a whole array only when whole_ok. */
+static int page_ref(struct parser *p, const struct token *t, struct pageref *r, int whole_ok)
+{
+	char name[64];
+	const char *br = strchr(t->s, '[');
+	size_t len = br ? (size_t)(br - t->s) : strlen(t->s);
+	uint64_t idx;
+
+	if (len >= sizeof(name)) {
+		perr(p, t->col, "unknown page '%s'", t->s);
+		return -1;
+	}
+	memcpy(name, t->s, len);
+	name[len] = '\0';
+	if ((r->array = scenario_find_array(p->s, name)) < 0) {
+		perr(p, t->col, "unknown page '%s'", name);
+		return -1;
+	}
+	r->index = -1;
+	if (br != NULL) {
+		char digits[32];
+		size_t dl = strlen(br + 1);
+
+		if (dl < 2 || dl > sizeof(digits) || br[dl] != ']') {
+			perr(p, t->col, "bad page reference '%s' (expected NAME[INDEX])", t->s);
+			return -1;
+		}
+		memcpy(digits, br + 1, dl - 1);
+		digits[dl - 1] = '\0';
+		if (parse_u64(digits, &idx) < 0 || !p->s->arrays[r->array].is_array ||
+		    idx >= p->s->arrays[r->array].count) {
+			perr(p, t->col, "page index '%s' out of range for %s (%u pages)", t->s, name,
+			    p->s->arrays[r->array].count);
+			return -1;
+		}
+		r->index = (int)idx;
+	} else if (!p->s->arrays[r->array].is_array) {
+		r->index = 0;
+	} else if (!whole_ok) {
+		perr(p, t->col, "'%s' is a page array: name one page, as %s[0]", name, name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The number of pages a reference names. */
+static uint32_t pageref_count(const struct scenario *s, const struct pageref *r)
+{
+	return r->index < 0 ? s->arrays[r->array].count : 1;
+}
+
+/* r, rw, rx or rwx. */
+static int prot_arg(struct parser *p, const struct token *t, uint32_t *prot)
+{
+	static const struct { const char *s; uint32_t v; } prots[] = {
+		{ "r", SCN_PROT_R }, { "rw", SCN_PROT_R | SCN_PROT_W },
+		{ "rx", SCN_PROT_R | SCN_PROT_X }, { "rwx", SCN_PROT_R | SCN_PROT_W | SCN_PROT_X },
+	};
+
+	for (size_t i = 0; i < sizeof(prots) / sizeof(prots[0]); i++)
+		if (strcmp(t->s, prots[i].s) == 0) {
+			*prot = prots[i].v;
+			return 0;
+		}
+	perr(p, t->col, "bad protection '%s' (r, rw, rx or rwx)", t->s);
+	return -1;
+}
+
+/* START END or START +N, checked against the pmap's half of the space. */
+static int range_arg(struct parser *p, const struct token *t, int pmap, uint32_t *va, uint32_t *eva)
+{
+	uint64_t end, n;
+
+	if (va_arg32(p, &t[0], va) < 0)
+		return -1;
+	if (t[1].s[0] == '+') {
+		struct token cnt = { t[1].s + 1, t[1].col + 1 };
+
+		if (num(p, &cnt, &n) < 0)
+			return -1;
+		if (n == 0 || n > (1ull << 20)) {
+			perr(p, t[1].col, "page count %s out of range (1 to 1048576)", t[1].s);
+			return -1;
+		}
+		end = *va + n * PAGE_SIZE;
+	} else {
+		uint32_t e;
+
+		if (va_arg32(p, &t[1], &e) < 0)
+			return -1;
+		end = e;
+	}
+	if (end <= *va) {
+		perr(p, t[1].col, "range end 0x%llx is not above its start 0x%08x", (unsigned long long)end, *va);
+		return -1;
+	}
+	if (end > UINT32_MAX) {
+		perr(p, t[1].col, "range runs past 4 GiB");
+		return -1;
+	}
+	*eva = (uint32_t)end;
+	return check_space(p, &t[0], pmap, *va, *eva);
+}
+
+/* yes or no. */
+static int yesno(struct parser *p, const struct token *t, int *v)
+{
+	if (strcmp(t->s, "yes") == 0 || strcmp(t->s, "no") == 0) {
+		*v = t->s[0] == 'y';
+		return 0;
+	}
+	perr(p, t->col, "expected yes or no, not '%s'", t->s);
+	return -1;
+}
+
+/* Exactly lo..hi arguments after the keyword(s). */
+static int nargs(struct parser *p, const struct token *t, int n, int lo, int hi, const char *usage)
+{
+	if (n - 1 < lo || n - 1 > hi) {
+		perr(p, t[n > 1 && n - 1 > hi ? hi + 1 : 0].col, "usage: %s", usage);
+		return -1;
+	}
+	return 0;
+}
+
+/* Declare a name (pmaps and pages share one namespace). */
+static int declare(struct parser *p, const struct token *t)
+{
+	if (!valid_name(t->s)) {
+		perr(p, t->col, "bad name '%s' (letters, digits and _, not starting with a digit)", t->s);
+		return -1;
+	}
+	if (scenario_find_pmap(p->s, t->s) >= 0 || scenario_find_array(p->s, t->s) >= 0) {
+		perr(p, t->col, "duplicate name '%s'", t->s);
+		return -1;
+	}
+	return 0;
+}
+
+/* Append st to the innermost list, with its position; counts its operations. */
+static struct step *emit(struct parser *p, struct step st, const struct token *t, const char *text,
+    uint64_t ops)
+{
+	struct steplist *l = &p->stack[p->depth];
+
+	if (ops > SCN_MAX_OPS - l->ops) {
+		perr(p, t->col, "too many operations (at most %llu per file)", (unsigned long long)SCN_MAX_OPS);
+		return NULL;
+	}
+	if (l->n == l->cap) {
+		int cap = l->cap ? l->cap * 2 : 16;
+		struct step *v = realloc(l->v, cap * sizeof(*v));
+
+		if (v == NULL) {
+			perr(p, t->col, "out of memory");
+			return NULL;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	st.line = p->line;
+	st.col = t->col;
+	st.text = text;
+	l->v[l->n] = st;
+	l->ops += ops;
+	return &l->v[l->n++];
+}
+
+/* Set-up statements: before the first operation, each at most once. */
+static int setup_stmt(struct parser *p, const struct token *t, unsigned bit)
+{
+	if (p->seen_op) {
+		perr(p, t->col, "set-up statement '%s' after the first operation", t->s);
+		return -1;
+	}
+	if (bit && (p->setup_seen & bit)) {
+		perr(p, t->col, "duplicate '%s' statement", t->s);
+		return -1;
+	}
+	p->setup_seen |= bit;
+	return 0;
+}
+
+/* guest, memory, pv-chunks, check (cadence), ignore. */
+static void parse_setup(struct parser *p, const struct token *t, int n)
+{
+	struct scenario *s = p->s;
+	uint64_t v;
+
+	if (!strcmp(t->s, "guest")) {
+		if (setup_stmt(p, t, 1) || nargs(p, t, n, 1, 1, "guest ptelist|nofree|dynamic"))
+			return;
+		if (strcmp(t[1].s, "ptelist") && strcmp(t[1].s, "nofree") && strcmp(t[1].s, "dynamic"))
+			perr(p, t[1].col, "unknown guest '%s' (ptelist, nofree or dynamic)", t[1].s);
+		else
+			snprintf(s->policy, sizeof(s->policy), "%s", t[1].s);
+	} else if (!strcmp(t->s, "memory")) {
+		if (setup_stmt(p, t, 2) || nargs(p, t, n, 1, 1, "memory SIZE"))
+			return;
+		if (parse_size(t[1].s, &v) < 0 || v < (4u << 20) || v > (2048ull << 20) || (v & PAGE_MASK))
+			perr(p, t[1].col, "bad memory size '%s' (4M to 2G, whole pages)", t[1].s);
+		else
+			s->memory = v;
+	} else if (!strcmp(t->s, "pv-chunks")) {
+		if (setup_stmt(p, t, 4) || nargs(p, t, n, 1, 1, "pv-chunks N") || num(p, &t[1], &v))
+			return;
+		if (v < 1 || v > 65536)
+			perr(p, t[1].col, "pv-chunks %s out of range (1 to 65536)", t[1].s);
+		else
+			s->pv_chunks = (uint32_t)v;
+	} else if (!strcmp(t->s, "ignore")) {
+		if (setup_stmt(p, t, 0) || nargs(p, t, n, 1, 1, "ignore ID"))
+			return;
+		if (invariant_lookup(t[1].s) == NULL)
+			perr(p, t[1].col, "unknown invariant ID '%s'", t[1].s);
+		else if (s->nignore == SCN_MAX_IGNORES)
+			perr(p, t[1].col, "too many ignore statements");
+		else
+			s->ignore[s->nignore++] = invariant_lookup(t[1].s)->id;
+	} else {	/* check every|end|off */
+		if (setup_stmt(p, t, 8))
+			return;
+		if (!strcmp(t[1].s, "every"))
+			s->cadence = CHECK_EVERY;
+		else if (!strcmp(t[1].s, "end"))
+			s->cadence = CHECK_END;
+		else if (!strcmp(t[1].s, "off"))
+			s->cadence = CHECK_OFF;
+		else
+			perr(p, t[1].col, "usage: check every|end|off");
+	}
+}
+
+/* pmap NAME | page NAME [N] */
+static void parse_declare(struct parser *p, const struct token *t, int n, const char *text)
+{
+	struct scenario *s = p->s;
+	uint64_t count = 1;
+
+	if (p->depth > 0) {
+		perr(p, t->col, "'%s' declares a name and cannot be inside repeat", t->s);
+		return;
+	}
+	if (!strcmp(t->s, "pmap")) {
+		if (nargs(p, t, n, 1, 1, "pmap NAME") || declare(p, &t[1]))
+			return;
+		if (s->npmaps == SCN_MAX_PMAPS) {
+			perr(p, t[1].col, "too many pmaps (at most %d)", SCN_MAX_PMAPS - 1);
+			return;
+		}
+		snprintf(s->pmap_names[s->npmaps], 64, "%s", t[1].s);
+		emit(p, (struct step){ .kind = ST_PMAP, .pmap = s->npmaps++ }, t, text, 1);
+		return;
+	}
+	if (nargs(p, t, n, 1, 2, "page NAME [N]") || declare(p, &t[1]) || (n == 3 && num(p, &t[2], &count)))
+		return;
+	if (count < 1 || count > 524288) {
+		perr(p, t[2].col, "page count %s out of range (1 to 524288)", t[2].s);
+		return;
+	}
+	if (s->narrays == SCN_MAX_PAGE_ARRAYS) {
+		perr(p, t[1].col, "too many page names (at most %d)", SCN_MAX_PAGE_ARRAYS);
+		return;
+	}
+	snprintf(s->arrays[s->narrays].name, 64, "%s", t[1].s);
+	s->arrays[s->narrays].count = (uint32_t)count;
+	s->arrays[s->narrays].is_array = n == 3;
+	s->arrays[s->narrays].first = s->npages_total;
+	s->npages_total += (uint32_t)count;
+	emit(p, (struct step){ .kind = ST_PAGE, .page = { s->narrays++, -1 } }, t, text, 1);
+}
+
+/* map PMAP VA PAGE [PROT] [wired] [shortage] */
+static void parse_map(struct parser *p, const struct token *t, int n, const char *text)
+{
+	struct step st = { .kind = ST_MAP, .prot = SCN_PROT_R | SCN_PROT_W };
+	uint64_t end;
+	int i = 4;
+
+	if (nargs(p, t, n, 3, 6, "map PMAP VA PAGE [PROT] [wired] [shortage]") || pmap_ref(p, &t[1], &st.pmap) ||
+	    va_arg32(p, &t[2], &st.va) || page_ref(p, &t[3], &st.page, 1))
+		return;
+	if (i < n && t[i].s[0] == 'r' && prot_arg(p, &t[i++], &st.prot))
+		return;
+	for (; i < n; i++) {
+		if (!strcmp(t[i].s, "wired"))
+			st.flag |= 1;
+		else if (!strcmp(t[i].s, "shortage"))
+			st.flag |= 2;
+		else {
+			perr(p, t[i].col, "unexpected '%s' (expected a protection, wired or shortage)", t[i].s);
+			return;
+		}
+	}
+	end = (uint64_t)st.va + (uint64_t)pageref_count(p->s, &st.page) * PAGE_SIZE;
+	if (end > UINT32_MAX) {
+		perr(p, t[2].col, "the mapping runs past 4 GiB");
+		return;
+	}
+	st.eva = (uint32_t)end;
+	if (check_space(p, &t[2], st.pmap, st.va, st.eva) == 0)
+		emit(p, st, t, text, 1);
+}
+
+/* destroy NAME | activate NAME */
+static void parse_pmap_op(struct parser *p, const struct token *t, int n, const char *text)
+{
+	struct step st = { .kind = !strcmp(t->s, "destroy") ? ST_DESTROY : ST_ACTIVATE };
+
+	if (nargs(p, t, n, 1, 1, st.kind == ST_DESTROY ? "destroy PMAP" : "activate PMAP") ||
+	    pmap_ref(p, &t[1], &st.pmap))
+		return;
+	if (st.kind == ST_DESTROY && st.pmap == SCN_KERNEL) {
+		perr(p, t[1].col, "the kernel pmap cannot be destroyed");
+		return;
+	}
+	emit(p, st, t, text, 1);
+}
+
+/* free PAGE | unmap-all PAGE | clear-modify PAGE (a whole array allowed) */
+static void parse_page_op(struct parser *p, const struct token *t, int n, const char *text)
+{
+	struct step st;
+
+	st = (struct step){ .kind = !strcmp(t->s, "free") ? ST_FREE :
+	    !strcmp(t->s, "unmap-all") ? ST_UNMAP_ALL : ST_CLEAR_MODIFY };
+	if (nargs(p, t, n, 1, 1, "free|unmap-all|clear-modify PAGE") || page_ref(p, &t[1], &st.page, 1))
+		return;
+	emit(p, st, t, text, 1);
+}
+
+/* unmap PMAP RANGE | protect PMAP RANGE PROT */
+static void parse_range_op(struct parser *p, const struct token *t, int n, const char *text)
+{
+	int protect = !strcmp(t->s, "protect");
+	struct step st = { .kind = protect ? ST_PROTECT : ST_UNMAP };
+
+	if (nargs(p, t, n, 3 + protect, 3 + protect, protect ? "protect PMAP START END|+N PROT" :
+	    "unmap PMAP START END|+N") || pmap_ref(p, &t[1], &st.pmap) ||
+	    range_arg(p, &t[2], st.pmap, &st.va, &st.eva) || (protect && prot_arg(p, &t[4], &st.prot)))
+		return;
+	emit(p, st, t, text, 1);
+}
+
+/* kenter VA PAGE | kremove VA */
+static void parse_kernel_op(struct parser *p, const struct token *t, int n, const char *text)
+{
+	int enter = !strcmp(t->s, "kenter");
+	struct step st = { .kind = enter ? ST_KENTER : ST_KREMOVE, .pmap = SCN_KERNEL };
+
+	if (nargs(p, t, n, 1 + enter, 1 + enter, enter ? "kenter VA PAGE" : "kremove VA") ||
+	    va_arg32(p, &t[1], &st.va) || (enter && page_ref(p, &t[2], &st.page, 0)) ||
+	    check_space(p, &t[1], SCN_KERNEL, st.va, (uint64_t)st.va + PAGE_SIZE))
+		return;
+	emit(p, st, t, text, 1);
+}
+
+/* touch PMAP VA r|w [faults] */
+static void parse_touch(struct parser *p, const struct token *t, int n, const char *text)
+{
+	struct step st = { .kind = ST_TOUCH };
+
+	if (nargs(p, t, n, 3, 4, "touch PMAP VA r|w [faults]") || pmap_ref(p, &t[1], &st.pmap) ||
+	    num32(p, &t[2], &st.va))
+		return;
+	if (st.va & 3) {
+		perr(p, t[2].col, "touch address %s is not word-aligned", t[2].s);
+		return;
+	}
+	if (strcmp(t[3].s, "r") && strcmp(t[3].s, "w")) {
+		perr(p, t[3].col, "expected r or w, not '%s'", t[3].s);
+		return;
+	}
+	st.flag = t[3].s[0] == 'w';
+	if (n == 5 && strcmp(t[4].s, "faults")) {
+		perr(p, t[4].col, "expected 'faults', not '%s'", t[4].s);
+		return;
+	}
+	st.n = n == 5;		/* expect a page fault */
+	if (check_space(p, &t[2], st.pmap, trunc_page(st.va), trunc_page(st.va) + PAGE_SIZE) == 0)
+		emit(p, st, t, text, 1);
+}
+
+/* Parse "key=value" into a 64-bit number. */
+static int keyval(struct parser *p, const struct token *t, const char *key, uint64_t *v)
+{
+	size_t kl = strlen(key);
+	struct token val = { t->s + kl + 1, t->col + (int)kl + 1 };
+
+	if (strncmp(t->s, key, kl) || t->s[kl] != '=')
+		return 1;
+	return num(p, &val, v) < 0 ? -1 : 0;
+}
+
+/*
+ * The objects random works on: pmaps rand0..randP-1 and the page array
+ * randpg[K], declared here (reused if an earlier random declared them).
+ */
+static int declare_random(struct parser *p, const struct token *t, uint64_t npmaps, uint64_t npages)
+{
+	struct scenario *s = p->s;
+	int a = scenario_find_array(s, "randpg");
+
+	for (uint64_t i = 0; i < npmaps; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "rand%u", (unsigned)i);
+		if (scenario_find_pmap(s, name) >= 0)
+			continue;
+		if (scenario_find_array(s, name) >= 0 || s->npmaps == SCN_MAX_PMAPS) {
+			perr(p, t->col, "random needs pmap name '%s', which is taken or over the limit", name);
+			return -1;
+		}
+		snprintf(s->pmap_names[s->npmaps++], 64, "%s", name);
+	}
+	if (a >= 0 && s->arrays[a].count != npages) {
+		perr(p, t->col, "random: randpg already has %u pages, not %llu", s->arrays[a].count,
+		    (unsigned long long)npages);
+		return -1;
+	}
+	if (a < 0 && (scenario_find_pmap(s, "randpg") >= 0 || s->narrays == SCN_MAX_PAGE_ARRAYS)) {
+		perr(p, t->col, "random needs the page array name 'randpg'");
+		return -1;
+	}
+	if (a < 0) {
+		s->arrays[s->narrays] = (struct page_array){ "randpg", (uint32_t)npages, 1, s->npages_total };
+		s->narrays++;
+		s->npages_total += (uint32_t)npages;
+	}
+	return 0;
+}
+
+/* random seed=S ops=N [pmaps=P] [pages=K] */
+static void parse_random(struct parser *p, const struct token *t, int n, const char *text)
+{
+	static const char *keys[] = { "seed", "ops", "pmaps", "pages" };
+	static const uint64_t max[] = { UINT64_MAX, 10000000, 32, 65536 };
+	uint64_t v[4] = { 0, 0, 4, 64 };
+	int have = 0;
+
+	for (int i = 1; i < n; i++) {
+		int k, rc = 1;
+
+		for (k = 0; k < 4 && (rc = keyval(p, &t[i], keys[k], &v[k])) > 0; k++)
+			;
+		if (rc < 0)
+			return;
+		if (k == 4) {
+			perr(p, t[i].col, "unexpected '%s' (seed=, ops=, pmaps= or pages=)", t[i].s);
+			return;
+		}
+		if (v[k] > max[k] || (k > 0 && v[k] == 0)) {
+			perr(p, t[i].col, "%s is absurd (%s must be 1 to %llu)", t[i].s, keys[k], (unsigned long long)max[k]);
+			return;
+		}
+		have |= 1 << k;
+	}
+	if ((have & 3) != 3) {
+		perr(p, t->col, "usage: random seed=S ops=N [pmaps=P] [pages=K]");
+		return;
+	}
+	if (declare_random(p, t, v[2], v[3]) < 0)
+		return;
+	emit(p, (struct step){ .kind = ST_RANDOM, .n = v[0], .ops = (uint32_t)v[1], .npmaps = (uint32_t)v[2],
+	    .npages = (uint32_t)v[3] }, t, text, v[1]);
+}
+
+/* fail alloc after N | fail alloc off */
+static void parse_fail(struct parser *p, const struct token *t, int n, const char *text)
+{
+	struct step st = { .kind = ST_FAIL_ALLOC };
+
+	if (n >= 3 && !strcmp(t[1].s, "alloc") && !strcmp(t[2].s, "off") && n == 3) {
+		emit(p, st, t, text, 1);
+		return;
+	}
+	if (n != 4 || strcmp(t[1].s, "alloc") || strcmp(t[2].s, "after")) {
+		perr(p, t->col, "usage: fail alloc after N | fail alloc off");
+		return;
+	}
+	if (num(p, &t[3], &st.n) < 0)
+		return;
+	if (st.n >= UINT32_MAX) {
+		perr(p, t[3].col, "count %s is absurd", t[3].s);
+		return;
+	}
+	st.flag = 1;
+	emit(p, st, t, text, 1);
+}
+
+/* expect violation ID | expect panic "TEXT": the file is an expected failure. */
+static void parse_expect_failure(struct parser *p, const struct token *t, int n)
+{
+	struct scenario *s = p->s;
+
+	if (s->expect_violation != NULL || s->expect_panic != NULL) {
+		perr(p, t[1].col, "a file can expect only one failure");
+		return;
+	}
+	if (p->depth > 0) {
+		perr(p, t[1].col, "'expect %s' cannot be inside repeat", t[1].s);
+		return;
+	}
+	if (n != 3) {
+		perr(p, t->col, "usage: expect violation ID | expect panic \"TEXT\"");
+		return;
+	}
+	s->expect_line = p->line;
+	if (t[1].s[0] == 'v') {
+		if (invariant_lookup(t[2].s) == NULL)
+			perr(p, t[2].col, "unknown invariant ID '%s'", t[2].s);
+		else
+			s->expect_violation = invariant_lookup(t[2].s)->id;
+		return;
+	}
+	if (t[2].s[0] != '"' || strlen(t[2].s) < 3) {
+		perr(p, t[2].col, "expected a non-empty \"quoted text\"");
+		return;
+	}
+	s->expect_panic = strdup(t[2].s + 1);
+	if (s->expect_panic != NULL)
+		s->expect_panic[strlen(s->expect_panic) - 1] = '\0';
+}
+
+/* expect mapped|unmapped|pv|resident|wired|chunks|pv-free-kva|pv-pages-held|modified|referenced ... */
+static void parse_expect(struct parser *p, const struct token *t, int n, const char *text)
+{
+	static const struct { const char *what; enum step_kind kind; const char *usage; } forms[] = {
+		{ "mapped", ST_EXPECT_MAPPED, "expect mapped PMAP VA PAGE [PROT]" },
+		{ "unmapped", ST_EXPECT_UNMAPPED, "expect unmapped PMAP VA" },
+		{ "pv", ST_EXPECT_PV, "expect pv PAGE N" },
+		{ "resident", ST_EXPECT_RESIDENT, "expect resident PMAP N" },
+		{ "wired", ST_EXPECT_WIRED, "expect wired PMAP N" },
+		{ "chunks", ST_EXPECT_CHUNKS, "expect chunks PMAP N" },
+		{ "pv-free-kva", ST_EXPECT_PV_FREE_KVA, "expect pv-free-kva N" },
+		{ "pv-pages-held", ST_EXPECT_PV_PAGES_HELD, "expect pv-pages-held N" },
+		{ "modified", ST_EXPECT_MODIFIED, "expect modified PAGE yes|no" },
+		{ "referenced", ST_EXPECT_REFERENCED, "expect referenced PAGE yes|no" },
+	};
+	struct step st = { 0 };
+	int before = p->errors;
+	size_t f;
+	int ok;
+
+	if (n >= 2 && (!strcmp(t[1].s, "violation") || !strcmp(t[1].s, "panic"))) {
+		parse_expect_failure(p, t, n);
+		return;
+	}
+	for (f = 0; n >= 2 && f < sizeof(forms) / sizeof(forms[0]) && strcmp(forms[f].what, t[1].s); f++)
+		;
+	if (n < 2 || f == sizeof(forms) / sizeof(forms[0])) {
+		perr(p, t[n < 2 ? 0 : 1].col, "unknown expectation '%s'", n < 2 ? "" : t[1].s);
+		return;
+	}
+	st.kind = forms[f].kind;
+	switch (st.kind) {
+	case ST_EXPECT_MAPPED:
+		ok = n >= 5 && n <= 6 && !pmap_ref(p, &t[2], &st.pmap) && !va_arg32(p, &t[3], &st.va) &&
+		    !page_ref(p, &t[4], &st.page, 0) && (n == 5 || !prot_arg(p, &t[5], &st.prot));
+		break;
+	case ST_EXPECT_UNMAPPED:
+		ok = n == 4 && !pmap_ref(p, &t[2], &st.pmap) && !va_arg32(p, &t[3], &st.va);
+		break;
+	case ST_EXPECT_PV:
+		ok = n == 4 && !page_ref(p, &t[2], &st.page, 0) && !num(p, &t[3], &st.n);
+		break;
+	case ST_EXPECT_RESIDENT: case ST_EXPECT_WIRED: case ST_EXPECT_CHUNKS:
+		ok = n == 4 && !pmap_ref(p, &t[2], &st.pmap) && !num(p, &t[3], &st.n);
+		break;
+	case ST_EXPECT_PV_FREE_KVA: case ST_EXPECT_PV_PAGES_HELD:
+		ok = n == 3 && !num(p, &t[2], &st.n);
+		break;
+	default:	/* modified, referenced */
+		ok = n == 4 && !page_ref(p, &t[2], &st.page, 0) && !yesno(p, &t[3], &st.flag);
+		break;
+	}
+	if (!ok) {
+		if (p->errors == before)	/* a shape error, not an argument error */
+			perr(p, t->col, "usage: %s", forms[f].usage);
+		return;
+	}
+	if (st.kind == ST_EXPECT_MAPPED || st.kind == ST_EXPECT_UNMAPPED)
+		if (check_space(p, &t[3], st.pmap, st.va, (uint64_t)st.va + PAGE_SIZE))
+			return;
+	emit(p, st, t, text, 1);
+}
+
+/* repeat N { : open a body. */
+static void parse_repeat(struct parser *p, const struct token *t, int n, const char *text)
+{
+	struct step st = { .kind = ST_REPEAT };
+
+	if (n != 3 || strcmp(t[2].s, "{")) {
+		perr(p, t->col, "usage: repeat N {");
+		return;
+	}
+	/* A bad count is reported but the block still opens, so braces balance. */
+	if (num(p, &t[1], &st.n) < 0)
+		st.n = 1;
+	else if (st.n < 1 || st.n > SCN_MAX_OPS) {
+		perr(p, t[1].col, "repeat count %s is absurd (1 to %llu)", t[1].s, (unsigned long long)SCN_MAX_OPS);
+		st.n = 1;
+	}
+	if (p->depth == SCN_MAX_DEPTH) {
+		perr(p, t->col, "repeat nested too deeply (at most %d)", SCN_MAX_DEPTH);
+		return;
+	}
+	if (emit(p, st, t, text, 0) == NULL)
+		return;
+	p->stack[++p->depth] = (struct steplist){ 0 };
+}
+
+/* } : close the innermost body and count its operations into the repeat. */
+static void close_repeat(struct parser *p, const struct token *t, int n)
+{
+	struct steplist body, *outer;
+	struct step *r;
+	uint64_t ops;
+
+	if (n != 1) {
+		perr(p, t[1].col, "unexpected '%s' after '}'", t[1].s);
+		return;
+	}
+	if (p->depth == 0) {
+		perr(p, t->col, "'}' without a matching 'repeat N {'");
+		return;
+	}
+	body = p->stack[p->depth--];
+	outer = &p->stack[p->depth];
+	r = &outer->v[outer->n - 1];
+	r->body = body.v;
+	r->nbody = body.n;
+	ops = body.ops;
+	if (ops != 0 && r->n > (SCN_MAX_OPS - outer->ops) / ops) {
+		perr(p, t->col, "repeat %llu of %llu operations is absurd (at most %llu per file)",
+		    (unsigned long long)r->n, (unsigned long long)ops, (unsigned long long)SCN_MAX_OPS);
+		return;
+	}
+	outer->ops += r->n * ops;
+}
+
+/* Statements that are operations (or expectations) rather than set-up. */
+static void parse_operation(struct parser *p, const struct token *t, int n, const char *text)
+{
+	static const struct { const char *kw; void (*fn)(struct parser *, const struct token *, int, const char *); } ops[] = {
+		{ "pmap", parse_declare }, { "page", parse_declare }, { "destroy", parse_pmap_op },
+		{ "activate", parse_pmap_op }, { "free", parse_page_op }, { "unmap-all", parse_page_op },
+		{ "clear-modify", parse_page_op }, { "map", parse_map }, { "unmap", parse_range_op },
+		{ "protect", parse_range_op }, { "kenter", parse_kernel_op }, { "kremove", parse_kernel_op },
+		{ "touch", parse_touch }, { "random", parse_random }, { "fail", parse_fail },
+		{ "expect", parse_expect }, { "repeat", parse_repeat },
+	};
+
+	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
+		if (strcmp(t->s, ops[i].kw) == 0) {
+			if (strcmp(t->s, "expect") || n < 2 || (strcmp(t[1].s, "violation") && strcmp(t[1].s, "panic")))
+				p->seen_op = 1;
+			ops[i].fn(p, t, n, text);
+			return;
+		}
+	}
+	if (!strcmp(t->s, "check") && n == 1) {
+		p->seen_op = 1;
+		emit(p, (struct step){ .kind = ST_CHECK }, t, text, 1);
+		return;
+	}
+	perr(p, t->col, "unknown command '%s'", t->s);
+}
+
+/* Cut a "#" comment (outside quotes) and trailing blanks; returns the text. */
+static char *trim_statement(char *line)
+{
+	int quoted = 0;
+	char *c, *end;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	for (c = line; *c; c++) {
+		if (*c == '"')
+			quoted = !quoted;
+		else if (*c == '#' && !quoted) {
+			*c = '\0';
+			break;
+		}
+	}
+	for (end = line + strlen(line); end > line && (end[-1] == ' ' || end[-1] == '\t'); end--)
+		end[-1] = '\0';
+	return line;
+}
+
+/* One line: tokenize a copy, then set-up, a closing brace, or an operation. */
+static void parse_line(struct parser *p, char *line)
+{
+	char scratch[4096];
+	struct token t[MAX_TOKENS];
+	size_t len = strlen(line);
+	const char *text;
+	int n;
+
+	if (len >= sizeof(scratch)) {
+		perr(p, 1, "line too long (at most %zu characters)", sizeof(scratch) - 1);
+		return;
+	}
+	memcpy(scratch, line, len + 1);
+	if ((n = tokenize(p, scratch, t)) <= 0)
+		return;
+	text = trim_statement(line);
+	if (!strcmp(t->s, "guest") || !strcmp(t->s, "memory") || !strcmp(t->s, "pv-chunks") ||
+	    !strcmp(t->s, "ignore") || (!strcmp(t->s, "check") && n > 1))
+		parse_setup(p, t, n);
+	else if (!strcmp(t->s, "}"))
+		close_repeat(p, t, n);
+	else
+		parse_operation(p, t, n, text);
+}
+
+/* Report repeats left open at the end of the file. */
+static void check_balanced(struct parser *p)
+{
+	while (p->depth > 0) {
+		struct steplist *outer = &p->stack[p->depth - 1];
+		struct step *r = &outer->v[outer->n - 1];
+
+		p->line = r->line;
+		perr(p, r->col, "unbalanced braces: this 'repeat' is never closed");
+		r->body = p->stack[p->depth].v;
+		r->nbody = p->stack[p->depth].n;
+		p->depth--;
+	}
+}
+
+int scenario_parse_text(struct scenario *s, const char *path, const char *text, size_t len, FILE *err)
+{
+	struct parser p = { .s = s, .err = err };
+	char *line, *next;
+
+	memset(s, 0, sizeof(*s));
+	s->path = strdup(path);
+	s->source = malloc(len + 1);
+	if (s->path == NULL || s->source == NULL) {
+		fprintf(err, "%s: error: out of memory\n", path);
+		return 1;
+	}
+	memcpy(s->source, text, len);
+	s->source[len] = '\0';
+	snprintf(s->policy, sizeof(s->policy), "ptelist");
+	s->memory = 32u << 20;
+	snprintf(s->pmap_names[0], 64, "kernel");
+	s->npmaps = 1;
+	if (memchr(text, '\0', len) != NULL) {
+		fprintf(err, "%s:1:1: error: the file contains a NUL byte\n", path);
+		return 1;
+	}
+	for (line = s->source, p.line = 1; line != NULL; line = next, p.line++) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (*line && line[strlen(line) - 1] == '\r')
+			line[strlen(line) - 1] = '\0';
+		parse_line(&p, line);
+	}
+	check_balanced(&p);
+	s->steps = p.stack[0].v;
+	s->nsteps = p.stack[0].n;
+	s->total_ops = p.stack[0].ops;
+	return p.errors;
+}
+
+int scenario_parse(struct scenario *s, const char *path, FILE *err)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+	int rc;
+
+	if (f == NULL) {
+		memset(s, 0, sizeof(*s));
+		fprintf(err, "%s: error: %s\n", path, strerror(errno));
+		return 1;
+	}
+	buf = malloc(MAX_FILE_SIZE + 1);
+	n = buf ? fread(buf, 1, MAX_FILE_SIZE + 1, f) : 0;
+	fclose(f);
+	if (buf == NULL || n > MAX_FILE_SIZE) {
+		memset(s, 0, sizeof(*s));
+		fprintf(err, "%s: error: file too large (at most %u bytes)\n", path, MAX_FILE_SIZE);
+		free(buf);
+		return 1;
+	}
+	rc = scenario_parse_text(s, path, buf, n, err);
+	free(buf);
+	return rc;
+}
+
+static void free_steps(struct step *v, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (v[i].kind == ST_REPEAT)
+			free_steps(v[i].body, v[i].nbody);
+	free(v);
+}
+
+void scenario_free(struct scenario *s)
+{
+	free_steps(s->steps, s->nsteps);
+	free(s->path);
+	free(s->source);
+	free(s->expect_panic);
+	memset(s, 0, sizeof(*s));
+}
+
+int scenario_ignores(const struct scenario *s, const char *id)
+{
+	for (int i = 0; i < s->nignore; i++)
+		if (strcmp(s->ignore[i], id) == 0)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,96 @@
+/*
+ * scenario.h - the scenario language (docs/scenarios.md): parsed into a
+ * typed step list with source positions, before anything runs.
+ */
+#ifndef RIG_SCENARIO_H
+#define RIG_SCENARIO_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define SCN_MAX_PMAPS		64	/* including the kernel pmap, index 0 */
+#define SCN_MAX_PAGE_ARRAYS	256
+#define SCN_MAX_DEPTH		16	/* repeat nesting */
+#define SCN_MAX_OPS		100000000ull	/* total expanded operations */
+#define SCN_MAX_IGNORES		16
+#define SCN_KERNEL		0	/* pmap index of "kernel" */
+
+enum step_kind {
+	ST_PMAP, ST_DESTROY, ST_ACTIVATE, ST_PAGE, ST_FREE,
+	ST_MAP, ST_UNMAP, ST_PROTECT, ST_UNMAP_ALL, ST_KENTER, ST_KREMOVE,
+	ST_CLEAR_MODIFY, ST_TOUCH, ST_REPEAT, ST_RANDOM, ST_FAIL_ALLOC, ST_CHECK,
+	ST_EXPECT_MAPPED, ST_EXPECT_UNMAPPED, ST_EXPECT_PV, ST_EXPECT_RESIDENT,
+	ST_EXPECT_WIRED, ST_EXPECT_CHUNKS, ST_EXPECT_PV_FREE_KVA,
+	ST_EXPECT_PV_PAGES_HELD, ST_EXPECT_MODIFIED, ST_EXPECT_REFERENCED,
+};
+
+/* Protections, as VM_PROT_* bits. */
+#define SCN_PROT_R	1
+#define SCN_PROT_W	2
+#define SCN_PROT_X	4
+
+/* A page, or a whole page array (index -1). */
+struct pageref {
+	int array;		/* index into scenario.arrays */
+	int index;		/* element, or -1 for the whole array */
+};
+
+struct step {
+	enum step_kind kind;
+	int line, col;
+	const char *text;	/* the statement as written (trimmed) */
+	int pmap;		/* pmap index (SCN_KERNEL = kernel) */
+	struct pageref page;
+	uint32_t va, eva;	/* address or range [va, eva) */
+	uint32_t prot;
+	uint64_t n;		/* count, expected number, repeat count, seed */
+	uint32_t ops, npmaps, npages;	/* random */
+	int flag;		/* wired / faults / write / yes / shortage / alloc on */
+	struct step *body;	/* repeat */
+	int nbody;
+};
+
+struct page_array {
+	char name[64];
+	uint32_t count;		/* 1 for a single page */
+	int is_array;
+	uint32_t first;		/* index of element 0 among all pages */
+};
+
+struct scenario {
+	char *path;
+	char *source;			/* whole file, lines NUL-terminated in place */
+	/* set-up */
+	char policy[16];
+	uint64_t memory;
+	uint32_t pv_chunks;
+	enum { CHECK_EVERY, CHECK_END, CHECK_OFF } cadence;
+	const char *ignore[SCN_MAX_IGNORES];
+	int nignore;
+	const char *expect_violation;	/* invariant ID, or NULL */
+	char *expect_panic;		/* text, or NULL */
+	int expect_line;
+	/* symbols */
+	char pmap_names[SCN_MAX_PMAPS][64];
+	int npmaps;
+	struct page_array arrays[SCN_MAX_PAGE_ARRAYS];
+	int narrays;
+	uint32_t npages_total;
+	/* the program */
+	struct step *steps;
+	int nsteps;
+	uint64_t total_ops;		/* operations once repeats and randoms expand */
+};
+
+/* Parse path; 0 on success, else the number of errors (each printed to err). */
+int scenario_parse(struct scenario *s, const char *path, FILE *err);
+/* Parse text (as if read from path). */
+int scenario_parse_text(struct scenario *s, const char *path, const char *text, size_t len, FILE *err);
+void scenario_free(struct scenario *s);
+/* Is this invariant ignored by the file's `ignore` statements? */
+int scenario_ignores(const struct scenario *s, const char *id);
+/* The page-array index for a name, or -1. */
+int scenario_find_array(const struct scenario *s, const char *name);
+int scenario_find_pmap(const struct scenario *s, const char *name);
+
+#endif
