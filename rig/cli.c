@@ -28,6 +28,9 @@ static const char usage_text[] =
 	"and checks it.\n"
 	"\n"
 	"commands:\n"
+	"  run [--format text|json] [--junit FILE] [--timeout MS] FILE|DIR...\n"
+	"        run scenario files (a directory: every *.scn below it, sorted);\n"
+	"        PASS/FAIL per file, then \"N passed, N failed\"\n"
 	"  check-syntax FILE...\n"
 	"        parse scenario files and report every error as FILE:LINE:COL\n"
 	"  info [--guest FILE | --policy NAME] [--memory SIZE]\n"
@@ -163,6 +166,8 @@ int cli_main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check-syntax"))
 		return cmd_check_syntax(argc - 1, argv + 1);
 	fprintf(stderr, "rig: error: unknown command '%s' (see rig --help)\n", argv[1]);

@@ -385,10 +385,14 @@ void *machine_kva_ptr(struct machine *m, uint32_t va, size_t len)
 void *machine_gptr(struct machine *m, uint32_t va, size_t len)
 {
 	struct guest_info *gi = machine_info(m);
-	struct walk w;
+	uint32_t last = va + (uint32_t)len - 1;
+	struct walk w, w2;
 
-	if ((va & PAGE_MASK) + len > PAGE_SIZE ||
-	    walk_va(&m->pm, gi->gi_boot_cr3, 0, va, &w) != WALK_MAPPED)
+	if (len == 0 || last < va || walk_va(&m->pm, gi->gi_boot_cr3, 0, va, &w) != WALK_MAPPED)
+		return NULL;
+	/* An object crossing a page boundary must be physically contiguous. */
+	if ((last & PG_FRAME) != (va & PG_FRAME) &&
+	    (walk_va(&m->pm, gi->gi_boot_cr3, 0, last, &w2) != WALK_MAPPED || w2.pa != w.pa + (len - 1)))
 		return NULL;
 	return phys_ptr(&m->pm, w.pa, len);
 }

@@ -87,7 +87,8 @@ int machine_backtrace(struct machine *m, uint32_t ebp, uint32_t *frames, int max
 void machine_format_frames(struct machine *m, const uint32_t *frames, int n, char *buf, size_t len);
 /* Kernel-image VA to physical pointer (the kernel is at KERNBASE + pa). */
 void *machine_kva_ptr(struct machine *m, uint32_t va, size_t len);
-/* Host pointer for guest VA under the kernel's space (any kernel VA). */
+/* Host pointer for len bytes at guest VA under the kernel space; NULL if
+ * unmapped or (across a page boundary) not physically contiguous. */
 void *machine_gptr(struct machine *m, uint32_t va, size_t len);
 const char *machine_unicorn_version(void);
 

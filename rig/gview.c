@@ -1,0 +1,52 @@
+/* gview.c - guest structure views and PTE decoding (see gview.h). */
+#include "gview.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../guest/mmu.h"
+
+static const struct { uint32_t bit; const char *name; } pte_bits[] = {
+	{ PG_V, "P" }, { PG_RW, "RW" }, { PG_U, "US" }, { PG_NC_PWT, "PWT" }, { PG_NC_PCD, "PCD" },
+	{ PG_A, "A" }, { PG_M, "D" }, { PG_PS, "PS" }, { PG_G, "G" }, { PG_W, "W" }, { PG_MANAGED, "MAN" },
+};
+
+uint32_t gv_u32(struct machine *m, uint32_t va)
+{
+	uint32_t *p = gv_ptr(m, va, 4);
+
+	return p ? *p : 0;
+}
+
+enum walk_status gv_walk(struct machine *m, uint32_t pdir_pa, uint32_t va, struct walk *w)
+{
+	return walk_va(&m->pm, pdir_pa, 0, va, w);
+}
+
+/* Append " +NAME" (or -NAME) for each bit in mask, as set in pte. */
+static void append_bits(uint32_t pte, uint32_t mask, char *buf, size_t len)
+{
+	size_t used = strlen(buf);
+
+	for (size_t i = 0; i < sizeof(pte_bits) / sizeof(pte_bits[0]) && used < len; i++)
+		if (mask & pte_bits[i].bit)
+			used += snprintf(buf + used, len - used, "%s%c%s", used ? " " : "",
+			    (pte & pte_bits[i].bit) ? '+' : '-', pte_bits[i].name);
+}
+
+const char *pte_flags(uint32_t pte, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	append_bits(pte, pte & PAGE_MASK, buf, len);
+	return buf;
+}
+
+const char *pte_flags_diff(uint32_t old, uint32_t new, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	append_bits(new, (old ^ new) & PAGE_MASK, buf, len);
+	if ((old ^ new) & PG_FRAME)
+		snprintf(buf + strlen(buf), len - strlen(buf), "%sframe 0x%05x->0x%05x", buf[0] ? " " : "",
+		    old >> PAGE_SHIFT, new >> PAGE_SHIFT);
+	return buf;
+}

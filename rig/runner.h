@@ -1,0 +1,40 @@
+/*
+ * runner.h - runs a parsed scenario against a fresh guest machine: each
+ * step calls the guest pmap API, keeps the reference model, checks
+ * expectations and, at the file's cadence, the invariants.
+ */
+#ifndef RIG_RUNNER_H
+#define RIG_RUNNER_H
+
+#include <stdint.h>
+
+#include "scenario.h"
+
+enum outcome {
+	OUT_PASS,	/* ran to the end, or failed exactly as it expected */
+	OUT_FAIL,	/* an expectation, invariant or misuse stopped it */
+	OUT_CRASH,	/* the guest faulted, panicked or hung unexpectedly */
+};
+
+struct run_options {
+	uint32_t timeout_ms;	/* per guest call; 0 = default */
+	int progress;		/* show a progress line on stderr */
+	int full_checks;	/* a full check after every step (not incremental) */
+};
+
+struct file_result {
+	enum outcome outcome;
+	uint64_t ops;		/* operations executed */
+	double ms;		/* wall time */
+	int line;		/* of the failing step (0 if none) */
+	char text[256];		/* the failing step as written */
+	char kind[24];		/* expectation, violation, misuse, shortage, crash, expected-failure */
+	char id[24];		/* invariant ID of a violation */
+	char message[4096];	/* what was expected and what was found */
+	char expected[64];	/* the file's declared failure, if any */
+};
+
+/* Run s; fills res and returns its outcome. */
+enum outcome run_file(const struct scenario *s, const struct run_options *o, struct file_result *res);
+
+#endif
