@@ -63,7 +63,7 @@ void pv_kva_init(void)
  * Refill the pool: a new page, hooked into KVA with a managed mapping of
  * kernel_pmap (this is where pmap is entered with the kernel map locked).
  */
-static boolean_t kmapent_refill(void)
+static __noinline boolean_t kmapent_refill(void)
 {
 	struct vm_page *m;
 	vm_offset_t va = kmem_refill_va;
@@ -80,7 +80,7 @@ static boolean_t kmapent_refill(void)
 }
 
 /* A map entry from the pool, refilling it when empty; NULL if impossible. */
-static struct vm_map_entry *kmapent_get(void)
+static __noinline struct vm_map_entry *kmapent_get(void)
 {
 	struct vm_map_entry *e;
 
@@ -109,7 +109,7 @@ static boolean_t kernel_map_insert(struct vm_map_entry *e, vm_offset_t size)
 }
 
 /* Allocate size bytes of KVA from the kernel map; 0 when it is full. */
-static vm_offset_t kmem_alloc(vm_offset_t size)
+static __noinline vm_offset_t kmem_alloc(vm_offset_t size)
 {
 	struct vm_map_entry *e;
 	vm_offset_t va = 0;
@@ -126,7 +126,7 @@ static vm_offset_t kmem_alloc(vm_offset_t size)
 }
 
 /* Give the range starting at va back to the kernel map. */
-static void kmem_free(vm_offset_t va)
+static __noinline void kmem_free(vm_offset_t va)
 {
 	struct vm_map_entry **link, *e;
 
