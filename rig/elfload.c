@@ -246,12 +246,16 @@ const char *elf_addr_name(const struct elf_image *img, uint32_t addr, char *buf,
 {
 	uint32_t off;
 	const struct elf_symbol *s = elf_symbolize(img, addr, &off);
+	int n;
 
-	if (s == NULL)
+	if (s == NULL) {
 		snprintf(buf, len, "0x%08x", addr);
-	else if (off == 0)
-		snprintf(buf, len, "%s", s->name);
+		return buf;
+	}
+	n = (int)strcspn(s->name, ".");	/* kmem_alloc.constprop.0 reads as kmem_alloc */
+	if (off == 0)
+		snprintf(buf, len, "%.*s", n, s->name);
 	else
-		snprintf(buf, len, "%s+0x%x", s->name, off);
+		snprintf(buf, len, "%.*s+0x%x", n, s->name, off);
 	return buf;
 }
