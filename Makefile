@@ -21,7 +21,7 @@ build-asan: provision
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
 run: build
-	@./$(BUILD)/rig info
+	@./$(BUILD)/rig run fixtures/
 
 test: build build-asan
 	@echo "== test suite ($(BUILD))"

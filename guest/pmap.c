@@ -358,25 +358,10 @@ static pt_entry_t *pmap_allocpte(struct pmap *pmap, vm_offset_t va)
 	return pmap_pte_quick(pmap, va);
 }
 
-/* Count one more valid PTE in the user page table covering va. */
-static void pmap_use_pt(struct pmap *pmap, vm_offset_t va)
+/* Unhook the empty user page table m covering va from pmap and free it. */
+static void pmap_free_ptp(struct pmap *pmap, vm_offset_t va, struct vm_page *m)
 {
-	if (va < VM_MAXUSER_ADDRESS)
-		PHYS_TO_VM_PAGE(PTE_ADDR(pmap->pm_pdir[PDX(va)]))->wire_count++;
-}
-
-/* Count one valid PTE less; free the page table when it holds none. */
-static void pmap_unuse_pt(struct pmap *pmap, vm_offset_t va)
-{
-	pd_entry_t *pde = &pmap->pm_pdir[PDX(va)];
-	struct vm_page *m;
-
-	if (va >= VM_MAXUSER_ADDRESS)
-		return;
-	m = PHYS_TO_VM_PAGE(PTE_ADDR(*pde));
-	if (--m->wire_count > 0)
-		return;
-	*pde = 0;
+	pmap->pm_pdir[PDX(va)] = 0;
 	/* The page table was visible in PTmap through the PDE just cleared. */
 	pmap_invalidate_page(pmap, (vm_offset_t)vtopte(trunc_4mpage(va)));
 	if ((*PMAP1 & PG_FRAME) == m->phys_addr) {
@@ -384,6 +369,31 @@ static void pmap_unuse_pt(struct pmap *pmap, vm_offset_t va)
 		invlpg((vm_offset_t)PADDR1);
 	}
 	vm_page_free(m);
+}
+
+/* The page-table page covering user va in pmap. */
+static struct vm_page *pmap_ptp(struct pmap *pmap, vm_offset_t va)
+{
+	return PHYS_TO_VM_PAGE(PTE_ADDR(pmap->pm_pdir[PDX(va)]));
+}
+
+/* Count one more valid PTE in the user page table covering va. */
+static void pmap_use_pt(struct pmap *pmap, vm_offset_t va)
+{
+	if (va < VM_MAXUSER_ADDRESS)
+		pmap_ptp(pmap, va)->wire_count++;
+}
+
+/* Count one valid PTE less; free the page table when it holds none. */
+static void pmap_unuse_pt(struct pmap *pmap, vm_offset_t va)
+{
+	struct vm_page *m;
+
+	if (va >= VM_MAXUSER_ADDRESS)
+		return;
+	m = pmap_ptp(pmap, va);
+	if (--m->wire_count == 0)
+		pmap_free_ptp(pmap, va, m);
 }
 
 /* Fold a PTE's accessed and modified bits into its page's summary. */
@@ -471,7 +481,7 @@ static void pmap_enter_change(struct pmap *pmap, pt_entry_t *pte, vm_offset_t va
 	if (origpte & PG_M) {
 		if (newpte & PG_RW)
 			newpte |= PG_M;
-		else
+		else if (origpte & PG_MANAGED)
 			pmap_save_ad(PHYS_TO_VM_PAGE(PTE_ADDR(origpte)), PG_M);
 	}
 	if (newpte != origpte) {
@@ -482,21 +492,25 @@ static void pmap_enter_change(struct pmap *pmap, pt_entry_t *pte, vm_offset_t va
 
 /*
  * Install newpte where no valid mapping was, or replace the mapping of a
- * different page (whose pv entry is released). pv is the new mapping's pv
- * entry, NULL for an unmanaged page.
+ * different page (whose pv entry is released). The page table comes first,
+ * then the pv entry (which may reclaim); if either cannot be had, nothing
+ * is left changed in this pmap: a page table allocated for the purpose is
+ * freed again.
  */
-static int pmap_enter_new(struct pmap *pmap, vm_offset_t va, struct vm_page *m,
-    pt_entry_t newpte, struct pv_entry *pv)
+static int pmap_enter_new(struct pmap *pmap, vm_offset_t va, struct vm_page *m, pt_entry_t newpte)
 {
 	pt_entry_t *pte = pmap_allocpte(pmap, va);
+	struct pv_entry *pv = NULL, *oldpv = NULL;
 	pt_entry_t origpte;
-	struct pv_entry *oldpv = NULL;
 
-	if (pte == NULL) {
-		if (pv != NULL)
-			free_pv_entry(pmap, pv);
+	if (pte == NULL)
+		return KERN_RESOURCE_SHORTAGE;
+	if ((newpte & PG_MANAGED) && (pv = get_pv_entry(pmap)) == NULL) {
+		if (va < VM_MAXUSER_ADDRESS && pmap_ptp(pmap, va)->wire_count == 0)
+			pmap_free_ptp(pmap, va, pmap_ptp(pmap, va));
 		return KERN_RESOURCE_SHORTAGE;
 	}
+	pte = pmap_pte_quick(pmap, va);		/* reclaim may have moved PADDR1 */
 	origpte = *pte;
 	if (origpte & PG_V) {
 		oldpv = pmap_unmap_pte_keep_pt(pmap, pte, va);
@@ -527,7 +541,6 @@ int pmap_enter(struct pmap *pmap, vm_offset_t va, struct vm_page *m,
     vm_prot_t prot, boolean_t wired)
 {
 	pt_entry_t newpte, *pte;
-	struct pv_entry *pv = NULL;
 	int rv = KERN_SUCCESS;
 
 	va = trunc_page(va);
@@ -537,14 +550,12 @@ int pmap_enter(struct pmap *pmap, vm_offset_t va, struct vm_page *m,
 	PMAP_LOCK(pmap);
 	newpte = pmap_newpte(pmap, va, m, prot, wired);
 	pte = pmap_pte_quick(pmap, va);
-	if (pte != NULL && (*pte & PG_V) && PTE_ADDR(*pte) == m->phys_addr) {
+	/* Same page, same management: a protection or wiring change. */
+	if (pte != NULL && (*pte & PG_V) && PTE_ADDR(*pte) == m->phys_addr &&
+	    (*pte & PG_MANAGED) == (newpte & PG_MANAGED))
 		pmap_enter_change(pmap, pte, va, newpte);
-	} else {
-		if ((newpte & PG_MANAGED) && (pv = get_pv_entry(pmap)) == NULL)
-			rv = KERN_RESOURCE_SHORTAGE;
-		else
-			rv = pmap_enter_new(pmap, va, m, newpte, pv);
-	}
+	else
+		rv = pmap_enter_new(pmap, va, m, newpte);
 	PMAP_UNLOCK(pmap);
 	lock_release(&pv_lock);
 	return rv;
@@ -647,12 +658,13 @@ static boolean_t pmap_page_test_bits(struct vm_page *m, pt_entry_t bits)
 
 	lock_acquire(&pv_lock);
 	TAILQ_FOREACH(pv, &m->pv_list, pv_next) {
-		pt_entry_t *pte = pmap_pte_quick(PV_PMAP(pv), pv->pv_va);
+		struct pmap *pmap = PV_PMAP(pv);
 
-		if ((*pte & bits) == bits) {
-			rv = TRUE;
+		PMAP_LOCK(pmap);
+		rv = (*pmap_pte_quick(pmap, pv->pv_va) & bits) == bits;
+		PMAP_UNLOCK(pmap);
+		if (rv)
 			break;
-		}
 	}
 	lock_release(&pv_lock);
 	return rv;
@@ -678,12 +690,15 @@ void pmap_clear_modify(struct vm_page *m)
 	lock_acquire(&pv_lock);
 	TAILQ_FOREACH(pv, &m->pv_list, pv_next) {
 		struct pmap *pmap = PV_PMAP(pv);
-		pt_entry_t *pte = pmap_pte_quick(pmap, pv->pv_va);
+		pt_entry_t *pte;
 
+		PMAP_LOCK(pmap);
+		pte = pmap_pte_quick(pmap, pv->pv_va);
 		if (*pte & PG_M) {
 			__atomic_and_fetch(pte, ~(pt_entry_t)PG_M, __ATOMIC_SEQ_CST);
 			pmap_invalidate_page(pmap, pv->pv_va);
 		}
+		PMAP_UNLOCK(pmap);
 	}
 	m->aflags &= ~PGA_MODIFIED;
 	lock_release(&pv_lock);

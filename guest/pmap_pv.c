@@ -20,7 +20,7 @@ uint32_t pv_entry_count, pv_entry_max, pv_entry_high_water;
 uint32_t pv_maxchunks;
 vm_offset_t pv_chunkbase;
 
-static void pmap_reclaim_chunk(struct pmap *pmap, struct pv_chunk *pc);
+static uint32_t pmap_reclaim_chunk(struct pmap *pmap, struct pv_chunk *pc);
 
 static const uint32_t pc_freemask[_NPCM] = {
 	~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, PC_FREE_LAST
@@ -137,7 +137,8 @@ void free_pv_entry(struct pmap *pmap, struct pv_entry *pv)
  */
 static struct pv_chunk *pmap_pv_reclaim(struct pmap *locked_pmap)
 {
-	struct pv_chunk *pc, *npc;
+	struct pv_chunk *pc, *npc, *freed = NULL;
+	uint32_t removed = 0, n;
 
 	TAILQ_FOREACH_SAFE(pc, &pv_chunks, pc_lru, npc) {
 		struct pmap *pmap = pc->pc_pmap;
@@ -145,21 +146,27 @@ static struct pv_chunk *pmap_pv_reclaim(struct pmap *locked_pmap)
 		if (pmap == locked_pmap || pmap == kernel_pmap)
 			continue;
 		PMAP_LOCK(pmap);
-		pmap_reclaim_chunk(pmap, pc);
+		removed += n = pmap_reclaim_chunk(pmap, pc);
 		if (pc_is_empty(pc)) {
 			pv_chunk_unlink(pc);
-			PMAP_UNLOCK(pmap);
-			return pc;
+			freed = pc;
+		} else if (n > 0) {	/* it has free entries now: to the head */
+			TAILQ_REMOVE(&pmap->pm_pvchunk, pc, pc_list);
+			TAILQ_INSERT_HEAD(&pmap->pm_pvchunk, pc, pc_list);
 		}
-		TAILQ_REMOVE(&pmap->pm_pvchunk, pc, pc_list);
-		TAILQ_INSERT_HEAD(&pmap->pm_pvchunk, pc, pc_list);
 		PMAP_UNLOCK(pmap);
+		if (freed != NULL)
+			break;
 	}
-	return NULL;
+	if (removed > 0) {
+		pv_stats.pv_reclaims++;
+		pv_stats.pv_reclaimed += removed;
+	}
+	return freed;
 }
 
-/* Remove every unwired mapping whose pv entry is in pc. */
-static void pmap_reclaim_chunk(struct pmap *pmap, struct pv_chunk *pc)
+/* Remove every unwired mapping whose pv entry is in pc; returns how many. */
+static uint32_t pmap_reclaim_chunk(struct pmap *pmap, struct pv_chunk *pc)
 {
 	uint32_t removed = 0;
 
@@ -176,10 +183,7 @@ static void pmap_reclaim_chunk(struct pmap *pmap, struct pv_chunk *pc)
 		pv_release(pc, pv);
 		removed++;
 	}
-	if (removed > 0) {
-		pv_stats.pv_reclaims++;
-		pv_stats.pv_reclaimed += removed;
-	}
+	return removed;
 }
 
 /*

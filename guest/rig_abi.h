@@ -83,7 +83,6 @@ ABI_TAILQ_HEAD(pv_chunklist, pv_chunk);
 #define VPS_PDIR	5	/* a pmap's page directory */
 #define VPS_PVCHUNK	6	/* holds a pv chunk */
 #define VPS_KMEM	7	/* kernel-map memory (dynamic policy) */
-#define VPS_WIRED	8	/* allocated, unmanaged (kenter targets) */
 
 /* vm_page aflags: A/D summary bits gathered from removed mappings. */
 #define PGA_REFERENCED	0x1
@@ -102,8 +101,8 @@ struct vm_page {
 ABI_TAILQ_HEAD(pglist, vm_page);
 
 struct pmap_statistics {
-	uint32_t	resident_count;	/* valid user PTEs (kernel: kenter'd too) */
-	uint32_t	wired_count;	/* of them, wired */
+	uint32_t	resident_count;	/* user pmap: valid PTEs; kernel pmap: managed ones */
+	uint32_t	wired_count;	/* valid PTEs with PG_W */
 };
 
 struct pmap {
@@ -126,7 +125,7 @@ struct pv_stats {
 	uint32_t	pc_chunk_tryfail;	/* chunk allocations that failed */
 	uint32_t	pv_entry_allocs;
 	uint32_t	pv_entry_frees;
-	uint32_t	pv_reclaims;		/* reclaim passes that freed something */
+	uint32_t	pv_reclaims;		/* reclaim passes that removed something */
 	uint32_t	pv_reclaimed;		/* mappings removed by reclaim */
 	uint32_t	pv_pages_held;		/* pages owned by the pv allocator */
 	uint32_t	pv_pages_peak;

@@ -1,7 +1,7 @@
 /*
  * rigtest.c - small guest functions the host's tests call: calling
  * convention, loads and stores through the MMU, faults, panics, a runaway
- * loop, and one page-table store of each instruction kind.
+ * loop, and a 4 MiB page.
  */
 #include "kernel.h"
 #include "pmap.h"

@@ -360,10 +360,54 @@ START_TEST(reclaim_under_injected_failure)
 	ck_assert_uint_eq(pde_of(&m, p[0], VA1), 0);		/* its page table went too */
 	ck_assert_uint_eq(pmapv(&m, p[1])->pm_stats.resident_count, 337);
 	ck_assert_uint_eq(pvstats(&m)->pc_chunk_count, 2);
-	/* Nothing left to reclaim from: a shortage, and p[1] unchanged. */
+	/* p[0] needs a page table first: a shortage before any reclaim, p[1] unchanged. */
 	ck_assert_uint_eq(enter(&m, p[0], VA1, pg[0], PROT_RW, 0), 6);
+	ck_assert_uint_eq(pvstats(&m)->pv_reclaimed, 1);
+	ck_assert_uint_eq(pmapv(&m, p[1])->pm_stats.resident_count, 337);
 	machine_info(&m)->gi_alloc_fail_after = ~0u;
 	ck_assert_uint_eq(enter(&m, p[0], VA1, pg[0], PROT_RW, 0), 0);
+	machine_close(&m);
+}
+END_TEST
+
+/* A same-page enter over an unmanaged kernel mapping replaces it: no pv-less managed PTE. */
+START_TEST(enter_over_kenter_replaces)
+{
+	struct machine m;
+	uint32_t pg, va;
+
+	boot(&m);
+	pages(&m, &pg, 1);
+	va = machine_info(&m)->gi_kva_free;
+	CALL(&m, "rig_kenter", va, pg);
+	ck_assert_uint_eq(enter(&m, kernel_pmap(&m), va, pg, PROT_RW, 0), 0);
+	ck_assert_uint_eq(pte_of(&m, kernel_pmap(&m), va), page_pa(&m, pg) | PG_V | PG_RW | PG_MANAGED);
+	ck_assert_uint_eq(vmpage(&m, pg)->pv_count, 1);
+	ck_assert_uint_eq(pmapv(&m, kernel_pmap(&m))->pm_stats.resident_count, 1);
+	CALL(&m, "pmap_remove", kernel_pmap(&m), va, va + PAGE_SIZE);
+	ck_assert_uint_eq(vmpage(&m, pg)->pv_count, 0);
+	ck_assert_uint_eq(pmapv(&m, kernel_pmap(&m))->pm_stats.resident_count, 0);
+	machine_close(&m);
+}
+END_TEST
+
+/* A reclaim that empties nothing must not put a full chunk at the head. */
+START_TEST(reclaim_keeps_full_chunks_behind)
+{
+	struct machine m;
+	static uint32_t pg[674];
+	uint32_t p[2];
+
+	boot_policy(&m, "ptelist", 0, 2);
+	pages(&m, pg, 674);
+	p[0] = CALL(&m, "rig_pmap_create");
+	p[1] = CALL(&m, "rig_pmap_create");
+	for (int i = 0; i < 672; i++)	/* two full chunks of wired mappings */
+		ck_assert_uint_eq(enter(&m, p[0], VA1 + i * PAGE_SIZE, pg[i], PROT_RW, 1), 0);
+	CALL(&m, "pmap_remove", p[0], VA1, VA1 + PAGE_SIZE);	/* a free entry in the older chunk */
+	ck_assert_uint_eq(enter(&m, p[1], VA1, pg[672], PROT_RW, 0), 6);	/* nothing to reclaim */
+	ck_assert_uint_eq(enter(&m, p[0], VA1, pg[673], PROT_RW, 1), 0);	/* the free entry is found */
+	ck_assert_uint_eq(pmapv(&m, p[0])->pm_stats.resident_count, 672);
 	machine_close(&m);
 }
 END_TEST
@@ -493,6 +537,8 @@ int main(void)
 	tcase_add_test(tc, kva_exhaustion_nofree);
 	tcase_add_test(tc, kva_exhaustion_dynamic);
 	tcase_add_test(tc, reclaim_under_injected_failure);
+	tcase_add_test(tc, enter_over_kenter_replaces);
+	tcase_add_test(tc, reclaim_keeps_full_chunks_behind);
 	tcase_add_test(tc, growkernel_reaches_every_pmap);
 	tcase_add_test(tc, cpu_sets_accessed_and_modified);
 	tcase_add_test(tc, no_stale_tlb_entry_after_any_call);
