@@ -28,9 +28,14 @@ static const char usage_text[] =
 	"and checks it.\n"
 	"\n"
 	"commands:\n"
-	"  run [--format text|json] [--junit FILE] [--timeout MS] FILE|DIR...\n"
+	"  run [--format text|json] [--junit FILE] [--timeout MS] [--break-on-pte VA]\n"
+	"      FILE|DIR...\n"
 	"        run scenario files (a directory: every *.scn below it, sorted);\n"
 	"        PASS/FAIL per file, then \"N passed, N failed\"\n"
+	"  trace FILE [--va ADDR[-ADDR]] [--pmap NAME] [--step LINE[-LINE]] [--stack]\n"
+	"        [--format text|json] [--break-on-pte VA]\n"
+	"        run one scenario and print every CR load, PDE/PTE write and INVLPG\n"
+	"        with the exact guest instruction\n"
 	"  check-syntax FILE...\n"
 	"        parse scenario files and report every error as FILE:LINE:COL\n"
 	"  info [--guest FILE | --policy NAME] [--memory SIZE]\n"
@@ -166,6 +171,8 @@ int cli_main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "trace"))
+		return cmd_trace(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "check-syntax"))

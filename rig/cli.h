@@ -8,6 +8,8 @@
 int cli_main(int argc, char **argv);
 /* rig run (cli_run.c). */
 int cmd_run(int argc, char **argv);
+/* rig trace (cli_trace.c). */
+int cmd_trace(int argc, char **argv);
 /* The guest ELF for a policy name ("ptelist", ...), honouring RIG_GUEST_DIR. */
 const char *cli_guest_path(const char *policy, char *buf, size_t len);
 

@@ -16,6 +16,7 @@
 #include "report.h"
 #include "runner.h"
 #include "scenario.h"
+#include "trace.h"
 #include "util.h"
 
 struct filelist {
@@ -96,6 +97,7 @@ struct run_cli {
 	int json;
 	const char *junit;
 	struct run_options opts;
+	struct trace brk;	/* --break-on-pte: a quiet trace */
 };
 
 /* Options of rig run; returns the index of the first file, or -1. */
@@ -104,14 +106,18 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 	static const struct option longopts[] = {
 		{ "format", required_argument, NULL, 'f' }, { "junit", required_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' }, { "full-checks", no_argument, NULL, 'F' },
+		{ "break-on-pte", required_argument, NULL, 'b' }, { "no-watch", no_argument, NULL, 'W' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int ch;
 
 	optind = 1;
+	c->opts.watch = 1;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch == 'f' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
+		if (ch == 'W')
+			c->opts.watch = 0;
+		else if (ch == 'f' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
 			c->json = !strcmp(optarg, "json");
 		else if (ch == 'j')
 			c->junit = optarg;
@@ -119,9 +125,15 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 			c->opts.timeout_ms = (uint32_t)v;
 		else if (ch == 'F')
 			c->opts.full_checks = 1;
+		else if (ch == 'b' && parse_u64(optarg, &v) == 0 && v <= UINT32_MAX) {
+			struct trace_opts o = { .quiet = 1, .has_break = 1, .break_va = (uint32_t)v };
+
+			trace_init(&c->brk, &o, stdout, "");
+			c->opts.trace = &c->brk;
+		}
 		else {
 			fprintf(stderr, "usage: rig run [--format text|json] [--junit FILE] [--timeout MS] "
-			    "[--full-checks] FILE|DIR...\n");
+			    "[--full-checks] [--break-on-pte VA] FILE|DIR...\n");
 			return -1;
 		}
 	}
@@ -152,10 +164,14 @@ static int run_all(struct run_cli *c, struct filelist *files, struct scenario *s
 	if (res == NULL)
 		return RIG_EXIT_USAGE;
 	for (int i = 0; i < files->n; i++) {
-		enum outcome o = run_file(&scn[i], &c->opts, &res[i]);
+		enum outcome o;
 
-		passed += o == OUT_PASS;
-		failed += o != OUT_PASS;
+		if (c->opts.trace != NULL)
+			c->brk.file = files->v[i];
+		o = run_file(&scn[i], &c->opts, &res[i]);
+
+		passed += o == OUT_PASS || o == OUT_BREAK;
+		failed += o != OUT_PASS && o != OUT_BREAK;
 		crashed += o == OUT_CRASH;
 		if (c->json)
 			report_json(stdout, files->v[i], &res[i]);

@@ -45,7 +45,7 @@ const char *pte_flags_diff(uint32_t old, uint32_t new, char *buf, size_t len)
 {
 	buf[0] = '\0';
 	append_bits(new, (old ^ new) & PAGE_MASK, buf, len);
-	if ((old ^ new) & PG_FRAME)
+	if (((old ^ new) & PG_FRAME) && (old & PG_V) && (new & PG_V))
 		snprintf(buf + strlen(buf), len - strlen(buf), "%sframe 0x%05x->0x%05x", buf[0] ? " " : "",
 		    old >> PAGE_SHIFT, new >> PAGE_SHIFT);
 	return buf;

@@ -152,6 +152,12 @@ void machine_format_frames(struct machine *m, const uint32_t *frames, int n, cha
 		    elf_addr_name(&m->elf, frames[i], sym, sizeof(sym)));
 }
 
+void machine_request_stop(struct machine *m)
+{
+	m->break_requested = 1;
+	uc_emu_stop(m->uc);
+}
+
 /* Put the CPU back in the state saved after boot, keeping the address space. */
 static void machine_recover(struct machine *m)
 {
@@ -170,6 +176,7 @@ enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
 	memset(&m->stop, 0, sizeof(m->stop));
 	m->stop.kind = STOP_RETURN;
 	m->wd_fired = 0;
+	m->break_requested = 0;
 	machine_set_reg(m, UC_X86_REG_ESP, esp);
 	machine_set_reg(m, UC_X86_REG_EBP, 0);
 	watchdog_mark(m);
@@ -178,7 +185,10 @@ enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
 	if (m->stop.kind == STOP_RETURN) {
 		m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
 		m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
-		if (m->wd_fired) {
+		if (m->break_requested) {
+			m->stop.kind = STOP_BREAK;
+			snprintf(m->stop.message, sizeof(m->stop.message), "stopped at a break point");
+		} else if (m->wd_fired) {
 			m->stop.kind = STOP_HANG;
 			snprintf(m->stop.message, sizeof(m->stop.message),
 			    "no return within %u ms", m->timeout_ms);
@@ -444,6 +454,9 @@ void machine_describe_stop(struct machine *m, char *buf, size_t len)
 		break;
 	case STOP_HANG:
 		snprintf(buf, len, "guest hang: %s; stopped at %s", s->message, where);
+		break;
+	case STOP_BREAK:
+		snprintf(buf, len, "stopped at a break point at %s", where);
 		break;
 	case STOP_ERROR:
 		if (s->eip == 0)

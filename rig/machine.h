@@ -32,6 +32,7 @@ enum stop_kind {
 	STOP_PANIC,	/* guest panic() */
 	STOP_HANG,	/* no return within the time budget */
 	STOP_ERROR,	/* the emulator itself failed */
+	STOP_BREAK,	/* the host asked to stop (--break-on-pte) */
 };
 
 struct machine_stop {
@@ -65,6 +66,7 @@ struct machine {
 	uint64_t wd_seq;		/* odd while a run is in progress */
 	int wd_quit, wd_started;
 	int wd_fired;
+	int break_requested;		/* set by machine_request_stop */
 };
 
 /* Create, load the guest and boot it; 0, or -1 with a message in err. */
@@ -72,6 +74,8 @@ int machine_open(struct machine *m, const struct machine_config *cfg, char *err,
 void machine_close(struct machine *m);
 /* Run from eip with esp until the guest halts, faults, panics or hangs. */
 enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp);
+/* From a hook: stop the run now; machine_run reports STOP_BREAK. */
+void machine_request_stop(struct machine *m);
 /* The guest info block, in place in guest memory. */
 struct guest_info *machine_info(struct machine *m);
 uint32_t machine_reg(struct machine *m, int reg);

@@ -9,7 +9,7 @@
 
 static const char *outcome_name(enum outcome o)
 {
-	return o == OUT_PASS ? "PASS" : o == OUT_FAIL ? "FAIL" : "CRASH";
+	return o == OUT_PASS ? "PASS" : o == OUT_FAIL ? "FAIL" : o == OUT_BREAK ? "BREAK" : "CRASH";
 }
 
 void report_text(FILE *out, const char *path, const struct file_result *res)

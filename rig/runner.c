@@ -17,6 +17,8 @@
 #include "gview.h"
 #include "guestcall.h"
 #include "model.h"
+#include "trace.h"
+#include "watch.h"
 
 #define KERN_RESOURCE_SHORTAGE 6
 
@@ -49,6 +51,10 @@ struct run {
 	int ntouched;
 	int failed;
 	uint64_t ops;
+	int creating;				/* pmap being made by op_pmap, or -1 */
+	struct events ev;			/* the paging event stream */
+	struct watch w;
+	int watching;
 	struct timespec t0, last_progress;
 };
 
@@ -80,6 +86,18 @@ static int failf(struct run *r, enum outcome out, const char *kind, const char *
 	return -1;
 }
 
+/* A guest fault or panic is an event too. */
+static void stop_event(struct run *r)
+{
+	struct event e = { .eip = r->m.stop.eip, .pd = r->m.stop.cr3 & PG_FRAME, .new = r->m.stop.cr2,
+			   .old = (uint32_t)r->m.stop.vector, .text = r->m.stop.message };
+
+	if (!r->watching || (r->m.stop.kind != STOP_FAULT && r->m.stop.kind != STOP_PANIC))
+		return;
+	e.kind = r->m.stop.kind == STOP_FAULT ? EV_FAULT : EV_PANIC;
+	events_emit(&r->ev, &e);
+}
+
 /* Call a guest function; an unexpected stop fails the file as a crash. */
 static int gcall(struct run *r, uint32_t fn, uint32_t *ret, int argc, ...)
 {
@@ -94,6 +112,9 @@ static int gcall(struct run *r, uint32_t fn, uint32_t *ret, int argc, ...)
 	if (guest_call(&r->m, fn, argc, argv, ret) == STOP_RETURN)
 		return 0;
 	machine_describe_stop(&r->m, why, sizeof(why));
+	stop_event(r);
+	if (r->m.stop.kind == STOP_BREAK)
+		return failf(r, OUT_BREAK, "break", NULL, "%s", why);
 	return failf(r, OUT_CRASH, r->m.stop.kind == STOP_PANIC ? "panic" : "crash", NULL, "%s", why);
 }
 
@@ -300,7 +321,12 @@ static int scenario_kva(struct run *r, uint32_t va)
 /* pmap NAME */
 static int op_pmap(struct run *r, const struct step *st)
 {
-	if (gcall(r, r->fn.pmap_create, &r->pmap_gva[st->pmap], 0) < 0)
+	int rc;
+
+	r->creating = st->pmap;
+	rc = gcall(r, r->fn.pmap_create, &r->pmap_gva[st->pmap], 0);
+	r->creating = -1;
+	if (rc < 0)
 		return -1;
 	if (r->pmap_gva[st->pmap] == 0)
 		return failf(r, OUT_FAIL, "shortage", NULL, "pmap_pinit failed: no page or directory slot left");
@@ -718,7 +744,7 @@ static void random_range(struct random_ctx *c, struct step *op)
 }
 
 /* A random load or store; the model says whether it must fault. */
-static int random_touch(struct run *r, struct random_ctx *c, struct step *op)
+static void random_touch(struct run *r, struct random_ctx *c, struct step *op)
 {
 	const struct mentry *e = model_get(&r->model, op->pmap, op->va);
 
@@ -727,14 +753,14 @@ static int random_touch(struct run *r, struct random_ctx *c, struct step *op)
 	op->n = e == NULL || ((op->flag & 1) && !e->writable);
 	snprintf(r->synth, sizeof(r->synth), "random: touch %s 0x%08x %s%s", r->s->pmap_names[op->pmap],
 	    op->va, op->flag & 1 ? "w" : "r", op->n ? " faults" : "");
-	return op_touch(r, op);
 }
 
 /*
- * One random operation. The mix: map 40%, unmap 20%, protect 10%,
- * unmap-all 5%, touch 20%, activate 5% (docs/scenarios.md).
+ * Pick one random operation into op (and its text into r->synth). The mix:
+ * map 40%, unmap 20%, protect 10%, unmap-all 5%, touch 20%, activate 5%
+ * (docs/scenarios.md).
  */
-static int random_op(struct run *r, struct random_ctx *c, struct step *op)
+static void random_pick(struct run *r, struct random_ctx *c, struct step *op)
 {
 	uint32_t roll = (uint32_t)(rng_next(&c->rng) % 100);
 	char name[80];
@@ -750,7 +776,7 @@ static int random_op(struct run *r, struct random_ctx *c, struct step *op)
 		snprintf(r->synth, sizeof(r->synth), "random: map %s 0x%08x %s %s%s", r->s->pmap_names[op->pmap],
 		    op->va, page_name(r, flat_page(r, &op->page, 0), name, sizeof(name)),
 		    op->prot & SCN_PROT_W ? "rw" : "r", op->flag & 1 ? " wired" : "");
-		return op_map(r, op);
+		return;
 	}
 	if (roll < 70) {
 		op->kind = roll < 60 ? ST_UNMAP : ST_PROTECT;
@@ -758,17 +784,16 @@ static int random_op(struct run *r, struct random_ctx *c, struct step *op)
 		random_range(c, op);
 		snprintf(r->synth, sizeof(r->synth), "random: %s %s 0x%08x 0x%08x%s", roll < 60 ? "unmap" : "protect",
 		    r->s->pmap_names[op->pmap], op->va, op->eva, roll < 60 ? "" : op->prot & SCN_PROT_W ? " rw" : " r");
-		return roll < 60 ? op_unmap(r, op) : op_protect(r, op);
-	}
-	if (roll < 75) {
+	} else if (roll < 75) {
+		op->kind = ST_UNMAP_ALL;
 		snprintf(r->synth, sizeof(r->synth), "random: unmap-all %s",
 		    page_name(r, flat_page(r, &op->page, 0), name, sizeof(name)));
-		return op_unmap_all(r, op);
+	} else if (roll < 95) {
+		random_touch(r, c, op);
+	} else {
+		op->kind = ST_ACTIVATE;
+		snprintf(r->synth, sizeof(r->synth), "random: activate %s", r->s->pmap_names[op->pmap]);
 	}
-	if (roll < 95)
-		return random_touch(r, c, op);
-	snprintf(r->synth, sizeof(r->synth), "random: activate %s", r->s->pmap_names[op->pmap]);
-	return op_activate(r, op);
 }
 
 /* Show progress on a terminal, at most every quarter second. */
@@ -811,6 +836,43 @@ static int full_check(struct run *r)
 }
 
 static int exec_steps(struct run *r, const struct step *v, int n);
+static int exec_op(struct run *r, const struct step *st);
+
+/* Announce a step on the event stream (its text: the statement or r->synth). */
+static void step_begin(struct run *r, const struct step *st)
+{
+	struct event e = { .kind = EV_STEP_BEGIN, .line = r->step->line };
+
+	if (!r->watching)
+		return;
+	r->ev.line = r->step->line;
+	r->ev.text = e.text = r->synth[0] ? r->synth : st->text;
+	events_emit(&r->ev, &e);
+}
+
+/* Close a step: reconcile the watched tables, announce the end. */
+static void step_end(struct run *r)
+{
+	struct event e = { .kind = EV_STEP_END, .line = r->ev.line, .text = r->ev.text };
+
+	if (!r->watching)
+		return;
+	watch_sync(&r->w);
+	events_emit(&r->ev, &e);
+	r->ev.line = 0;
+	r->ev.text = NULL;
+}
+
+/* One operation as a step: begin, execute, end, then the checks. */
+static int run_op(struct run *r, const struct step *op)
+{
+	int rc;
+
+	step_begin(r, op);
+	rc = exec_op(r, op);
+	step_end(r);
+	return rc < 0 ? -1 : after_op(r);
+}
 
 /* random seed=S ops=N ...: N operations, each a step. */
 static int exec_random(struct run *r, const struct step *st)
@@ -822,7 +884,8 @@ static int exec_random(struct run *r, const struct step *st)
 	for (uint32_t i = 0; i < st->ops; i++) {
 		struct step op = { 0 };
 
-		if (random_op(r, &c, &op) < 0 || after_op(r) < 0)
+		random_pick(r, &c, &op);
+		if (run_op(r, &op) < 0)
 			return -1;
 	}
 	r->synth[0] = '\0';
@@ -867,10 +930,15 @@ static int exec_step(struct run *r, const struct step *st)
 		return full_check(r);
 	default:
 		if (st->kind >= ST_EXPECT_MAPPED) {
+			int rc;
+
 			r->ops++;
-			return do_expect(r, st);
+			step_begin(r, st);
+			rc = do_expect(r, st);
+			step_end(r);
+			return rc;
 		}
-		return exec_op(r, st) < 0 ? -1 : after_op(r);
+		return run_op(r, st);
 	}
 }
 
@@ -897,6 +965,41 @@ static int resolve(struct run *r)
 	return 0;
 }
 
+/* The scenario name of the pmap whose directory is at pd (for traces). */
+static const char *pd_name(void *ctx, uint32_t pd)
+{
+	struct run *r = ctx;
+	static char buf[32];
+
+	for (int p = 0; p < r->s->npmaps; p++) {
+		struct pmap *pm = r->pmap_gva[p] ? GV(&r->m, struct pmap, r->pmap_gva[p]) : NULL;
+
+		if (pm != NULL && pm->pm_pdir_pa == pd)
+			return r->s->pmap_names[p];
+	}
+	if (r->creating >= 0)	/* a directory being built by pmap_pinit */
+		return r->s->pmap_names[r->creating];
+	snprintf(buf, sizeof(buf), "pd@0x%08x", pd);
+	return buf;
+}
+
+/* Watch the machine; send the events to the trace printer if there is one. */
+static int start_watching(struct run *r)
+{
+	char err[256];
+
+	if (watch_attach(&r->w, &r->m, &r->ev, err, sizeof(err)) < 0)
+		return failf(r, OUT_CRASH, "boot", NULL, "%s", err);
+	r->watching = 1;
+	if (r->o->trace != NULL) {
+		struct trace_names names = { pd_name, r };
+
+		events_subscribe(&r->ev, trace_event, r->o->trace);
+		trace_start(r->o->trace, &r->m, &names);
+	}
+	return 0;
+}
+
 /* Boot the file's guest and set up the runtime state. */
 static int start(struct run *r)
 {
@@ -916,7 +1019,9 @@ static int start(struct run *r)
 	if (r->page_gva == NULL || r->page_pa == NULL || r->page_freed == NULL ||
 	    model_init(&r->model, r->s->npages_total) < 0)
 		return failf(r, OUT_FAIL, "error", NULL, "out of memory");
-	return resolve(r);
+	if (resolve(r) < 0)
+		return -1;
+	return r->o->watch || r->o->trace ? start_watching(r) : 0;
 }
 
 /* An expected failure passes only when exactly it happened. */
@@ -949,7 +1054,7 @@ static void settle_expected(const struct scenario *s, struct file_result *res)
 
 enum outcome run_file(const struct scenario *s, const struct run_options *o, struct file_result *res)
 {
-	struct run r = { .s = s, .o = o, .res = res };
+	struct run r = { .s = s, .o = o, .res = res, .creating = -1 };
 
 	memset(res, 0, sizeof(*res));
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
@@ -969,6 +1074,8 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 	free(r.page_pa);
 	free(r.page_freed);
 	free(r.keys);
+	if (r.watching)
+		watch_detach(&r.w);
 	if (r.m.uc != NULL)
 		machine_close(&r.m);
 	return res->outcome;

@@ -14,12 +14,17 @@ enum outcome {
 	OUT_PASS,	/* ran to the end, or failed exactly as it expected */
 	OUT_FAIL,	/* an expectation, invariant or misuse stopped it */
 	OUT_CRASH,	/* the guest faulted, panicked or hung unexpectedly */
+	OUT_BREAK,	/* stopped at --break-on-pte */
 };
+
+struct trace;
 
 struct run_options {
 	uint32_t timeout_ms;	/* per guest call; 0 = default */
 	int progress;		/* show a progress line on stderr */
 	int full_checks;	/* a full check after every step (not incremental) */
+	int watch;		/* install the watching hooks (the event stream) */
+	struct trace *trace;	/* print the events there, or NULL */
 };
 
 struct file_result {

@@ -1,0 +1,111 @@
+/*
+ * cli_trace.c - `rig trace FILE [filters] [--stack] [--format text|json]
+ * [--break-on-pte VA]`: run one scenario with watching on and print every
+ * paging event the filters let through. The file's result goes to stderr so
+ * that stdout is the trace alone.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "report.h"
+#include "runner.h"
+#include "scenario.h"
+#include "trace.h"
+#include "util.h"
+
+static const char trace_usage[] =
+	"usage: rig trace FILE [--va ADDR[-ADDR]] [--pmap NAME] [--step LINE[-LINE]] [--stack]\n"
+	"                      [--format text|json] [--break-on-pte VA] [--timeout MS]\n";
+
+/* Parse one trace option into o; 0, or -1 after printing an error. */
+static int trace_opt(int ch, const char *arg, struct trace_opts *o, struct run_options *ro)
+{
+	uint64_t lo, hi;
+
+	switch (ch) {
+	case 'v':
+		if (trace_parse_range(arg, UINT32_MAX, &lo, &hi) < 0)
+			break;
+		o->va_lo = (uint32_t)lo, o->va_hi = (uint32_t)hi;
+		return 0;
+	case 's':
+		if (trace_parse_range(arg, INT_MAX, &lo, &hi) < 0)
+			break;
+		o->line_lo = (int)lo, o->line_hi = (int)hi;
+		return 0;
+	case 'b':
+		if (parse_u64(arg, &lo) < 0 || lo > UINT32_MAX)
+			break;
+		o->has_break = 1, o->break_va = (uint32_t)lo;
+		return 0;
+	case 't':
+		if (parse_u64(arg, &lo) < 0 || lo == 0 || lo > 3600000)
+			break;
+		ro->timeout_ms = (uint32_t)lo;
+		return 0;
+	case 'f':
+		if (strcmp(arg, "json") && strcmp(arg, "text"))
+			break;
+		o->json = !strcmp(arg, "json");
+		return 0;
+	}
+	fprintf(stderr, "rig: error: bad argument '%s'\n%s", arg ? arg : "", trace_usage);
+	return -1;
+}
+
+/* Parse rig trace's options; returns the index of FILE or -1. */
+static int parse_trace_opts(int argc, char **argv, struct trace_opts *o, struct run_options *ro)
+{
+	static const struct option longopts[] = {
+		{ "va", required_argument, NULL, 'v' }, { "pmap", required_argument, NULL, 'p' },
+		{ "step", required_argument, NULL, 's' }, { "stack", no_argument, NULL, 'S' },
+		{ "format", required_argument, NULL, 'f' }, { "break-on-pte", required_argument, NULL, 'b' },
+		{ "timeout", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 },
+	};
+	int ch;
+
+	*o = (struct trace_opts){ .va_lo = 0, .va_hi = UINT32_MAX, .line_lo = 0, .line_hi = INT_MAX };
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == 'p')
+			o->pmap = optarg;
+		else if (ch == 'S')
+			o->stack = 1;
+		else if (ch == '?' || trace_opt(ch, optarg, o, ro) < 0)
+			return -1;
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "%s", trace_usage);
+		return -1;
+	}
+	o->color = !o->json && isatty(STDOUT_FILENO);
+	return optind;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct trace_opts o;
+	struct run_options ro = { .watch = 1 };
+	struct trace t;
+	struct scenario s;
+	struct file_result res;
+	int first = parse_trace_opts(argc, argv, &o, &ro);
+	enum outcome out;
+
+	if (first < 0)
+		return RIG_EXIT_USAGE;
+	if (scenario_parse(&s, argv[first], stderr) != 0) {
+		scenario_free(&s);
+		return RIG_EXIT_USAGE;
+	}
+	trace_init(&t, &o, stdout, argv[first]);
+	ro.trace = &t;
+	out = run_file(&s, &ro, &res);
+	report_text(stderr, argv[first], &res);
+	scenario_free(&s);
+	return out == OUT_CRASH ? RIG_EXIT_GUEST : out == OUT_FAIL ? RIG_EXIT_FAIL : RIG_EXIT_OK;
+}

@@ -1,0 +1,53 @@
+/*
+ * events.h - the one typed, sequenced stream of paging events: step
+ * boundaries, control-register loads, PDE and PTE writes, INVLPG, guest
+ * faults and panics, and warnings. Producers (watch.c, the runner) call
+ * events_emit; consumers subscribe (the trace printer, the invariant
+ * checker's TLB-staleness rule, --break-on-pte).
+ */
+#ifndef RIG_EVENTS_H
+#define RIG_EVENTS_H
+
+#include <stdint.h>
+
+enum event_kind {
+	EV_STEP_BEGIN, EV_STEP_END, EV_CR_LOAD, EV_PDE_WRITE, EV_PTE_WRITE,
+	EV_INVLPG, EV_FAULT, EV_PANIC, EV_WARN,
+};
+
+#define EV_KERNEL_SPACE	0xffffffffu	/* pd: a kernel page table, in every space */
+
+struct event {
+	uint64_t seq;
+	enum event_kind kind;
+	uint32_t eip;		/* the instruction (0 for step boundaries) */
+	uint32_t pa;		/* entry's physical address; CR number for EV_CR_LOAD */
+	uint32_t old, new;	/* entry or register values */
+	uint32_t va;		/* VA the entry maps (PDE: start of its 4 MiB), or INVLPG's */
+	uint32_t pd;		/* directory (physical) of the space the entry belongs to */
+	int line;		/* scenario line of the step (0 outside steps) */
+	const char *text;	/* scenario step text (step events), or warning text */
+};
+
+struct event_sink {
+	void (*fn)(void *arg, const struct event *e);
+	void *arg;
+};
+
+#define EVENTS_MAX_SINKS 4
+
+struct events {
+	uint64_t seq;
+	struct event_sink sinks[EVENTS_MAX_SINKS];
+	int nsinks;
+	int line;		/* current step's line */
+	const char *text;	/* current step's text */
+	int stop;		/* a sink asked to stop the run */
+};
+
+/* Number the event, stamp it with the current step, hand it to every sink. */
+void events_emit(struct events *ev, struct event *e);
+int events_subscribe(struct events *ev, void (*fn)(void *, const struct event *), void *arg);
+const char *event_kind_name(enum event_kind k);
+
+#endif

@@ -1,0 +1,280 @@
+/*
+ * trace.c - owns how events look to a person (text) or a program (JSON
+ * lines, docs/trace.md). Output is deterministic: guest addresses and
+ * values only, no host pointers, no times.
+ */
+#include "trace.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "disasm.h"
+#include "gview.h"
+#include "report.h"
+#include "util.h"
+
+void trace_init(struct trace *t, const struct trace_opts *o, FILE *out, const char *file)
+{
+	memset(t, 0, sizeof(*t));
+	t->o = *o;
+	t->out = out;
+	t->file = file;
+}
+
+void trace_start(struct trace *t, struct machine *m, const struct trace_names *names)
+{
+	t->m = m;
+	t->names = *names;
+	if (t->o.json || t->o.quiet)
+		return;
+	fprintf(t->out, "# trace of %s: CR0/CR3/CR4 loads, PDE/PTE writes and INVLPG by the guest.\n", t->file);
+	fprintf(t->out, "# Accessed/dirty bits the CPU itself sets during a page walk are not seen by\n"
+	    "# memory hooks and do not appear here; entries show them once software rewrites the entry.\n");
+}
+
+/* The instruction at eip as text (cached by address). */
+static const char *insn_text(struct trace *t, uint32_t eip)
+{
+	unsigned h = (eip * 2654435761u) >> 24;
+	uint8_t *code;
+
+	if (t->cache[h].eip == eip && eip != 0)
+		return t->cache[h].text;
+	code = machine_kva_ptr(t->m, eip, 16);
+	if (code == NULL)
+		snprintf(t->cache[h].text, sizeof(t->cache[h].text), "??");
+	else
+		disasm_one(t->m->dis, code, 16, eip, t->cache[h].text, sizeof(t->cache[h].text));
+	t->cache[h].eip = eip;
+	return t->cache[h].text;
+}
+
+static const char *pd_name(struct trace *t, uint32_t pd)
+{
+	if (pd == EV_KERNEL_SPACE)
+		return "kernel";
+	return t->names.pd_name ? t->names.pd_name(t->names.ctx, pd) : "?";
+}
+
+/* Does the event pass the --va, --pmap and --step filters? */
+static int wanted(struct trace *t, const struct event *e)
+{
+	uint32_t lo = e->va, hi = e->va;
+
+	if (e->line < t->o.line_lo || e->line > t->o.line_hi)
+		return 0;
+	if (e->kind == EV_PDE_WRITE)
+		hi = e->va + (NBPDR - 1);
+	if (e->kind == EV_PDE_WRITE || e->kind == EV_PTE_WRITE || e->kind == EV_INVLPG) {
+		if (hi < t->o.va_lo || lo > t->o.va_hi)
+			return 0;
+	} else if (t->o.va_lo != 0 || t->o.va_hi != 0xffffffffu) {
+		return 0;
+	}
+	if (t->o.pmap && e->kind != EV_STEP_BEGIN && e->kind != EV_STEP_END)
+		return strcmp(pd_name(t, e->pd), t->o.pmap) == 0;
+	return 1;
+}
+
+/* The event-specific part of a text line. */
+static void describe(struct trace *t, const struct event *e, char *buf, size_t len)
+{
+	char flags[128];
+
+	switch (e->kind) {
+	case EV_PTE_WRITE: case EV_PDE_WRITE:
+		pte_flags_diff(e->old, e->new, flags, sizeof(flags));
+		if (e->kind == EV_PTE_WRITE)
+			snprintf(buf, len, "PTE %s va=0x%08x pa=0x%08x: 0x%08x -> 0x%08x %s", pd_name(t, e->pd),
+			    e->va, e->pa, e->old, e->new, flags);
+		else
+			snprintf(buf, len, "PDE %s va=0x%08x-0x%08x pa=0x%08x: 0x%08x -> 0x%08x %s",
+			    pd_name(t, e->pd), e->va, e->va + (NBPDR - 1), e->pa, e->old, e->new, flags);
+		break;
+	case EV_CR_LOAD:
+		snprintf(buf, len, "CR%u 0x%08x -> 0x%08x%s%s", e->pa, e->old, e->new, e->pa == 3 ? " " : "",
+		    e->pa == 3 ? pd_name(t, e->pd) : "");
+		break;
+	case EV_INVLPG:
+		snprintf(buf, len, "INVLPG va=0x%08x (%s)", e->va, pd_name(t, e->pd));
+		break;
+	case EV_WARN:
+		snprintf(buf, len, "WARNING %s: CR3 0x%08x -> 0x%08x", e->text, e->old, e->new);
+		break;
+	default:
+		snprintf(buf, len, "%s", e->text ? e->text : "");
+	}
+}
+
+/* The guest backtrace at the event (read live: sinks run inside the hook). */
+static void print_stack(struct trace *t, const struct event *e)
+{
+	uint32_t frames[RIG_MAX_FRAMES + 1];
+	char buf[1024];
+	int n;
+
+	frames[0] = e->eip;
+	n = machine_backtrace(t->m, machine_reg(t->m, UC_X86_REG_EBP), frames + 1, RIG_MAX_FRAMES);
+	machine_format_frames(t->m, frames, n + 1, buf, sizeof(buf));
+	if (t->o.json) {
+		fputs(",\"stack\":\"", t->out);
+		json_escape(t->out, buf);
+		fputc('"', t->out);
+	} else {
+		fprintf(t->out, "      at %s\n", buf);
+	}
+}
+
+static void text_line(struct trace *t, const struct event *e)
+{
+	char what[256], sym[128];
+	const char *hi = t->o.color ? "\033[1m" : "", *lo = t->o.color ? "\033[0m" : "";
+
+	describe(t, e, what, sizeof(what));
+	fprintf(t->out, "#%llu %s:%d %s | %s  %s | %s%s%s\n", (unsigned long long)e->seq, t->file, e->line,
+	    e->text ? e->text : "", elf_addr_name(&t->m->elf, e->eip, sym, sizeof(sym)), insn_text(t, e->eip),
+	    hi, what, lo);
+}
+
+static void json_hex(FILE *out, const char *key, uint32_t v)
+{
+	fprintf(out, ",\"%s\":\"0x%08x\"", key, v);
+}
+
+static void json_line(struct trace *t, const struct event *e)
+{
+	char sym[128];
+
+	fprintf(t->out, "{\"seq\":%llu,\"kind\":\"%s\",\"line\":%d,\"step\":\"", (unsigned long long)e->seq,
+	    event_kind_name(e->kind), e->line);
+	json_escape(t->out, e->text ? e->text : "");
+	fputc('"', t->out);
+	if (e->kind != EV_STEP_BEGIN && e->kind != EV_STEP_END) {
+		json_hex(t->out, "eip", e->eip);
+		fputs(",\"sym\":\"", t->out);
+		json_escape(t->out, elf_addr_name(&t->m->elf, e->eip, sym, sizeof(sym)));
+		fputs("\",\"insn\":\"", t->out);
+		json_escape(t->out, insn_text(t, e->eip));
+		fputs("\",\"space\":\"", t->out);
+		json_escape(t->out, pd_name(t, e->pd));
+		fputc('"', t->out);
+	}
+	if (e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE || e->kind == EV_INVLPG)
+		json_hex(t->out, "va", e->va);
+	if (e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE) {
+		json_hex(t->out, "pa", e->pa);
+		json_hex(t->out, "old", e->old);
+		json_hex(t->out, "new", e->new);
+	}
+	if (e->kind == EV_CR_LOAD) {
+		fprintf(t->out, ",\"cr\":%u", e->pa);
+		json_hex(t->out, "old", e->old);
+		json_hex(t->out, "new", e->new);
+	}
+	if (t->o.stack && e->eip != 0)
+		print_stack(t, e);
+	fputs("}\n", t->out);
+}
+
+/* A window of disassembly around eip, from its function's start, eip marked. */
+static void print_code(struct trace *t, uint32_t eip)
+{
+	uint32_t off, addr[64];
+	const struct elf_symbol *s = elf_symbolize(&t->m->elf, eip, &off);
+	uint32_t a = s ? s->addr : eip;
+	int n = 0, at = -1;
+
+	while (n < 64 && (at < 0 || n < at + 4)) {	/* every boundary up to eip + 3 */
+		uint8_t *code = machine_kva_ptr(t->m, a, 16);
+		char text[96];
+		int len = code ? disasm_one(t->m->dis, code, 16, a, text, sizeof(text)) : 0;
+
+		if (len == 0)
+			break;
+		if (a == eip)
+			at = n;
+		addr[n++] = a;
+		a += len;
+		if (a > eip && at < 0)
+			break;	/* eip is not on an instruction boundary */
+	}
+	for (int i = at < 0 ? 0 : (at > 4 ? at - 4 : 0); i < n; i++) {
+		char sym[128];
+
+		fprintf(t->out, "  %s %-22s %08x: %s\n", addr[i] == eip ? "=>" : "  ",
+		    elf_addr_name(&t->m->elf, addr[i], sym, sizeof(sym)), addr[i], insn_text(t, addr[i]));
+	}
+}
+
+/* --break-on-pte: the machine state just before the store lands. */
+static void trace_break_dump(struct trace *t, const struct event *e)
+{
+	static const int regs[] = { UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX,
+		UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_EBP, UC_X86_REG_ESP, UC_X86_REG_EIP,
+		UC_X86_REG_EFLAGS, UC_X86_REG_CR0, UC_X86_REG_CR2, UC_X86_REG_CR3, UC_X86_REG_CR4 };
+	static const char *names[] = { "eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip",
+		"eflags", "cr0", "cr2", "cr3", "cr4" };
+	char what[256], sym[128];
+	struct trace_opts o = t->o;
+
+	describe(t, e, what, sizeof(what));
+	fprintf(t->out, "== break: %s:%d %s\n", t->file, e->line, e->text ? e->text : "");
+	fprintf(t->out, "%s is about to store: %s\n", elf_addr_name(&t->m->elf, e->eip, sym, sizeof(sym)), what);
+	fprintf(t->out, "registers:\n");
+	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
+		fprintf(t->out, "%s%-6s 0x%08x%s", i % 4 == 0 ? "  " : "", names[i], machine_reg(t->m, regs[i]),
+		    i % 4 == 3 || i + 1 == sizeof(regs) / sizeof(regs[0]) ? "\n" : "  ");
+	fprintf(t->out, "code:\n");
+	print_code(t, e->eip);
+	t->o.json = 0;
+	fprintf(t->out, "backtrace:\n");
+	print_stack(t, e);
+	t->o = o;
+}
+
+/* Does a PTE/PDE write change the entry for the --break-on-pte address? */
+static int hits_break(const struct trace *t, const struct event *e)
+{
+	if (!t->o.has_break || t->broke)
+		return 0;
+	if (e->kind == EV_PTE_WRITE)
+		return e->va == (t->o.break_va & PG_FRAME);
+	return e->kind == EV_PDE_WRITE && e->va == (t->o.break_va & PG_PS_FRAME);
+}
+
+void trace_event(void *arg, const struct event *e)
+{
+	struct trace *t = arg;
+
+	if (!t->o.quiet && wanted(t, e)) {
+		if (t->o.json)
+			json_line(t, e);
+		else if (e->kind != EV_STEP_BEGIN && e->kind != EV_STEP_END) {
+			text_line(t, e);
+			if (t->o.stack && e->eip != 0)
+				print_stack(t, e);
+		}
+	}
+	if (hits_break(t, e)) {
+		t->broke = 1;
+		trace_break_dump(t, e);
+		machine_request_stop(t->m);
+	}
+}
+
+int trace_parse_range(const char *s, uint64_t max, uint64_t *lo, uint64_t *hi)
+{
+	char buf[64];
+	char *dash;
+
+	if (strlen(s) >= sizeof(buf))
+		return -1;
+	strcpy(buf, s);
+	if ((dash = strchr(buf, '-')) != NULL)
+		*dash = '\0';
+	if (parse_u64(buf, lo) < 0 || (dash && parse_u64(dash + 1, hi) < 0))
+		return -1;
+	if (!dash)
+		*hi = *lo;
+	return *lo <= *hi && *hi <= max ? 0 : -1;
+}

@@ -1,0 +1,52 @@
+/*
+ * trace.h - the trace printer: one line (or JSON object) per paging event,
+ * with the scenario step, the guest function and instruction, the entry and
+ * its old and new value with the flags decoded; filters; and the machine
+ * state dump of --break-on-pte.
+ */
+#ifndef RIG_TRACE_H
+#define RIG_TRACE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "events.h"
+#include "machine.h"
+
+struct trace_opts {
+	int json;
+	int stack;		/* add the guest backtrace */
+	int color;		/* ANSI colour (terminals only) */
+	uint32_t va_lo, va_hi;	/* --va filter, inclusive */
+	const char *pmap;	/* --pmap filter, or NULL */
+	int line_lo, line_hi;	/* --step filter */
+	int quiet;		/* print nothing but the break dump (rig run) */
+	int has_break;		/* --break-on-pte */
+	uint32_t break_va;
+};
+
+/* What the trace needs from the run: names for directories. */
+struct trace_names {
+	const char *(*pd_name)(void *ctx, uint32_t pd);
+	void *ctx;
+};
+
+struct trace {
+	struct trace_opts o;
+	FILE *out;
+	const char *file;	/* scenario path as shown */
+	struct machine *m;
+	struct trace_names names;
+	int broke;		/* the break point was hit */
+	struct { uint32_t eip; char text[80]; } cache[256];	/* disassembly */
+};
+
+void trace_init(struct trace *t, const struct trace_opts *o, FILE *out, const char *file);
+/* Bind to a booted machine and its names; print the header. */
+void trace_start(struct trace *t, struct machine *m, const struct trace_names *names);
+/* The event sink. */
+void trace_event(void *arg, const struct event *e);
+/* Parse "ADDR" or "ADDR-ADDR" (and "LINE[-LINE]"); 0 or -1. */
+int trace_parse_range(const char *s, uint64_t max, uint64_t *lo, uint64_t *hi);
+
+#endif
