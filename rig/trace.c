@@ -176,33 +176,41 @@ static void json_line(struct trace *t, const struct event *e)
 	fputs("}\n", t->out);
 }
 
-/* A window of disassembly around eip, from its function's start, eip marked. */
+/* Print one instruction line of a code window. */
+static void code_line(struct trace *t, uint32_t a, uint32_t eip)
+{
+	char sym[128];
+
+	fprintf(t->out, "  %s %-24s %08x: %s\n", a == eip ? "=>" : "  ",
+	    elf_addr_name(&t->m->elf, a, sym, sizeof(sym)), a, insn_text(t, a));
+}
+
+/*
+ * Four instructions before eip, eip marked, three after. Instruction
+ * boundaries come from decoding forward from the function's start.
+ */
 static void print_code(struct trace *t, uint32_t eip)
 {
-	uint32_t off, addr[64];
+	uint32_t off, ring[4], a;
 	const struct elf_symbol *s = elf_symbolize(&t->m->elf, eip, &off);
-	uint32_t a = s ? s->addr : eip;
-	int n = 0, at = -1;
+	int n = 0, after = 0;
 
-	while (n < 64 && (at < 0 || n < at + 4)) {	/* every boundary up to eip + 3 */
+	for (a = s ? s->addr : eip; a <= eip + 64 && after < 4;) {
 		uint8_t *code = machine_kva_ptr(t->m, a, 16);
 		char text[96];
 		int len = code ? disasm_one(t->m->dis, code, 16, a, text, sizeof(text)) : 0;
 
 		if (len == 0)
 			break;
-		if (a == eip)
-			at = n;
-		addr[n++] = a;
+		if (a < eip) {
+			ring[n++ % 4] = a;
+		} else {
+			if (after++ == 0)
+				for (int i = n > 4 ? n - 4 : 0; i < n; i++)
+					code_line(t, ring[i % 4], eip);
+			code_line(t, a, eip);
+		}
 		a += len;
-		if (a > eip && at < 0)
-			break;	/* eip is not on an instruction boundary */
-	}
-	for (int i = at < 0 ? 0 : (at > 4 ? at - 4 : 0); i < n; i++) {
-		char sym[128];
-
-		fprintf(t->out, "  %s %-22s %08x: %s\n", addr[i] == eip ? "=>" : "  ",
-		    elf_addr_name(&t->m->elf, addr[i], sym, sizeof(sym)), addr[i], insn_text(t, addr[i]));
 	}
 }
 
