@@ -13,6 +13,8 @@
 enum event_kind {
 	EV_STEP_BEGIN, EV_STEP_END, EV_CR_LOAD, EV_PDE_WRITE, EV_PTE_WRITE,
 	EV_INVLPG, EV_FAULT, EV_PANIC, EV_WARN,
+	EV_PV_WRITE,		/* a store into a pv chunk page (va: the chunk) */
+	EV_VMPAGE_WRITE,	/* a store into a vm_page record (va: its index) */
 };
 
 #define EV_KERNEL_SPACE	0xffffffffu	/* pd: a kernel page table, in every space */

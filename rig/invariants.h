@@ -1,9 +1,17 @@
 /*
- * invariants.h - the invariant catalog: stable IDs, one-line descriptions,
- * and the checks that prove them from guest memory.
+ * invariants.h - the invariant catalog (stable IDs, one-line descriptions)
+ * and the checker that proves them from guest memory alone, after every
+ * step (incrementally, from what the step changed) or in full.
  */
 #ifndef RIG_INVARIANTS_H
 #define RIG_INVARIANTS_H
+
+#include <stdint.h>
+
+#include "events.h"
+#include "machine.h"
+
+struct pvset;
 
 struct invariant_info {
 	const char *id;
@@ -14,5 +22,75 @@ struct invariant_info {
 extern const struct invariant_info invariant_catalog[];
 /* The catalog's entry for id (exact, case-sensitive), or NULL. */
 const struct invariant_info *invariant_lookup(const char *id);
+
+/* A broken rule: its ID and the evidence (structures, addresses, values). */
+struct violation {
+	const char *id;
+	char detail[2048];
+	struct event cause;	/* the write that caused it, when known */
+	int has_cause;
+};
+
+#define CHK_MAX_PMAPS	80
+
+/* One pmap as the checker sees it. */
+struct chk_pmap {
+	uint32_t gva;		/* struct pmap */
+	uint32_t pd;		/* its directory's physical address */
+	const uint32_t *pde;	/* the directory in host memory */
+};
+
+/* Counts of one directory's mappings, as pm_stats should have them. */
+struct chk_stats {
+	uint32_t pd, resident, wired;
+};
+
+/* A chunk page written in this step, and which of its entries may have changed. */
+struct chk_dirty_chunk {
+	uint32_t va;
+	uint32_t mask[_NPCM];
+};
+
+/* Shadow counts kept from the event stream between full checks. */
+struct chk_shadow {
+	uint16_t *mapcount;	/* per page: valid PTEs mapping it */
+	struct chk_stats stats[CHK_MAX_PMAPS];
+	int nstats;
+	int32_t entries;	/* pv entries in use, summed over chunks */
+	struct pvset *chunk_inuse;	/* chunk VA -> entries in use */
+	int valid;		/* set by a full check; cleared when unsure */
+};
+
+struct checker {
+	struct machine *m;
+	struct guest_info *gi;
+	uint32_t npages;
+	int (*ignored)(void *ctx, const char *id);	/* the file's `ignore` list */
+	void *ctx;
+	struct chk_pmap pmaps[CHK_MAX_PMAPS];	/* [0] is the kernel pmap */
+	int npmaps;
+	struct chk_shadow shadow;
+	/* the current step's changes, fed by the watch */
+	struct event *writes;	/* PTE/PDE writes and INVLPG/CR loads, in order */
+	int nwrites, capwrites;
+	struct chk_dirty_chunk *dirty_chunks;	/* chunk pages written */
+	int ndirty_chunks, capdirty_chunks;
+	uint32_t *dirty_pages;	/* vm_page indices written */
+	int ndirty_pages, capdirty_pages;
+	uint32_t step_cr3;	/* CR3 when the step began */
+	uint32_t known[CHK_MAX_PMAPS];	/* directories seen at the last check */
+	int nknown;
+};
+
+int checker_init(struct checker *c, struct machine *m);
+void checker_free(struct checker *c);
+/* Every rule over the whole state; 0, or -1 with *v filled (first in catalog order). */
+int checker_full(struct checker *c, struct violation *v);
+/* The rules over what the current step changed; then forget the step. */
+int checker_step(struct checker *c, struct violation *v);
+/* Begin a step: remember CR3, forget the last step's changes. */
+void checker_begin_step(struct checker *c);
+/* The event sink that records a step's changes (subscribe it to the stream). */
+void checker_event(void *arg, const struct event *e);
 
 #endif

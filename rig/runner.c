@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "disasm.h"
 #include "gview.h"
 #include "guestcall.h"
+#include "invariants.h"
 #include "model.h"
 #include "trace.h"
 #include "watch.h"
@@ -55,6 +57,8 @@ struct run {
 	struct events ev;			/* the paging event stream */
 	struct watch w;
 	int watching;
+	struct checker chk;			/* the invariant checker (needs watching) */
+	int checking;
 	struct timespec t0, last_progress;
 };
 
@@ -809,6 +813,36 @@ static void progress(struct run *r)
 	    (unsigned long long)r->s->total_ops, ms > 0 ? r->ops * 1000.0 / ms : 0.0);
 }
 
+/* Report a violation, with the write that caused it when there is one. */
+static int report_violation(struct run *r, const struct violation *v)
+{
+	char sym[128], insn[96], flags[128];
+	uint8_t *code;
+
+	if (!v->has_cause)
+		return failf(r, OUT_FAIL, "violation", v->id, "%s", v->detail);
+	code = machine_kva_ptr(&r->m, v->cause.eip, 16);
+	if (code == NULL || disasm_one(r->m.dis, code, 16, v->cause.eip, insn, sizeof(insn)) == 0)
+		snprintf(insn, sizeof(insn), "??");
+	return failf(r, OUT_FAIL, "violation", v->id, "%s\n  caused by event #%llu: %s: %s: %s va=0x%08x pa=0x%08x: "
+	    "0x%08x -> 0x%08x %s", v->detail, (unsigned long long)v->cause.seq,
+	    elf_addr_name(&r->m.elf, v->cause.eip, sym, sizeof(sym)), insn,
+	    v->cause.kind == EV_PDE_WRITE ? "PDE" : "PTE", v->cause.va, v->cause.pa, v->cause.old, v->cause.new,
+	    pte_flags_diff(v->cause.old, v->cause.new, flags, sizeof(flags)));
+}
+
+/* The invariant checker after a step (incremental, or full if asked). */
+static int invariants_step(struct run *r)
+{
+	struct violation v;
+
+	if (!r->checking)
+		return 0;
+	if ((r->o->full_checks ? checker_full(&r->chk, &v) : checker_step(&r->chk, &v)) == 0)
+		return 0;
+	return report_violation(r, &v);
+}
+
 /* Checks after an operation step, at the file's cadence. */
 static int after_op(struct run *r)
 {
@@ -818,6 +852,8 @@ static int after_op(struct run *r)
 	progress(r);
 	if (r->s->cadence == CHECK_EVERY)
 		rc = model_check_step(r);
+	if (rc == 0 && r->s->cadence == CHECK_EVERY)
+		rc = invariants_step(r);
 	r->ntouched = 0;
 	r->nkeys = 0;
 	r->reclaimed0 = r->stats->pv_reclaimed;
@@ -829,10 +865,14 @@ static int full_check(struct run *r)
 {
 	int reclaimed = r->stats->pv_reclaimed != r->reclaimed0;
 
-	if (scenario_ignores(r->s, "MODEL"))
-		return 0;
+	struct violation v;
+
 	r->reclaimed0 = r->stats->pv_reclaimed;
-	return model_check_all(r, reclaimed);
+	if (!scenario_ignores(r->s, "MODEL") && model_check_all(r, reclaimed) < 0)
+		return -1;
+	if (r->checking && checker_full(&r->chk, &v) < 0)
+		return report_violation(r, &v);
+	return 0;
 }
 
 static int exec_steps(struct run *r, const struct step *v, int n);
@@ -845,6 +885,8 @@ static void step_begin(struct run *r, const struct step *st)
 
 	if (!r->watching)
 		return;
+	if (r->checking)
+		checker_begin_step(&r->chk);
 	r->ev.line = r->step->line;
 	r->ev.text = e.text = r->synth[0] ? r->synth : st->text;
 	events_emit(&r->ev, &e);
@@ -983,7 +1025,13 @@ static const char *pd_name(void *ctx, uint32_t pd)
 	return buf;
 }
 
-/* Watch the machine; send the events to the trace printer if there is one. */
+/* The checker consults the file's `ignore` statements. */
+static int ignored(void *ctx, const char *id)
+{
+	return scenario_ignores(ctx, id);
+}
+
+/* Watch the machine; check invariants from the events; trace them if asked. */
 static int start_watching(struct run *r)
 {
 	char err[256];
@@ -991,6 +1039,12 @@ static int start_watching(struct run *r)
 	if (watch_attach(&r->w, &r->m, &r->ev, err, sizeof(err)) < 0)
 		return failf(r, OUT_CRASH, "boot", NULL, "%s", err);
 	r->watching = 1;
+	if (r->s->cadence != CHECK_OFF && checker_init(&r->chk, &r->m) == 0) {
+		r->checking = 1;
+		r->chk.ignored = ignored;
+		r->chk.ctx = (void *)r->s;
+		events_subscribe(&r->ev, checker_event, &r->chk);
+	}
 	if (r->o->trace != NULL) {
 		struct trace_names names = { pd_name, r };
 
@@ -1074,6 +1128,8 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 	free(r.page_pa);
 	free(r.page_freed);
 	free(r.keys);
+	if (r.checking)
+		checker_free(&r.chk);
 	if (r.watching)
 		watch_detach(&r.w);
 	if (r.m.uc != NULL)

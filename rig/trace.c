@@ -254,6 +254,8 @@ void trace_event(void *arg, const struct event *e)
 {
 	struct trace *t = arg;
 
+	if (e->kind == EV_PV_WRITE || e->kind == EV_VMPAGE_WRITE)
+		return;		/* bookkeeping for the checker, not paging state */
 	if (!t->o.quiet && wanted(t, e)) {
 		if (t->o.json)
 			json_line(t, e);

@@ -241,6 +241,50 @@ static void drop_pd(struct watch *w, uint32_t pd)
 		}
 }
 
+/* A chunk slot's PTE changed: its page is (or stops being) a chunk page. */
+static void track_chunk_slot(struct watch *w, uint32_t va, uint32_t old, uint32_t new)
+{
+	uint32_t opg = old >> PAGE_SHIFT, npg = new >> PAGE_SHIFT;
+
+	if ((old & PG_V) && opg < w->npages && w->kind[opg] == WP_CHUNK)
+		w->kind[opg] = WP_NONE;
+	if ((new & PG_V) && npg < w->npages && w->kind[npg] == WP_NONE) {
+		w->kind[npg] = WP_CHUNK;
+		w->pd_of[npg] = va;
+	}
+}
+
+/* Watch the vm_page array (physically contiguous, as pmap_bootstrap steals it). */
+static void watch_vm_pages(struct watch *w)
+{
+	struct guest_info *gi = machine_info(w->m);
+	uint32_t bytes = gi->gi_vm_page_count * (uint32_t)sizeof(struct vm_page);
+	uint32_t kpd = gi->gi_boot_cr3 & PG_FRAME;
+
+	for (uint32_t off = 0; off < bytes; off += PAGE_SIZE) {
+		struct walk wk;
+
+		if (walk_va(&w->m->pm, kpd, 0, gi->gi_vm_page_array + off, &wk) != WALK_MAPPED ||
+		    (wk.pa >> PAGE_SHIFT) >= w->npages)
+			continue;
+		w->kind[wk.pa >> PAGE_SHIFT] = WP_VMPAGE;
+		w->pd_of[wk.pa >> PAGE_SHIFT] = off;
+	}
+}
+
+/* Watch the pages of the chunks allocated now. */
+static void watch_chunks(struct watch *w)
+{
+	struct guest_info *gi = machine_info(w->m);
+	struct walk wk;
+
+	w->pv_lo = gi->gi_pv_kva_base;
+	w->pv_hi = gi->gi_pv_kva_base + gi->gi_pv_maxchunks * PAGE_SIZE;
+	for (uint32_t va = w->pv_lo; va < w->pv_hi; va += PAGE_SIZE)
+		if (walk_va(&w->m->pm, gi->gi_boot_cr3 & PG_FRAME, 0, va, &wk) == WALK_MAPPED)
+			track_chunk_slot(w, va, 0, wk.pte);
+}
+
 /* Is this store the self-map of a new directory (its recursive slot)? */
 static int is_selfmap_store(uint64_t pa, int size, uint32_t v)
 {
@@ -274,9 +318,16 @@ static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t pa, int size, i
 		ref_pt(w, new, pdx, (uint32_t)pa & PG_FRAME);
 		emit(w, EV_PDE_WRITE, machine_reg(w->m, UC_X86_REG_EIP), epa, old, new, pdx << PDRSHIFT,
 		    (uint32_t)pa & PG_FRAME);
+	} else if (w->kind[pg] == WP_PT) {
+		uint32_t va = ((uint32_t)w->pdx_of[pg] << PDRSHIFT) | ((epa & PAGE_MASK) / 4) << PAGE_SHIFT;
+
+		if (va >= w->pv_lo && va < w->pv_hi)
+			track_chunk_slot(w, va, old, new);
+		emit(w, EV_PTE_WRITE, machine_reg(w->m, UC_X86_REG_EIP), epa, old, new, va, w->pd_of[pg]);
 	} else {
-		emit(w, EV_PTE_WRITE, machine_reg(w->m, UC_X86_REG_EIP), epa, old, new,
-		    ((uint32_t)w->pdx_of[pg] << PDRSHIFT) | ((epa & PAGE_MASK) / 4) << PAGE_SHIFT, w->pd_of[pg]);
+		emit(w, w->kind[pg] == WP_CHUNK ? EV_PV_WRITE : EV_VMPAGE_WRITE, machine_reg(w->m, UC_X86_REG_EIP),
+		    (uint32_t)pa, 0, 0, w->kind[pg] == WP_CHUNK ? w->pd_of[pg] :
+		    (w->pd_of[pg] + (uint32_t)(pa & PAGE_MASK)) / sizeof(struct vm_page), 0);
 	}
 }
 
@@ -389,6 +440,8 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 		return -1;
 	}
 	w->cr3 = machine_reg(m, UC_X86_REG_CR3);
+	watch_vm_pages(w);
+	watch_chunks(w);
 	watch_sync(w);
 	return 0;
 }

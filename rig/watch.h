@@ -14,7 +14,7 @@
 #include "events.h"
 #include "machine.h"
 
-enum watch_page { WP_NONE, WP_PD, WP_PT };
+enum watch_page { WP_NONE, WP_PD, WP_PT, WP_CHUNK, WP_VMPAGE };
 
 #define WATCH_MAX_PDS 128
 
@@ -35,7 +35,9 @@ struct watch {
 	struct events *ev;
 	uint32_t npages;
 	uint8_t *kind;		/* per physical page: WP_* */
-	uint32_t *pd_of;	/* PT page: its directory (pa), or EV_KERNEL_SPACE */
+	uint32_t *pd_of;	/* PT page: its directory (pa), or EV_KERNEL_SPACE;
+				 * chunk page: the chunk's VA; vm_page array page:
+				 * its byte offset in the array */
 	uint16_t *pdx_of;	/* PT page: its PDE index */
 	uint16_t *refs;		/* PT page: PDEs that point at it */
 	struct watch_site *sites;
@@ -45,6 +47,7 @@ struct watch {
 	uint32_t cr3;		/* last CR3 seen (loads and step boundaries) */
 	uint32_t pds[WATCH_MAX_PDS];	/* directories watched */
 	int npds;
+	uint32_t pv_lo, pv_hi;	/* the chunk KVA block */
 };
 
 /* Scan the guest, install the hooks, learn the current tables. 0 or -1. */

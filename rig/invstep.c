@@ -1,0 +1,370 @@
+/*
+ * invstep.c - the per-step check. The watch reports every store a step
+ * makes into page directories, page tables, pv chunk pages and vm_page
+ * records; the checker applies each rule only to what was written, plus
+ * shadow counts (mappings per page, pm_stats per pmap, entries per chunk)
+ * that it keeps up to date from the same events. The cost follows the size
+ * of the step, not of the state. A full check re-synchronises everything.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "gview.h"
+#include "invcheck.h"
+
+static int never_ignored(void *ctx, const char *id)
+{
+	(void)ctx, (void)id;
+	return 0;
+}
+
+int checker_init(struct checker *c, struct machine *m)
+{
+	memset(c, 0, sizeof(*c));
+	c->m = m;
+	c->gi = machine_info(m);
+	c->npages = (uint32_t)(m->pm.size >> PAGE_SHIFT);
+	c->ignored = never_ignored;
+	c->shadow.mapcount = calloc(c->npages, sizeof(uint16_t));
+	return c->shadow.mapcount ? 0 : -1;
+}
+
+void checker_free(struct checker *c)
+{
+	free(c->shadow.mapcount);
+	if (c->shadow.chunk_inuse != NULL)
+		pvset_free(c->shadow.chunk_inuse);
+	free(c->shadow.chunk_inuse);
+	free(c->writes);
+	free(c->dirty_chunks);
+	free(c->dirty_pages);
+	memset(c, 0, sizeof(*c));
+}
+
+void checker_begin_step(struct checker *c)
+{
+	c->nwrites = c->ndirty_chunks = c->ndirty_pages = 0;
+	c->step_cr3 = machine_reg(c->m, UC_X86_REG_CR3) & PG_FRAME;
+}
+
+/* Grow an array of n elements of size sz to hold one more. */
+static void *grow(void *v, int n, int *cap, size_t sz)
+{
+	void *nv;
+
+	if (n < *cap)
+		return v;
+	nv = realloc(v, (size_t)(*cap ? *cap * 2 : 64) * sz);
+	if (nv != NULL)
+		*cap = *cap ? *cap * 2 : 64;
+	return nv;
+}
+
+/* The shadow counts of the directory pd (NULL if unknown). */
+static struct chk_stats *shadow_stats(struct checker *c, uint32_t pd)
+{
+	for (int i = 0; i < c->shadow.nstats; i++)
+		if (c->shadow.stats[i].pd == pd)
+			return &c->shadow.stats[i];
+	if (c->shadow.nstats == CHK_MAX_PMAPS)
+		return NULL;
+	c->shadow.stats[c->shadow.nstats] = (struct chk_stats){ pd, 0, 0 };
+	return &c->shadow.stats[c->shadow.nstats++];
+}
+
+/* Keep mapcount and pm_stats shadows in step with one PTE write. */
+static void shadow_pte(struct checker *c, const struct event *e)
+{
+	uint32_t o = e->old >> PAGE_SHIFT, n = e->new >> PAGE_SHIFT;
+	int kernel = e->pd == EV_KERNEL_SPACE;
+	struct chk_stats *st = shadow_stats(c, kernel ? c->pmaps[0].pd & PG_FRAME : e->pd);
+
+	if ((e->old & PG_V) && o < c->npages && c->shadow.mapcount[o] > 0)
+		c->shadow.mapcount[o]--;
+	if ((e->new & PG_V) && n < c->npages && c->shadow.mapcount[n] < UINT16_MAX)
+		c->shadow.mapcount[n]++;
+	if (st == NULL || (kernel && e->va >= PTMAP_VA))
+		return;
+	if ((e->old & PG_V) && (!kernel || (e->old & PG_MANAGED)))
+		st->resident--;
+	if ((e->new & PG_V) && (!kernel || (e->new & PG_MANAGED)))
+		st->resident++;
+	st->wired += ((e->new & (PG_V | PG_W)) == (PG_V | PG_W)) - ((e->old & (PG_V | PG_W)) == (PG_V | PG_W));
+}
+
+/* Note that entries of the chunk at va may have changed (a write at pa). */
+static void dirty_chunk(struct checker *c, uint32_t va, uint32_t off)
+{
+	struct chk_dirty_chunk *d = NULL;
+	int lo, hi;
+
+	for (int i = c->ndirty_chunks - 1; i >= 0 && i >= c->ndirty_chunks - 4 && d == NULL; i--)
+		if (c->dirty_chunks[i].va == va)
+			d = &c->dirty_chunks[i];
+	if (d == NULL) {
+		c->dirty_chunks = grow(c->dirty_chunks, c->ndirty_chunks, &c->capdirty_chunks, sizeof(*d));
+		d = &c->dirty_chunks[c->ndirty_chunks++];
+		memset(d, 0, sizeof(*d));
+		d->va = va;
+	}
+	if (off >= offsetof(struct pv_chunk, pc_pventry))
+		lo = hi = (int)(off - offsetof(struct pv_chunk, pc_pventry)) / 12;
+	else if (off >= offsetof(struct pv_chunk, pc_map) && off < offsetof(struct pv_chunk, pc_lru))
+		lo = (int)((off - offsetof(struct pv_chunk, pc_map)) / 4) * 32, hi = lo + 31;
+	else
+		return;		/* list links and owner: chk_chunk looks at them anyway */
+	for (int i = lo; i <= hi && i < _NPCPV; i++)
+		d->mask[i / 32] |= 1u << (i % 32);
+}
+
+void checker_event(void *arg, const struct event *e)
+{
+	struct checker *c = arg;
+
+	switch (e->kind) {
+	case EV_PTE_WRITE:
+		if (c->shadow.valid)
+			shadow_pte(c, e);
+		/* fall through */
+	case EV_PDE_WRITE: case EV_INVLPG: case EV_CR_LOAD:
+		c->writes = grow(c->writes, c->nwrites, &c->capwrites, sizeof(*e));
+		c->writes[c->nwrites++] = *e;
+		break;
+	case EV_PV_WRITE:
+		dirty_chunk(c, e->va, e->pa & PAGE_MASK);
+		break;
+	case EV_VMPAGE_WRITE:
+		if (c->ndirty_pages == 0 || c->dirty_pages[c->ndirty_pages - 1] != e->va) {
+			c->dirty_pages = grow(c->dirty_pages, c->ndirty_pages, &c->capdirty_pages, sizeof(uint32_t));
+			c->dirty_pages[c->ndirty_pages++] = e->va;
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+/* The PTE now at va in directory pd (0 if none). */
+static uint32_t current_pte(struct checker *c, uint32_t pd, uint32_t va)
+{
+	struct walk w;
+
+	gv_walk(c->m, pd, va, &w);
+	return w.status == WALK_MAPPED || w.status == WALK_NO_PTE ? w.pte : 0;
+}
+
+/* PV-MAPPING for a page that may have lost the mapping (pmap, va): no entry left for it. */
+static int chk_page_lacks(struct checker *c, uint32_t pg, uint32_t pmap, uint32_t va, struct violation *v)
+{
+	struct vm_page *m = chk_page(c, pg);
+	uint32_t e = m ? m->pv_list.tqh_first : 0;
+
+	for (uint32_t n = 0; e != 0 && n <= m->pv_count; n++) {
+		struct pv_entry *pv = GV(c->m, struct pv_entry, e);
+		struct pv_chunk *pc = GV(c->m, struct pv_chunk, e & PG_FRAME);
+
+		if (pv == NULL || pc == NULL)
+			return vfail(v, "PV-MAPPING", "page 0x%08x: pv list reaches unreadable entry 0x%08x", pg << PAGE_SHIFT, e);
+		if (pv->pv_va == va && pc->pc_pmap == pmap)
+			return vfail(v, "PV-MAPPING", "page 0x%08x still lists pv entry 0x%08x for pmap 0x%08x va 0x%08x, "
+			    "which no longer maps it", pg << PAGE_SHIFT, e, pmap, va);
+		e = pv->pv_next.tqe_next;
+	}
+	return 0;
+}
+
+/* The rules for one written PTE (its final value, and the page it used to map). */
+static int step_pte(struct checker *c, const struct event *e, struct violation *v)
+{
+	int kernel = e->pd == EV_KERNEL_SPACE, i = kernel ? 0 : chk_pmap_of_pd(c, e->pd);
+	uint32_t pd = kernel ? c->pmaps[0].pd : e->pd, pte, pmap;
+
+	if (i < 0)
+		return 0;	/* a directory released during the step */
+	pmap = c->pmaps[i].gva;
+	pte = current_pte(c, pd, e->va);
+	if (!kernel && !c->ignored(c->ctx, "PT-COUNT") && chk_pt_count(c, &c->pmaps[i], PDX(e->va), v) < 0)
+		return -1;
+	if (c->ignored(c->ctx, "PV-MAPPING"))
+		return 0;
+	if ((pte & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED) && chk_pte_has_pv(c, pmap, e->va, pte, v) < 0)
+		return -1;
+	if ((e->old & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED) &&
+	    ((pte & (PG_V | PG_MANAGED)) != (PG_V | PG_MANAGED) || (pte ^ e->old) & PG_FRAME))
+		return chk_page_lacks(c, e->old >> PAGE_SHIFT, pmap, e->va, v);
+	return 0;
+}
+
+/* The rules for one written PDE. */
+static int step_pde(struct checker *c, const struct event *e, struct violation *v)
+{
+	int i = chk_pmap_of_pd(c, e->pd);
+	uint32_t pdx = PDX(e->va);
+
+	if (i < 0)
+		return 0;
+	if (!c->ignored(c->ctx, "PD-SELFMAP") && chk_pd_selfmap(c, &c->pmaps[i], v) < 0)
+		return -1;
+	if (pdx >= KPTDI && pdx < PTDPTDI) {
+		for (int k = 1; k < c->npmaps && !c->ignored(c->ctx, "PD-KERNEL"); k++)
+			if (chk_pd_kernel(c, &c->pmaps[k], pdx, v) < 0)
+				return -1;
+		return 0;
+	}
+	if (pdx < KPTDI && i > 0 && !c->ignored(c->ctx, "PT-COUNT"))
+		return chk_pt_count(c, &c->pmaps[i], pdx, v);
+	return 0;
+}
+
+/* PV-KVA for a chunk slot whose PTE was written: a chunk page, or a free-list node. */
+static int step_kva_slot(struct checker *c, uint32_t va, struct violation *v)
+{
+	uint32_t base = c->gi->gi_pv_kva_base, end = base + c->gi->gi_pv_maxchunks * PAGE_SIZE;
+	uint32_t pte = current_pte(c, c->pmaps[0].pd, va);
+	struct vm_page *m = (pte & PG_V) ? chk_page(c, pte >> PAGE_SHIFT) : NULL;
+
+	if (va < base || va >= end || c->ignored(c->ctx, "PV-KVA"))
+		return 0;
+	if ((pte & PG_V) && (m == NULL || m->state != VPS_PVCHUNK))
+		return vfail(v, "PV-KVA", "slot va 0x%08x: PTE 0x%08x maps a page that is not a chunk page (state %u)",
+		    va, pte, m ? m->state : 0);
+	if (!(pte & PG_V) && pte != 0 && ((pte & PAGE_MASK) || pte < base || pte >= end))
+		return vfail(v, "PV-KVA", "slot va 0x%08x: free-list PTE 0x%08x is not a slot of the block", va, pte);
+	return 0;
+}
+
+/* Chunks written in this step: local rules, changed entries, and the global count. */
+static int step_chunks(struct checker *c, struct violation *v)
+{
+	for (int k = 0; k < c->ndirty_chunks; k++) {
+		struct chk_dirty_chunk *d = &c->dirty_chunks[k];
+		struct pv_chunk *pc = GV(c->m, struct pv_chunk, d->va);
+		int live = pc != NULL && pc->pc_pmap != 0, now = live ? chk_inuse(pc) : 0;
+		struct pvkey *key = pvset_get(c->shadow.chunk_inuse, 0, d->va);
+
+		c->shadow.entries += now - (key ? (int32_t)key->val : 0);
+		if (key != NULL)
+			key->val = (uint32_t)now;
+		else
+			pvset_put(c->shadow.chunk_inuse, 0, d->va, (uint32_t)now);
+		if (!live)
+			continue;
+		if (chk_chunk(c, d->va, v) < 0)
+			return -1;
+		for (int i = 0; i < _NPCPV && !c->ignored(c->ctx, "PV-MAPPING"); i++)
+			if ((d->mask[i / 32] >> (i % 32) & 1) && !chk_is_free_bit(pc, i) && chk_pv_entry(c, d->va, i, v) < 0)
+				return -1;
+	}
+	if (!c->ignored(c->ctx, "PV-CHUNK-BITMAP") && c->shadow.entries != (int32_t)gv_u32(c->m, c->gi->gi_pv_entry_count))
+		return vfail(v, "PV-CHUNK-BITMAP", "chunks have %d entries in use; pv_entry_count says %u",
+		    c->shadow.entries, gv_u32(c->m, c->gi->gi_pv_entry_count));
+	return 0;
+}
+
+/* STATS: pm_stats of every pmap against the shadow counts. */
+static int step_stats(struct checker *c, struct violation *v)
+{
+	for (int i = 0; i < c->npmaps && !c->ignored(c->ctx, "STATS"); i++) {
+		struct pmap *pm = GV(c->m, struct pmap, c->pmaps[i].gva);
+		struct chk_stats *st = shadow_stats(c, c->pmaps[i].pd & PG_FRAME);
+
+		if (st != NULL && (pm->pm_stats.resident_count != st->resident || pm->pm_stats.wired_count != st->wired))
+			return vfail(v, "STATS", "pmap 0x%08x: pm_stats says resident %u wired %u; its page tables hold "
+			    "%u %s and %u wired", c->pmaps[i].gva, pm->pm_stats.resident_count, pm->pm_stats.wired_count,
+			    st->resident, i ? "valid PTEs" : "managed mappings", st->wired);
+	}
+	return 0;
+}
+
+/* Directories of pmaps created in this step get the full directory rules. */
+static int step_new_pmaps(struct checker *c, struct violation *v)
+{
+	for (int i = 1; i < c->npmaps; i++) {
+		int known = 0;
+
+		for (int k = 0; k < c->nknown && !known; k++)
+			known = c->known[k] == c->pmaps[i].pd;
+		if (known)
+			continue;
+		if (!c->ignored(c->ctx, "PD-SELFMAP") && chk_pd_selfmap(c, &c->pmaps[i], v) < 0)
+			return -1;
+		for (uint32_t pdx = KPTDI; pdx < PTDPTDI && !c->ignored(c->ctx, "PD-KERNEL"); pdx++)
+			if (chk_pd_kernel(c, &c->pmaps[i], pdx, v) < 0)
+				return -1;
+		shadow_stats(c, c->pmaps[i].pd & PG_FRAME);	/* starts at zero */
+	}
+	c->nknown = c->npmaps;
+	for (int i = 0; i < c->npmaps; i++)
+		c->known[i] = c->pmaps[i].pd;
+	return 0;
+}
+
+/* Is a write to this entry one the TLB may still remember the old value of? */
+static int weakens(uint32_t old, uint32_t new)
+{
+	return (old & PG_V) && (!(new & PG_V) || ((old ^ new) & PG_FRAME) || ((old & PG_RW) && !(new & PG_RW)));
+}
+
+/*
+ * TLB-STALE, from the step's events in order: a weakened entry of the active
+ * space (the current CR3, or the kernel part) stays pending until an INVLPG
+ * of its VA or a CR3 load; anything pending when the step returns is stale.
+ */
+static int step_tlb(struct checker *c, struct violation *v)
+{
+	const struct event *pend[64];
+	int n = 0;
+	uint32_t cr3 = c->step_cr3;
+
+	for (int i = 0; i < c->nwrites; i++) {
+		const struct event *e = &c->writes[i];
+
+		if (e->kind == EV_CR_LOAD && e->pa == 3) {
+			cr3 = e->new & PG_FRAME;
+			n = 0;
+		} else if (e->kind == EV_INVLPG) {
+			for (int k = 0; k < n; k++)
+				if ((pend[k]->kind == EV_PDE_WRITE ? PTMAP_VA + PDX(pend[k]->va) * PAGE_SIZE :
+				    pend[k]->va) == (e->va & PG_FRAME))
+					pend[k--] = pend[--n];
+		} else if ((e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE) && n < 64 &&
+		    (e->pd == cr3 || e->pd == EV_KERNEL_SPACE) && weakens(e->old, e->new)) {
+			pend[n++] = e;
+		}
+	}
+	if (n == 0 || c->ignored(c->ctx, "TLB-STALE"))
+		return 0;
+	vfail(v, "TLB-STALE", "va 0x%08x: its %s went 0x%08x -> 0x%08x in the active address space "
+	    "(CR3 0x%08x) and no INVLPG of it or CR3 reload followed before the step returned",
+	    pend[0]->kind == EV_PDE_WRITE ? PTMAP_VA + PDX(pend[0]->va) * PAGE_SIZE : pend[0]->va,
+	    pend[0]->kind == EV_PDE_WRITE ? "PDE" : "PTE", pend[0]->old, pend[0]->new, cr3);
+	v->cause = *pend[0];
+	v->has_cause = 1;
+	return -1;
+}
+
+int checker_step(struct checker *c, struct violation *v)
+{
+	if (!c->shadow.valid)
+		return checker_full(c, v);
+	if (chk_load_pmaps(c, v) < 0 || step_new_pmaps(c, v) < 0)
+		return -1;
+	for (int i = 0; i < c->nwrites; i++) {
+		const struct event *e = &c->writes[i];
+		int rc = e->kind == EV_PTE_WRITE ? step_pte(c, e, v) : e->kind == EV_PDE_WRITE ? step_pde(c, e, v) : 0;
+
+		if (rc == 0 && e->kind == EV_PTE_WRITE && e->pd == EV_KERNEL_SPACE)
+			rc = step_kva_slot(c, e->va, v);
+		if (rc < 0) {
+			v->cause = *e;
+			v->has_cause = 1;
+			return -1;
+		}
+	}
+	if (step_chunks(c, v) < 0 || step_stats(c, v) < 0)
+		return -1;
+	for (int i = 0; i < c->ndirty_pages && !c->ignored(c->ctx, "PAGE-STATE"); i++)
+		if (chk_page_state(c, c->dirty_pages[i], v) < 0)
+			return -1;
+	return step_tlb(c, v);
+}
