@@ -223,8 +223,12 @@ void pmap_growkernel(vm_offset_t addr)
 			pmap_zero_page(m);
 			newpde = m->phys_addr | PG_V | PG_RW | PG_A | PG_M;
 			kernel_pmap->pm_pdir[PDX(kernel_vm_end)] = newpde;
+#ifndef RIG_BUG_GROWKERNEL_PARTIAL
 			TAILQ_FOREACH(pmap, &allpmaps, pm_list)
 				pmap->pm_pdir[PDX(kernel_vm_end)] = newpde;
+#else
+			(void)pmap;
+#endif
 			nkpt++;
 		}
 		kernel_vm_end += NBPDR;
@@ -302,7 +306,11 @@ int pmap_pinit(struct pmap *pmap)
 	pagezero(pmap->pm_pdir);
 	for (u_int i = KPTDI; i < PTDPTDI; i++)
 		pmap->pm_pdir[i] = kernel_pmap->pm_pdir[i];
+#ifndef RIG_BUG_SELFMAP_RO
 	pmap->pm_pdir[PTDPTDI] = m->phys_addr | PG_V | PG_RW | PG_A | PG_M;
+#else
+	pmap->pm_pdir[PTDPTDI] = m->phys_addr | PG_V | PG_A | PG_M;
+#endif
 	lock_init(&pmap->pm_lock, "pmap", 0);
 	TAILQ_INIT(&pmap->pm_pvchunk);
 	pmap->pm_id = slot + 1;
@@ -322,7 +330,9 @@ void pmap_release(struct pmap *pmap)
 	for (u_int i = 0; i < KPTDI; i++)
 		KASSERT(pmap->pm_pdir[i] == 0, ("pmap_release: page table %u left", i));
 	TAILQ_REMOVE(&allpmaps, pmap, pm_list);
+#ifndef RIG_BUG_RELEASE_KEEPS_KVA
 	pmap_kremove((vm_offset_t)pmap->pm_pdir);
+#endif
 	pdir_slot_used[pmap->pm_id - 1] = 0;
 	vm_page_free(m);
 	pmap->pm_pdir = NULL;
@@ -392,8 +402,11 @@ static void pmap_unuse_pt(struct pmap *pmap, vm_offset_t va)
 	if (va >= VM_MAXUSER_ADDRESS)
 		return;
 	m = pmap_ptp(pmap, va);
-	if (--m->wire_count == 0)
+	if (--m->wire_count == 0) {
+#ifndef RIG_BUG_LEAK_PTP
 		pmap_free_ptp(pmap, va, m);
+#endif
+	}
 }
 
 /* Fold a PTE's accessed and modified bits into its page's summary. */
@@ -420,14 +433,20 @@ static struct pv_entry *pmap_unmap_pte_keep_pt(struct pmap *pmap, pt_entry_t *pt
 
 	if (oldpte & PG_W)
 		pmap->pm_stats.wired_count--;
+#ifndef RIG_BUG_STATS_SKEW
 	if ((oldpte & PG_MANAGED) || va < VM_MAXUSER_ADDRESS)
 		pmap->pm_stats.resident_count--;
+#endif
 	if (oldpte & PG_MANAGED) {
 		m = PHYS_TO_VM_PAGE(PTE_ADDR(oldpte));
 		pmap_save_ad(m, oldpte);
+#ifndef RIG_BUG_PV_LEAK
 		pv = pmap_pvh_remove(m, pmap, va);
+#endif
 	}
+#ifndef RIG_BUG_FORGET_INVLPG
 	pmap_invalidate_page(pmap, va);
+#endif
 	return pv;
 }
 
@@ -597,6 +616,9 @@ static void pmap_protect_pte(struct pmap *pmap, pt_entry_t *pte, vm_offset_t va)
 	do {
 		obits = *pte;
 		nbits = obits & ~(PG_RW | PG_M);
+#ifdef RIG_BUG_PROTECT_NOOP
+		nbits |= obits & PG_RW;
+#endif
 	} while (!__sync_bool_compare_and_swap(pte, obits, nbits));
 	if ((obits & PG_M) && (obits & PG_MANAGED))
 		pmap_save_ad(PHYS_TO_VM_PAGE(PTE_ADDR(obits)), PG_M);

@@ -5,6 +5,13 @@
 #ifndef PMAPRIG_PMAP_H
 #define PMAPRIG_PMAP_H
 
+/*
+ * Planted bugs: each RIG_BUG_* macro is defined only in one "buggy" guest
+ * build (guest/CMakeLists.txt, RIG_GUEST_BUGS) and breaks exactly one rule
+ * on purpose, so that the rig's tests and fixtures/errors/ can show each
+ * invariant catching a real pmap bug. The normal builds define none.
+ */
+
 #include "lock.h"
 
 #define NPMAPS_MAX	64		/* user pmaps alive at once */

@@ -76,7 +76,11 @@ static void pv_chunk_init(struct pmap *pmap, struct pv_chunk *pc)
 static struct pv_entry *pv_take(struct pmap *pmap, struct pv_chunk *pc, int idx)
 {
 	pc->pc_map[idx / 32] &= ~(1u << (idx % 32));
+#ifdef RIG_BUG_FULL_AT_HEAD
+	if (0) {
+#else
 	if (pc_first_free(pc) < 0) {
+#endif
 		TAILQ_REMOVE(&pmap->pm_pvchunk, pc, pc_list);
 		TAILQ_INSERT_TAIL(&pmap->pm_pvchunk, pc, pc_list);
 	}
@@ -92,7 +96,11 @@ static void pv_release(struct pv_chunk *pc, struct pv_entry *pv)
 {
 	int idx = pv - pc->pc_pventry;
 
+#ifndef RIG_BUG_BITMAP_LEAK
 	pc->pc_map[idx / 32] |= 1u << (idx % 32);
+#else
+	(void)idx;
+#endif
 	pv_entry_count--;
 	pv_stats.pv_entry_frees++;
 }
@@ -121,10 +129,12 @@ void free_pv_entry(struct pmap *pmap, struct pv_entry *pv)
 
 	lock_assert_owned(&pmap->pm_lock);
 	pv_release(pc, pv);
+#ifndef RIG_BUG_NO_FREE_EMPTY_CHUNK
 	if (pc_is_empty(pc)) {
 		free_pv_chunk(pc);
 		return;
 	}
+#endif
 	TAILQ_REMOVE(&pmap->pm_pvchunk, pc, pc_list);
 	TAILQ_INSERT_HEAD(&pmap->pm_pvchunk, pc, pc_list);
 }

@@ -88,5 +88,8 @@ void pv_chunk_page_put(struct pv_chunk *pc)
 
 	pv_page_unmap(va);
 	pmap_ptelist_free(&pv_vafree, va);
+#ifdef RIG_BUG_VAFREE_PGV
+	*vtopte(va) |= PG_V;
+#endif
 	pv_kva_count(-1, pv_slot(va));
 }

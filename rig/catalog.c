@@ -32,3 +32,28 @@ const struct invariant_info *invariant_lookup(const char *id)
 			return i;
 	return NULL;
 }
+
+/* The planted bugs of the buggy guest builds (guest/CMakeLists.txt). */
+const struct planted_bug planted_bugs[] = {
+	{ "forget-invlpg", "TLB-STALE", "pmap_remove and friends clear a PTE without invlpg" },
+	{ "protect-noop", "MODEL", "pmap_protect to read-only leaves PG_RW set" },
+	{ "leak-ptp", "PT-COUNT", "an emptied page-table page is not freed" },
+	{ "stats-skew", "STATS", "removing a mapping does not decrement resident_count" },
+	{ "pv-leak", "PV-MAPPING", "removing a managed mapping leaves its pv entry behind" },
+	{ "growkernel-partial", "PD-KERNEL", "pmap_growkernel updates only the kernel pmap" },
+	{ "release-keeps-kva", "PAGE-STATE", "pmap_release frees the directory page but keeps it mapped" },
+	{ "selfmap-ro", "PD-SELFMAP", "pmap_pinit installs the recursive slot read-only" },
+	{ "no-free-empty-chunk", "PV-CHUNK-EMPTY", "a chunk whose last entry is freed is kept" },
+	{ "bitmap-leak", "PV-CHUNK-BITMAP", "free_pv_entry does not set the entry's bit" },
+	{ "full-at-head", "PV-CHUNK-LISTS", "a chunk that fills up stays at the head of its pmap's list" },
+	{ "vafree-pgv", "PV-KVA", "pmap_ptelist_free leaves PG_V set in the free slot's PTE" },
+	{ NULL, NULL, NULL },
+};
+
+const struct planted_bug *planted_bug_lookup(const char *name)
+{
+	for (const struct planted_bug *b = planted_bugs; b->name != NULL; b++)
+		if (strcmp(b->name, name) == 0)
+			return b;
+	return NULL;
+}

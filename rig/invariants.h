@@ -23,6 +23,16 @@ extern const struct invariant_info invariant_catalog[];
 /* The catalog's entry for id (exact, case-sensitive), or NULL. */
 const struct invariant_info *invariant_lookup(const char *id);
 
+/* A bug planted on purpose in one guest build (`guest buggy-NAME`). */
+struct planted_bug {
+	const char *name;
+	const char *breaks;	/* the invariant ID it breaks */
+	const char *what;
+};
+
+extern const struct planted_bug planted_bugs[];
+const struct planted_bug *planted_bug_lookup(const char *name);
+
 /* A broken rule: its ID and the evidence (structures, addresses, values). */
 struct violation {
 	const char *id;
@@ -88,6 +98,8 @@ void checker_free(struct checker *c);
 int checker_full(struct checker *c, struct violation *v);
 /* The rules over what the current step changed; then forget the step. */
 int checker_step(struct checker *c, struct violation *v);
+/* TLB-STALE over the current step's events alone. */
+int checker_tlb(struct checker *c, struct violation *v);
 /* Begin a step: remember CR3, forget the last step's changes. */
 void checker_begin_step(struct checker *c);
 /* The event sink that records a step's changes (subscribe it to the stream). */

@@ -310,7 +310,7 @@ static int weakens(uint32_t old, uint32_t new)
  * space (the current CR3, or the kernel part) stays pending until an INVLPG
  * of its VA or a CR3 load; anything pending when the step returns is stale.
  */
-static int step_tlb(struct checker *c, struct violation *v)
+int checker_tlb(struct checker *c, struct violation *v)
 {
 	const struct event *pend[64];
 	int n = 0;
@@ -366,5 +366,5 @@ int checker_step(struct checker *c, struct violation *v)
 	for (int i = 0; i < c->ndirty_pages && !c->ignored(c->ctx, "PAGE-STATE"); i++)
 		if (chk_page_state(c, c->dirty_pages[i], v) < 0)
 			return -1;
-	return step_tlb(c, v);
+	return checker_tlb(c, v);
 }

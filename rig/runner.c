@@ -838,7 +838,8 @@ static int invariants_step(struct run *r)
 
 	if (!r->checking)
 		return 0;
-	if ((r->o->full_checks ? checker_full(&r->chk, &v) : checker_step(&r->chk, &v)) == 0)
+	if (r->o->full_checks ? checker_full(&r->chk, &v) == 0 && checker_tlb(&r->chk, &v) == 0 :
+	    checker_step(&r->chk, &v) == 0)
 		return 0;
 	return report_violation(r, &v);
 }

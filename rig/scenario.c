@@ -379,10 +379,11 @@ static void parse_setup(struct parser *p, const struct token *t, int n)
 	uint64_t v;
 
 	if (!strcmp(t->s, "guest")) {
-		if (setup_stmt(p, t, 1) || nargs(p, t, n, 1, 1, "guest ptelist|nofree|dynamic"))
+		if (setup_stmt(p, t, 1) || nargs(p, t, n, 1, 1, "guest ptelist|nofree|dynamic|buggy-NAME"))
 			return;
-		if (strcmp(t[1].s, "ptelist") && strcmp(t[1].s, "nofree") && strcmp(t[1].s, "dynamic"))
-			perr(p, t[1].col, "unknown guest '%s' (ptelist, nofree or dynamic)", t[1].s);
+		if (strcmp(t[1].s, "ptelist") && strcmp(t[1].s, "nofree") && strcmp(t[1].s, "dynamic") &&
+		    (strncmp(t[1].s, "buggy-", 6) || planted_bug_lookup(t[1].s + 6) == NULL))
+			perr(p, t[1].col, "unknown guest '%s' (ptelist, nofree, dynamic or buggy-NAME)", t[1].s);
 		else
 			snprintf(s->policy, sizeof(s->policy), "%s", t[1].s);
 	} else if (!strcmp(t->s, "memory")) {

@@ -61,7 +61,7 @@ struct scenario {
 	char *path;
 	char *source;			/* whole file, lines NUL-terminated in place */
 	/* set-up */
-	char policy[16];
+	char policy[40];		/* guest build: a KVA policy or buggy-NAME */
 	uint64_t memory;
 	uint32_t pv_chunks;
 	enum { CHECK_EVERY, CHECK_END, CHECK_OFF } cadence;

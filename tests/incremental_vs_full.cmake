@@ -1,0 +1,16 @@
+# incremental_vs_full.cmake - every fixture, checked incrementally (the
+# default) and with a full check after every step, must report the same
+# outcome and the same violation at the same step.
+foreach(mode incremental full)
+  set(extra)
+  if(mode STREQUAL "full")
+    set(extra --full-checks)
+  endif()
+  execute_process(COMMAND ${RIG} run --format json ${extra} fixtures/ WORKING_DIRECTORY ${WORKDIR}
+    RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  string(REGEX REPLACE "\"ms\":[0-9.]+," "" out "${out}")
+  set(${mode} "${out}")
+endforeach()
+if(NOT incremental STREQUAL full)
+  message(FATAL_ERROR "incremental and full checks disagree:\n--- incremental\n${incremental}\n--- full\n${full}")
+endif()
