@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "disasm.h"
+#include "invariants.h"
 #include "scenario.h"
 #include "util.h"
 
@@ -36,6 +37,8 @@ static const char usage_text[] =
 	"        [--format text|json] [--break-on-pte VA]\n"
 	"        run one scenario and print every CR load, PDE/PTE write and INVLPG\n"
 	"        with the exact guest instruction\n"
+	"  invariants\n"
+	"        list the invariant catalog: stable IDs and one-line descriptions\n"
 	"  check-syntax FILE...\n"
 	"        parse scenario files and report every error as FILE:LINE:COL\n"
 	"  info [--guest FILE | --policy NAME] [--memory SIZE]\n"
@@ -125,6 +128,23 @@ static int cmd_check_syntax(int argc, char **argv)
 	return errors ? RIG_EXIT_USAGE : RIG_EXIT_OK;
 }
 
+/* rig invariants: the catalog, and which planted bug breaks each rule. */
+static int cmd_invariants(void)
+{
+	for (const struct invariant_info *i = invariant_catalog; i->id != NULL; i++) {
+		const char *bug = NULL;
+
+		for (const struct planted_bug *b = planted_bugs; b->name != NULL && bug == NULL; b++)
+			if (!strcmp(b->breaks, i->id))
+				bug = b->name;
+		printf("%-16s %s", i->id, i->summary);
+		if (bug != NULL)
+			printf(" (shown by guest buggy-%s)", bug);
+		putchar('\n');
+	}
+	return RIG_EXIT_OK;
+}
+
 /* rig info: boot and describe the machine. */
 static int cmd_info(int argc, char **argv)
 {
@@ -169,6 +189,8 @@ int cli_main(int argc, char **argv)
 		    disasm_version());
 		return RIG_EXIT_OK;
 	}
+	if (!strcmp(argv[1], "invariants"))
+		return cmd_invariants();
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "trace"))

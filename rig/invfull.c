@@ -148,8 +148,10 @@ static int walk_page_list(struct checker *c, uint32_t pg, struct pvset *pvs, str
     uint32_t *total, struct violation *v)
 {
 	struct vm_page *m = chk_page(c, pg);
-	uint32_t e = m->pv_list.tqh_first, n = 0;
+	uint32_t e = m ? m->pv_list.tqh_first : 0, n = 0;
 
+	if (m == NULL)
+		return vfail(v, "PAGE-STATE", "vm_page %u (page 0x%08x) is unreadable", pg, pg << PAGE_SHIFT);
 	for (; e != 0; n++) {
 		struct pv_entry *pv = GV(c->m, struct pv_entry, e);
 		struct pv_chunk *pc = GV(c->m, struct pv_chunk, e & PG_FRAME);

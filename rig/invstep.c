@@ -299,10 +299,16 @@ static int step_new_pmaps(struct checker *c, struct violation *v)
 	return 0;
 }
 
-/* Is a write to this entry one the TLB may still remember the old value of? */
+/*
+ * Is a write to this entry one the TLB may still remember the old value of?
+ * Lost validity, a new frame, lost write permission; and (an extension)
+ * lost accessed or dirty bits, which the CPU would not set again through a
+ * cached translation.
+ */
 static int weakens(uint32_t old, uint32_t new)
 {
-	return (old & PG_V) && (!(new & PG_V) || ((old ^ new) & PG_FRAME) || ((old & PG_RW) && !(new & PG_RW)));
+	return (old & PG_V) && (!(new & PG_V) || ((old ^ new) & PG_FRAME) || ((old & PG_RW) && !(new & PG_RW)) ||
+	    (old & ~new & (PG_A | PG_M)));
 }
 
 /*

@@ -163,6 +163,12 @@ static int check_space(struct parser *p, const struct token *t, int pmap, uint64
 	return 0;
 }
 
+/* Would [va, eva) pass check_space? (no report) */
+static int check_space_ok(int pmap, uint64_t va, uint64_t eva)
+{
+	return pmap != SCN_KERNEL ? eva <= KERNBASE : va >= KERNBASE && eva <= PTMAP_VA;
+}
+
 int scenario_find_pmap(const struct scenario *s, const char *name)
 {
 	for (int i = 0; i < s->npmaps; i++)
@@ -218,10 +224,13 @@ static int page_ref(struct parser *p, const struct token *t, struct pageref *r, 
 		}
 		memcpy(digits, br + 1, dl - 1);
 		digits[dl - 1] = '\0';
-		if (parse_u64(digits, &idx) < 0 || !p->s->arrays[r->array].is_array ||
-		    idx >= p->s->arrays[r->array].count) {
-			perr(p, t->col, "page index '%s' out of range for %s (%u pages)", t->s, name,
-			    p->s->arrays[r->array].count);
+		if (parse_u64(digits, &idx) < 0) {
+			perr(p, t->col, "bad page index '%s' in '%s'", digits, t->s);
+			return -1;
+		}
+		if (!p->s->arrays[r->array].is_array || idx >= p->s->arrays[r->array].count) {
+			perr(p, t->col, "page index '%s' out of range for %s (%u page%s)", t->s, name,
+			    p->s->arrays[r->array].count, p->s->arrays[r->array].count == 1 ? "" : "s");
 			return -1;
 		}
 		r->index = (int)idx;
@@ -244,7 +253,7 @@ static uint32_t pageref_count(const struct scenario *s, const struct pageref *r)
 static int prot_arg(struct parser *p, const struct token *t, uint32_t *prot)
 {
 	static const struct { const char *s; uint32_t v; } prots[] = {
-		{ "r", SCN_PROT_R }, { "rw", SCN_PROT_R | SCN_PROT_W },
+		{ "none", 0 }, { "r", SCN_PROT_R }, { "rw", SCN_PROT_R | SCN_PROT_W },
 		{ "rx", SCN_PROT_R | SCN_PROT_X }, { "rwx", SCN_PROT_R | SCN_PROT_W | SCN_PROT_X },
 	};
 
@@ -253,7 +262,7 @@ static int prot_arg(struct parser *p, const struct token *t, uint32_t *prot)
 			*prot = prots[i].v;
 			return 0;
 		}
-	perr(p, t->col, "bad protection '%s' (r, rw, rx or rwx)", t->s);
+	perr(p, t->col, "bad protection '%s' (none, r, rw, rx or rwx)", t->s);
 	return -1;
 }
 
@@ -290,7 +299,8 @@ static int range_arg(struct parser *p, const struct token *t, int pmap, uint32_t
 		return -1;
 	}
 	*eva = (uint32_t)end;
-	return check_space(p, &t[0], pmap, *va, *eva);
+	/* Blame the bound that is out of range. */
+	return check_space(p, check_space_ok(pmap, *va, *va + PAGE_SIZE) ? &t[1] : &t[0], pmap, *va, *eva);
 }
 
 /* yes or no. */
@@ -740,8 +750,13 @@ static void parse_expect(struct parser *p, const struct token *t, int n, const c
 	}
 	for (f = 0; n >= 2 && f < sizeof(forms) / sizeof(forms[0]) && strcmp(forms[f].what, t[1].s); f++)
 		;
-	if (n < 2 || f == sizeof(forms) / sizeof(forms[0])) {
-		perr(p, t[n < 2 ? 0 : 1].col, "unknown expectation '%s'", n < 2 ? "" : t[1].s);
+	if (n < 2) {
+		perr(p, t->col, "usage: expect mapped|unmapped|pv|resident|wired|chunks|pv-free-kva|pv-pages-held|"
+		    "modified|referenced|violation|panic ...");
+		return;
+	}
+	if (f == sizeof(forms) / sizeof(forms[0])) {
+		perr(p, t[1].col, "unknown expectation '%s'", t[1].s);
 		return;
 	}
 	st.kind = forms[f].kind;
@@ -809,10 +824,8 @@ static void close_repeat(struct parser *p, const struct token *t, int n)
 	struct step *r;
 	uint64_t ops;
 
-	if (n != 1) {
+	if (n != 1)	/* reported, but the block still closes */
 		perr(p, t[1].col, "unexpected '%s' after '}'", t[1].s);
-		return;
-	}
 	if (p->depth == 0) {
 		perr(p, t->col, "'}' without a matching 'repeat N {'");
 		return;

@@ -8,7 +8,7 @@ foreach(mode incremental full)
   endif()
   execute_process(COMMAND ${RIG} run --format json ${extra} fixtures/ WORKING_DIRECTORY ${WORKDIR}
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  string(REGEX REPLACE "\"ms\":[0-9.]+," "" out "${out}")
+  string(REGEX REPLACE ",\"ms\":[0-9.]+" "" out "${out}")
   set(${mode} "${out}")
 endforeach()
 if(NOT incremental STREQUAL full)
