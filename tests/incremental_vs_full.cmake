@@ -1,6 +1,6 @@
 # incremental_vs_full.cmake - every fixture, checked incrementally (the
 # default) and with a full check after every step, must report the same
-# outcome and the same violation at the same step.
+# outcome and the same violation (ID) at the same step.
 foreach(mode incremental full)
   set(extra)
   if(mode STREQUAL "full")
@@ -8,7 +8,10 @@ foreach(mode incremental full)
   endif()
   execute_process(COMMAND ${RIG} run --format json ${extra} fixtures/ WORKING_DIRECTORY ${WORKDIR}
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  # Same outcome, step count, line, kind and ID; the wording of the evidence
+  # may differ (the per-step check can also name the write that caused it).
   string(REGEX REPLACE ",\"ms\":[0-9.]+" "" out "${out}")
+  string(REGEX REPLACE ",\"message\":\"([^\"\\\\]|\\\\.)*\"" "" out "${out}")
   set(${mode} "${out}")
 endforeach()
 if(NOT incremental STREQUAL full)

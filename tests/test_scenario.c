@@ -139,7 +139,7 @@ START_TEST(more_errors)
 	ck_assert_str_eq(errors_of("pmap A\nrepeat 2 {\npage p\n}\n"),
 	    "t.scn:3:1: error: 'page' declares a name and cannot be inside repeat\n");
 	ck_assert_str_eq(errors_of("pmap A\nunmap A 0xbffff000 +2\n"),
-	    "t.scn:2:9: error: user address 0xc0000000 is at or above KERNBASE (0xc0000000)\n");
+	    "t.scn:2:20: error: user address 0xc0000000 is at or above KERNBASE (0xc0000000)\n");
 	ck_assert_str_eq(errors_of("pmap A\nrepeat 100000 {\nrepeat 100000 {\ncheck\n}\n}\n"),
 	    "t.scn:6:1: error: repeat 100000 of 100000 operations is absurd (at most 100000000 per file)\n");
 	ck_assert_str_eq(errors_of("expect panic \"x\nmap\n"),
