@@ -878,6 +878,8 @@ static int after_op(struct run *r)
 
 	r->ops++;
 	progress(r);
+	if (r->o->after_step != NULL)
+		r->o->after_step(r->o->after_ctx, &r->m, r->step ? r->step->line : 0);
 	if (r->s->cadence == CHECK_EVERY)
 		rc = model_check_step(r);
 	else if (r->stats->pv_reclaimed != r->reclaimed0)

@@ -18,6 +18,7 @@ enum outcome {
 };
 
 struct trace;
+struct machine;
 
 struct run_options {
 	uint32_t timeout_ms;	/* per guest call; 0 = default */
@@ -25,6 +26,10 @@ struct run_options {
 	int full_checks;	/* a full check after every step (not incremental) */
 	int watch;		/* install the watching hooks (the event stream) */
 	struct trace *trace;	/* print the events there, or NULL */
+	/* Called after each operation step, before its checks (tests corrupt
+	 * guest memory here); NULL for none. */
+	void (*after_step)(void *ctx, struct machine *m, int line);
+	void *after_ctx;
 };
 
 struct file_result {

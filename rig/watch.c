@@ -103,7 +103,7 @@ static int add_site(struct watch *w, const struct watch_site *s)
 	return 0;
 }
 
-/* Linear sweep over the guest's executable segments. */
+/* Linear sweep over the guest's executable segments, as loaded in memory. */
 static int scan(struct watch *w)
 {
 	const struct elf_image *img = &w->m->elf;
@@ -116,8 +116,9 @@ static int scan(struct watch *w)
 	cs_option(cs, CS_OPT_DETAIL, CS_OPT_ON);
 	in = cs_malloc(cs);
 	for (int i = 0; i < img->nseg && rc == 0; i++) {
-		const uint8_t *code = img->data + img->seg[i].offset;
-		size_t len = img->seg[i].filesz;
+		/* The code as it is in guest memory now (it may have been patched). */
+		const uint8_t *code = machine_kva_ptr(w->m, img->seg[i].vaddr, img->seg[i].filesz);
+		size_t len = code ? img->seg[i].filesz : 0;
 		uint64_t addr = img->seg[i].vaddr;
 		struct watch_site s;
 
