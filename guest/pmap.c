@@ -639,10 +639,15 @@ void pmap_protect(struct pmap *pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t
 		pmap_remove(pmap, sva, eva);
 		return;
 	}
+#ifdef RIG_BUG_LOCK_HELD
+	PMAP_LOCK(pmap);	/* taken too early: the no-op return below keeps it */
+#endif
 	if (prot & VM_PROT_WRITE)
 		return;
 	lock_acquire(&pv_lock);
+#ifndef RIG_BUG_LOCK_HELD
 	PMAP_LOCK(pmap);
+#endif
 	for (vm_offset_t va = trunc_page(sva), end; va < eva; va = end) {
 		end = pmap_pde_end(va, eva);
 		for (; va < end; va += PAGE_SIZE) {

@@ -47,6 +47,7 @@ const struct planted_bug planted_bugs[] = {
 	{ "bitmap-leak", "PV-CHUNK-BITMAP", "free_pv_entry does not set the entry's bit" },
 	{ "full-at-head", "PV-CHUNK-LISTS", "a chunk that fills up stays at the head of its pmap's list" },
 	{ "vafree-pgv", "PV-KVA", "pmap_ptelist_free leaves PG_V set in the free slot's PTE" },
+	{ "lock-held", "LOCK-HELD", "pmap_protect returns from its no-op case with the pmap locked" },
 	{ NULL, NULL, NULL },
 };
 

@@ -21,6 +21,7 @@
 #include "model.h"
 #include "trace.h"
 #include "watch.h"
+#include "witness.h"
 
 #define KERN_RESOURCE_SHORTAGE 6
 
@@ -59,6 +60,7 @@ struct run {
 	int watching;
 	struct checker chk;			/* the invariant checker (needs watching) */
 	int checking;
+	struct witness wit;			/* the lock witness (with the checker) */
 	struct timespec t0, last_progress;
 };
 
@@ -102,18 +104,38 @@ static void stop_event(struct run *r)
 	events_emit(&r->ev, &e);
 }
 
+static int report_violation(struct run *r, const struct violation *v);
+
+/* The witness's verdict on the call just made: a violation it stopped, or a lock left held. */
+static int witness_verdict(struct run *r, enum stop_kind k)
+{
+	if (!r->checking)
+		return 0;
+	if (r->wit.violated)
+		return report_violation(r, &r->wit.v);
+	if (k == STOP_RETURN && witness_after_call(&r->wit) < 0)
+		return report_violation(r, &r->wit.v);
+	return 0;
+}
+
 /* Call a guest function; an unexpected stop fails the file as a crash. */
 static int gcall(struct run *r, uint32_t fn, uint32_t *ret, int argc, ...)
 {
 	uint32_t argv[GUESTCALL_MAX_ARGS];
 	char why[512];
+	enum stop_kind k;
 	va_list ap;
 
 	va_start(ap, argc);
 	for (int i = 0; i < argc; i++)
 		argv[i] = va_arg(ap, uint32_t);
 	va_end(ap);
-	if (guest_call(&r->m, fn, argc, argv, ret) == STOP_RETURN)
+	if (r->checking)
+		r->wit.line = r->step ? r->step->line : 0;
+	k = guest_call(&r->m, fn, argc, argv, ret);
+	if (witness_verdict(r, k) < 0)
+		return -1;
+	if (k == STOP_RETURN)
 		return 0;
 	machine_describe_stop(&r->m, why, sizeof(why));
 	stop_event(r);
@@ -1076,6 +1098,10 @@ static int start_watching(struct run *r)
 		r->chk.ignored = ignored;
 		r->chk.ctx = (void *)r->s;
 		events_subscribe(&r->ev, checker_event, &r->chk);
+		if (witness_attach(&r->wit, &r->m) < 0)
+			return failf(r, OUT_CRASH, "boot", NULL, "cannot hook the guest's lock functions");
+		r->wit.ignored = ignored;
+		r->wit.ctx = (void *)r->s;
 	}
 	if (r->o->trace != NULL) {
 		struct trace_names names = { pd_name, r };
@@ -1160,8 +1186,10 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 	free(r.page_pa);
 	free(r.page_freed);
 	free(r.keys);
-	if (r.checking)
+	if (r.checking) {
+		witness_detach(&r.wit);
 		checker_free(&r.chk);
+	}
 	if (r.watching)
 		watch_detach(&r.w);
 	if (r.m.uc != NULL)

@@ -1,0 +1,50 @@
+/*
+ * witness.h - a host-side witness for the guest's locks, as FreeBSD's
+ * witness(4): code hooks on lock_acquire and lock_release keep each lock's
+ * state and a lock-order graph over lock classes (the lock's name: every
+ * pmap lock is class "pmap") for the whole run, and report LOCK-ORDER (an
+ * acquisition that closes a cycle), LOCK-RECURSE (a held non-recursive lock
+ * acquired again, before the guest panics) and LOCK-HELD (an API call
+ * returning with a lock held).
+ */
+#ifndef RIG_WITNESS_H
+#define RIG_WITNESS_H
+
+#include <stdint.h>
+#include <unicorn/unicorn.h>
+
+#include "invariants.h"
+#include "machine.h"
+
+#define WITNESS_MAX_CLASSES	16
+#define WITNESS_MAX_HELD	16
+
+/* An edge "from is taken before to", with where it was first seen. */
+struct witness_edge {
+	int seen;
+	char where[512];	/* guest backtrace at the acquisition */
+	int line;		/* scenario line */
+};
+
+struct witness {
+	struct machine *m;
+	uint32_t acquire, release;	/* guest function addresses */
+	uc_hook hooks[2];
+	char classes[WITNESS_MAX_CLASSES][32];
+	int nclasses;
+	struct witness_edge order[WITNESS_MAX_CLASSES][WITNESS_MAX_CLASSES];
+	struct { uint32_t lock; int cls; } held[WITNESS_MAX_HELD];
+	int nheld;
+	int (*ignored)(void *ctx, const char *id);
+	void *ctx;
+	int line;			/* current scenario line, for reports */
+	struct violation v;		/* the first violation seen */
+	int violated;
+};
+
+int witness_attach(struct witness *w, struct machine *m);
+void witness_detach(struct witness *w);
+/* After an API call returned: LOCK-HELD if a lock is still held. 0 or -1 (w->v). */
+int witness_after_call(struct witness *w);
+
+#endif
