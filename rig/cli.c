@@ -37,6 +37,8 @@ static const char usage_text[] =
 	"        [--format text|json] [--break-on-pte VA]\n"
 	"        run one scenario and print every CR load, PDE/PTE write and INVLPG\n"
 	"        with the exact guest instruction\n"
+	"  compare FILE [--guests dynamic,nofree,ptelist] [--format text|json]\n"
+	"        run one scenario against several guest builds, side by side\n"
 	"  invariants\n"
 	"        list the invariant catalog: stable IDs and one-line descriptions\n"
 	"  check-syntax FILE...\n"
@@ -193,6 +195,8 @@ int cli_main(int argc, char **argv)
 		return cmd_invariants();
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "compare"))
+		return cmd_compare(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "trace"))
 		return cmd_trace(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "run"))

@@ -8,6 +8,8 @@
 int cli_main(int argc, char **argv);
 /* rig run (cli_run.c). */
 int cmd_run(int argc, char **argv);
+/* rig compare (cli_compare.c). */
+int cmd_compare(int argc, char **argv);
 /* rig trace (cli_trace.c). */
 int cmd_trace(int argc, char **argv);
 /* The guest ELF for a policy name ("ptelist", ...), honouring RIG_GUEST_DIR. */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "kvamap.h"
 #include "report.h"
 #include "runner.h"
 #include "scenario.h"
@@ -96,6 +97,7 @@ static int collect(struct filelist *l, char **args, int n)
 struct run_cli {
 	int json;
 	const char *junit;
+	const char *kva_map;	/* --kva-map FILE.svg */
 	struct run_options opts;
 	struct trace brk;	/* --break-on-pte: a quiet trace */
 };
@@ -107,6 +109,7 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 		{ "format", required_argument, NULL, 'f' }, { "junit", required_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' }, { "full-checks", no_argument, NULL, 'F' },
 		{ "break-on-pte", required_argument, NULL, 'b' }, { "no-watch", no_argument, NULL, 'W' },
+		{ "kva-map", required_argument, NULL, 'k' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -117,6 +120,8 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch == 'W')
 			c->opts.watch = 0;
+		else if (ch == 'k')
+			c->kva_map = optarg;
 		else if (ch == 'f' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
 			c->json = !strcmp(optarg, "json");
 		else if (ch == 'j')
@@ -133,7 +138,7 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 		}
 		else {
 			fprintf(stderr, "usage: rig run [--format text|json] [--junit FILE] [--timeout MS] "
-			    "[--full-checks] [--break-on-pte VA] FILE|DIR...\n");
+			    "[--full-checks] [--break-on-pte VA] [--kva-map FILE.svg] [--no-watch] FILE|DIR...\n");
 			return -1;
 		}
 	}
@@ -189,6 +194,26 @@ static int run_all(struct run_cli *c, struct filelist *files, struct scenario *s
 	return crashed ? RIG_EXIT_GUEST : failed ? RIG_EXIT_FAIL : RIG_EXIT_OK;
 }
 
+/* Run the one file while sampling its chunk KVA block; write the SVG. */
+static int run_with_kva_map(struct run_cli *c, struct filelist *files, struct scenario *scn)
+{
+	struct kvamap k;
+	FILE *out;
+	int rc;
+
+	kvamap_init(&k, scn[0].total_ops);
+	c->opts.kvamap = &k;
+	rc = run_all(c, files, scn);
+	if ((out = fopen(c->kva_map, "w")) == NULL || kvamap_write_svg(&k, out, files->v[0]) < 0) {
+		fprintf(stderr, "rig: error: cannot write %s\n", c->kva_map);
+		rc = rc ? rc : RIG_EXIT_USAGE;
+	}
+	if (out != NULL)
+		fclose(out);
+	kvamap_free(&k);
+	return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	struct run_cli c = { 0 };
@@ -204,8 +229,12 @@ int cmd_run(int argc, char **argv)
 	}
 	if ((scn = calloc(files.n, sizeof(*scn))) == NULL)
 		goto out;
+	if (c.kva_map != NULL && files.n != 1) {
+		fprintf(stderr, "rig: error: --kva-map needs exactly one scenario file\n");
+		goto out;
+	}
 	if (parse_all(&files, scn) == 0)
-		rc = run_all(&c, &files, scn);
+		rc = c.kva_map ? run_with_kva_map(&c, &files, scn) : run_all(&c, &files, scn);
 	for (int i = 0; i < files.n; i++)
 		scenario_free(&scn[i]);
 out:

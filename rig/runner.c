@@ -18,6 +18,7 @@
 #include "gview.h"
 #include "guestcall.h"
 #include "invariants.h"
+#include "kvamap.h"
 #include "model.h"
 #include "trace.h"
 #include "watch.h"
@@ -902,6 +903,8 @@ static int after_op(struct run *r)
 	progress(r);
 	if (r->o->after_step != NULL)
 		r->o->after_step(r->o->after_ctx, &r->m, r->step ? r->step->line : 0);
+	if (r->o->kvamap != NULL)
+		kvamap_sample(r->o->kvamap, &r->m, r->ops);
 	if (r->s->cadence == CHECK_EVERY)
 		rc = model_check_step(r);
 	else if (r->stats->pv_reclaimed != r->reclaimed0)
@@ -1180,6 +1183,10 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 		fprintf(stderr, "\r\033[K");
 	res->ops = r.ops;
 	res->ms = elapsed_ms(&r.t0);
+	if (r.stats != NULL)
+		res->pv = *r.stats;
+	if (o->kvamap != NULL && r.stats != NULL)
+		kvamap_sample(o->kvamap, &r.m, 0);	/* the final state */
 	settle_expected(s, res);
 	model_free(&r.model);
 	free(r.page_gva);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "scenario.h"
+#include "../guest/rig_abi.h"
 
 enum outcome {
 	OUT_PASS,	/* ran to the end, or failed exactly as it expected */
@@ -30,7 +31,10 @@ struct run_options {
 	 * guest memory here); NULL for none. */
 	void (*after_step)(void *ctx, struct machine *m, int line);
 	void *after_ctx;
+	struct kvamap *kvamap;	/* sample the chunk KVA block for --kva-map, or NULL */
 };
+
+struct kvamap;
 
 struct file_result {
 	enum outcome outcome;
@@ -42,6 +46,7 @@ struct file_result {
 	char id[24];		/* invariant ID of a violation */
 	char message[4096];	/* what was expected and what was found */
 	char expected[64];	/* the file's declared failure, if any */
+	struct pv_stats pv;	/* the guest's pv counters at the end of the run */
 };
 
 /* Run s; fills res and returns its outcome. */
