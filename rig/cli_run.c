@@ -131,7 +131,8 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 		else if (ch == 'F')
 			c->opts.full_checks = 1;
 		else if (ch == 'b' && parse_u64(optarg, &v) == 0 && v <= UINT32_MAX) {
-			struct trace_opts o = { .quiet = 1, .has_break = 1, .break_va = (uint32_t)v };
+			struct trace_opts o = { .quiet = 1, .has_break = 1, .break_va = (uint32_t)v,
+						.va_hi = UINT32_MAX, .line_hi = INT32_MAX };
 
 			trace_init(&c->brk, &o, stdout, "");
 			c->opts.trace = &c->brk;
@@ -171,8 +172,10 @@ static int run_all(struct run_cli *c, struct filelist *files, struct scenario *s
 	for (int i = 0; i < files->n; i++) {
 		enum outcome o;
 
-		if (c->opts.trace != NULL)
+		if (c->opts.trace != NULL) {
 			c->brk.file = files->v[i];
+			c->brk.broke = 0;
+		}
 		o = run_file(&scn[i], &c->opts, &res[i]);
 
 		passed += o == OUT_PASS || o == OUT_BREAK;

@@ -30,6 +30,8 @@ static int trace_opt(int ch, const char *arg, struct trace_opts *o, struct run_o
 	case 'v':
 		if (trace_parse_range(arg, UINT32_MAX, &lo, &hi) < 0)
 			break;
+		if (lo == hi)	/* one address: its page */
+			lo &= ~0xfffull, hi = lo | 0xfff;
 		o->va_lo = (uint32_t)lo, o->va_hi = (uint32_t)hi;
 		return 0;
 	case 's':

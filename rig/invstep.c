@@ -318,7 +318,7 @@ static int weakens(uint32_t old, uint32_t new)
  */
 int checker_tlb(struct checker *c, struct violation *v)
 {
-	const struct event *pend[64];
+	const struct event *pend[1024];
 	int n = 0;
 	uint32_t cr3 = c->step_cr3;
 
@@ -333,7 +333,7 @@ int checker_tlb(struct checker *c, struct violation *v)
 				if ((pend[k]->kind == EV_PDE_WRITE ? PTMAP_VA + PDX(pend[k]->va) * PAGE_SIZE :
 				    pend[k]->va) == (e->va & PG_FRAME))
 					pend[k--] = pend[--n];
-		} else if ((e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE) && n < 64 &&
+		} else if ((e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE) && n < 1024 &&
 		    (e->pd == cr3 || e->pd == EV_KERNEL_SPACE) && weakens(e->old, e->new)) {
 			pend[n++] = e;
 		}

@@ -62,6 +62,8 @@ struct run {
 	struct checker chk;			/* the invariant checker (needs watching) */
 	int checking;
 	struct witness wit;			/* the lock witness (with the checker) */
+	uint64_t insns;				/* guest instructions, with count_insns */
+	uc_hook insn_hook;
 	struct timespec t0, last_progress;
 };
 
@@ -894,6 +896,14 @@ static int invariants_step(struct run *r)
 	return report_violation(r, &v);
 }
 
+/* TLB-STALE alone, for cadences that check the rest later. */
+static int tlb_step(struct run *r)
+{
+	struct violation v;
+
+	return checker_tlb(&r->chk, &v) == 0 ? 0 : report_violation(r, &v);
+}
+
 /* Checks after an operation step, at the file's cadence. */
 static int after_op(struct run *r)
 {
@@ -911,6 +921,8 @@ static int after_op(struct run *r)
 		model_forget_reclaimed(r);
 	if (rc == 0 && r->s->cadence == CHECK_EVERY)
 		rc = invariants_step(r);
+	else if (rc == 0 && r->checking)
+		rc = tlb_step(r);	/* judged from the step's own events: it cannot wait */
 	r->ntouched = 0;
 	r->nkeys = 0;
 	r->reclaimed0 = r->stats->pv_reclaimed;
@@ -1115,6 +1127,26 @@ static int start_watching(struct run *r)
 	return 0;
 }
 
+static void count_insn(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	(void)uc, (void)address, (void)size;
+	(*(uint64_t *)user)++;
+}
+
+/* A code hook over the guest's text that counts instructions (benchmarks). */
+static void count_instructions(struct run *r)
+{
+	for (int i = 0; i < r->m.elf.nseg; i++) {
+		const struct elf_segment *sg = &r->m.elf.seg[i];
+
+		if (!(sg->flags & 1))	/* PF_X */
+			continue;
+		uc_hook_add(r->m.uc, &r->insn_hook, UC_HOOK_CODE, (void *)count_insn, &r->insns, (uint64_t)sg->vaddr,
+		    (uint64_t)sg->vaddr + sg->memsz - 1);
+		uc_ctl_remove_cache(r->m.uc, sg->vaddr, (uint64_t)sg->vaddr + sg->memsz);
+	}
+}
+
 /* Boot the file's guest and set up the runtime state. */
 static int start(struct run *r)
 {
@@ -1136,6 +1168,8 @@ static int start(struct run *r)
 		return failf(r, OUT_FAIL, "error", NULL, "out of memory");
 	if (resolve(r) < 0)
 		return -1;
+	if (r->o->count_insns)
+		count_instructions(r);
 	return r->o->watch || r->o->trace ? start_watching(r) : 0;
 }
 
@@ -1174,11 +1208,20 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 	memset(res, 0, sizeof(*res));
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	r.last_progress = r.t0;
-	if (start(&r) == 0 && exec_steps(&r, s->steps, s->nsteps) == 0 && s->cadence != CHECK_OFF) {
-		r.step = NULL;
-		snprintf(r.synth, sizeof(r.synth), "(end of file: full check)");
-		full_check(&r);
+	if (start(&r) == 0) {
+		struct timespec t1;
+		int rc;
+
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		rc = exec_steps(&r, s->steps, s->nsteps);
+		res->run_ms = elapsed_ms(&t1);
+		if (rc == 0 && s->cadence != CHECK_OFF) {
+			r.step = NULL;
+			snprintf(r.synth, sizeof(r.synth), "(end of file: full check)");
+			full_check(&r);
+		}
 	}
+	res->insns = r.insns;
 	if (o->progress)
 		fprintf(stderr, "\r\033[K");
 	res->ops = r.ops;

@@ -32,6 +32,7 @@ struct run_options {
 	void (*after_step)(void *ctx, struct machine *m, int line);
 	void *after_ctx;
 	struct kvamap *kvamap;	/* sample the chunk KVA block for --kva-map, or NULL */
+	int count_insns;	/* count guest instructions (slow: a code hook on all text) */
 };
 
 struct kvamap;
@@ -40,6 +41,8 @@ struct file_result {
 	enum outcome outcome;
 	uint64_t ops;		/* operations executed */
 	double ms;		/* wall time */
+	double run_ms;		/* time in the steps (no boot, no end-of-file check) */
+	uint64_t insns;		/* guest instructions executed, with count_insns */
 	int line;		/* of the failing step (0 if none) */
 	char text[256];		/* the failing step as written */
 	char kind[24];		/* expectation, violation, misuse, shortage, crash, expected-failure */

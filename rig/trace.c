@@ -102,8 +102,11 @@ static void describe(struct trace *t, const struct event *e, char *buf, size_t l
 		snprintf(buf, len, "WARNING %s: CR3 0x%08x -> 0x%08x", e->text, e->old, e->new);
 		break;
 	default:
-		snprintf(buf, len, "%s", e->text ? e->text : "");
+		snprintf(buf, len, "%s%s", e->kind == EV_FAULT ? "FAULT " : e->kind == EV_PANIC ? "PANIC " : "",
+		    e->text ? e->text : "");
 	}
+	for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
+		buf[n - 1] = '\0';	/* no flags changed: no trailing blank */
 }
 
 /* The guest backtrace at the event (read live: sinks run inside the hook). */
@@ -243,7 +246,7 @@ static void trace_break_dump(struct trace *t, const struct event *e)
 /* Does a PTE/PDE write change the entry for the --break-on-pte address? */
 static int hits_break(const struct trace *t, const struct event *e)
 {
-	if (!t->o.has_break || t->broke)
+	if (!t->o.has_break || t->broke || e->line < t->o.line_lo || e->line > t->o.line_hi)
 		return 0;
 	if (e->kind == EV_PTE_WRITE)
 		return e->va == (t->o.break_va & PG_FRAME);

@@ -178,7 +178,8 @@ static void hook_site(uc_engine *uc, uint64_t address, uint32_t size, void *user
 		int reg = s->cr == 0 ? UC_X86_REG_CR0 : s->cr == 3 ? UC_X86_REG_CR3 : UC_X86_REG_CR4;
 		uint32_t v = machine_reg(w->m, s->src);
 
-		emit(w, EV_CR_LOAD, s->addr, (uint32_t)s->cr, machine_reg(w->m, reg), v, 0, v & PG_FRAME);
+		emit(w, EV_CR_LOAD, s->addr, (uint32_t)s->cr, machine_reg(w->m, reg), v, 0,
+		    s->cr == 3 ? v & PG_FRAME : machine_reg(w->m, UC_X86_REG_CR3) & PG_FRAME);
 		if (s->cr == 3)
 			w->cr3 = v;
 		return;
@@ -292,43 +293,59 @@ static int is_selfmap_store(uint64_t pa, int size, uint32_t v)
 	return size == 4 && (pa & PAGE_MASK) == PTDPTDI * 4 && (v & PG_V) && (v & PG_FRAME) == (pa & PG_FRAME);
 }
 
-/* The memory hook: every guest store; only those into watched pages matter. */
+/* One 4-byte entry at epa in a watched page changes from old to new. */
+static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t new)
+{
+	uint32_t pg = epa >> PAGE_SHIFT, eip = machine_reg(w->m, UC_X86_REG_EIP);
+
+	if (w->kind[pg] == WP_PD) {
+		uint32_t pdx = (epa & PAGE_MASK) / 4;
+
+		unref_pt(w, old, pdx);
+		ref_pt(w, new, pdx, epa & PG_FRAME);
+		emit(w, EV_PDE_WRITE, eip, epa, old, new, pdx << PDRSHIFT, epa & PG_FRAME);
+	} else if (w->kind[pg] == WP_PT) {
+		uint32_t va = ((uint32_t)w->pdx_of[pg] << PDRSHIFT) | ((epa & PAGE_MASK) / 4) << PAGE_SHIFT;
+
+		if (va >= w->pv_lo && va < w->pv_hi)
+			track_chunk_slot(w, va, old, new);
+		emit(w, EV_PTE_WRITE, eip, epa, old, new, va, w->pd_of[pg]);
+	} else {
+		emit(w, w->kind[pg] == WP_CHUNK ? EV_PV_WRITE : EV_VMPAGE_WRITE, eip, epa, 0, 0,
+		    w->kind[pg] == WP_CHUNK ? w->pd_of[pg] :
+		    (w->pd_of[pg] + (epa & PAGE_MASK)) / (uint32_t)sizeof(struct vm_page), 0);
+	}
+}
+
+/*
+ * The memory hook: every guest store; only those into watched pages matter.
+ * A store may cover more than one 4-byte entry (cmpxchg8b, an unaligned
+ * store): each entry it touches is one write, its old value read before the
+ * store lands.
+ */
 static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t pa, int size, int64_t value, void *user)
 {
 	struct watch *w = user;
-	uint32_t pg = (uint32_t)(pa >> PAGE_SHIFT), epa = (uint32_t)pa & ~3u, old, new;
-	uint32_t *entry;
+	uint32_t pg = (uint32_t)(pa >> PAGE_SHIFT);
 
 	(void)uc, (void)type;
-	if (pg >= w->npages)
+	if (pg >= w->npages || size <= 0 || size > 8)
 		return;
 	if (w->kind[pg] == WP_NONE) {
 		if (!is_selfmap_store(pa, size, (uint32_t)value))
 			return;
 		add_pd(w, (uint32_t)pa & PG_FRAME);	/* a new directory announces itself */
 	}
-	if ((entry = phys_ptr(&w->m->pm, epa, 4)) == NULL)
-		return;
-	old = *entry;
-	new = old;
-	memcpy((uint8_t *)&new + (pa & 3), &value, (size_t)size <= 4 - (pa & 3) ? (size_t)size : 4 - (pa & 3));
-	if (w->kind[pg] == WP_PD) {
-		uint32_t pdx = (epa & PAGE_MASK) / 4;
+	for (uint64_t epa = pa & ~3ull; epa < pa + (uint64_t)size; epa += 4) {
+		uint32_t *entry = phys_ptr(&w->m->pm, epa, 4), old, new;
 
-		unref_pt(w, old, pdx);
-		ref_pt(w, new, pdx, (uint32_t)pa & PG_FRAME);
-		emit(w, EV_PDE_WRITE, machine_reg(w->m, UC_X86_REG_EIP), epa, old, new, pdx << PDRSHIFT,
-		    (uint32_t)pa & PG_FRAME);
-	} else if (w->kind[pg] == WP_PT) {
-		uint32_t va = ((uint32_t)w->pdx_of[pg] << PDRSHIFT) | ((epa & PAGE_MASK) / 4) << PAGE_SHIFT;
-
-		if (va >= w->pv_lo && va < w->pv_hi)
-			track_chunk_slot(w, va, old, new);
-		emit(w, EV_PTE_WRITE, machine_reg(w->m, UC_X86_REG_EIP), epa, old, new, va, w->pd_of[pg]);
-	} else {
-		emit(w, w->kind[pg] == WP_CHUNK ? EV_PV_WRITE : EV_VMPAGE_WRITE, machine_reg(w->m, UC_X86_REG_EIP),
-		    (uint32_t)pa, 0, 0, w->kind[pg] == WP_CHUNK ? w->pd_of[pg] :
-		    (w->pd_of[pg] + (uint32_t)(pa & PAGE_MASK)) / sizeof(struct vm_page), 0);
+		if (entry == NULL || (epa >> PAGE_SHIFT) >= w->npages || w->kind[epa >> PAGE_SHIFT] == WP_NONE)
+			continue;
+		old = new = *entry;
+		for (uint64_t b = epa; b < epa + 4; b++)	/* overlay the bytes this store writes */
+			if (b >= pa && b < pa + (uint64_t)size)
+				((uint8_t *)&new)[b - epa] = (uint8_t)((uint64_t)value >> (8 * (b - pa)));
+		entry_write(w, (uint32_t)epa, old, new);
 	}
 }
 
