@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all provision build build-asan run test clean
+.PHONY: all provision build build-asan run test bench clean
 
 all: build
 
@@ -28,6 +28,11 @@ test: build build-asan
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 	@echo "== test suite under AddressSanitizer + UndefinedBehaviorSanitizer ($(ASAN_BUILD))"
 	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS)
+
+# The benchmark (docs/performance.md): steps per second per workload and mode;
+# writes build/bench.json and build/bench.svg. Not part of `make test`.
+bench: build
+	@./$(BUILD)/rig bench --dir bench --out $(BUILD)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

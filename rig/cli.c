@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "disasm.h"
 #include "invariants.h"
 #include "scenario.h"
@@ -39,6 +40,8 @@ static const char usage_text[] =
 	"        with the exact guest instruction\n"
 	"  compare FILE [--guests dynamic,nofree,ptelist] [--format text|json]\n"
 	"        run one scenario against several guest builds, side by side\n"
+	"  bench [--quick] [--runs N] [--dir BENCHDIR] [--out DIR]\n"
+	"        the benchmark: steps per second per workload and mode (make bench)\n"
 	"  invariants\n"
 	"        list the invariant catalog: stable IDs and one-line descriptions\n"
 	"  check-syntax FILE...\n"
@@ -195,6 +198,8 @@ int cli_main(int argc, char **argv)
 		return cmd_invariants();
 	if (!strcmp(argv[1], "info"))
 		return cmd_info(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "bench"))
+		return cmd_bench(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "compare"))
 		return cmd_compare(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "trace"))
