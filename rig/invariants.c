@@ -66,7 +66,8 @@ int chk_pd_selfmap(struct checker *c, const struct chk_pmap *p, struct violation
 /* PD-KERNEL: PDE pdx of pmap p equals the kernel pmap's. */
 int chk_pd_kernel(struct checker *c, const struct chk_pmap *p, uint32_t pdx, struct violation *v)
 {
-	if (p->pde[pdx] == c->pmaps[0].pde[pdx])
+	/* PG_A and PG_M are the CPU's to set, in each directory separately. */
+	if (((p->pde[pdx] ^ c->pmaps[0].pde[pdx]) & ~(uint32_t)(PG_A | PG_M)) == 0)
 		return 0;
 	return vfail(v, "PD-KERNEL", "pmap 0x%08x: kernel PDE[%u] (va 0x%08x) is 0x%08x; the kernel pmap's is 0x%08x",
 	    p->gva, pdx, pdx << PDRSHIFT, p->pde[pdx], c->pmaps[0].pde[pdx]);
@@ -136,11 +137,12 @@ int chk_is_free_bit(const struct pv_chunk *pc, int idx)
 
 int chk_inuse(const struct pv_chunk *pc)
 {
-	int n = 0;
+	int free = 0;
 
-	for (int i = 0; i < _NPCPV; i++)
-		n += !chk_is_free_bit(pc, i);
-	return n;
+	for (int i = 0; i < _NPCM - 1; i++)
+		free += __builtin_popcount(pc->pc_map[i]);
+	free += __builtin_popcount(pc->pc_map[_NPCM - 1] & PC_FREE_LAST);
+	return _NPCPV - free;
 }
 
 /* PV-MAPPING, PTE side: the page's pv list holds exactly one entry for (pmap, va). */
@@ -211,15 +213,21 @@ static int chk_links(struct checker *c, uint32_t chunk, uint32_t off, const char
 	return 0;
 }
 
-/* Full chunks sit behind chunks with free entries on the pmap's list. */
+/* Full chunks sit behind chunks with free entries on the pmap's list (both neighbours). */
 static int chk_order(struct checker *c, uint32_t chunk, const struct pv_chunk *pc, struct violation *v)
 {
-	uint32_t next = pc->pc_list.tqe_next;
+	uint32_t next = pc->pc_list.tqe_next, prevnext = pc->pc_list.tqe_prev;
 	struct pv_chunk *npc = next ? GV(c->m, struct pv_chunk, next) : NULL;
+	/* tqe_prev points into the previous chunk, unless it is the list head in struct pmap */
+	uint32_t prev = (prevnext & PAGE_MASK) == offsetof(struct pv_chunk, pc_list) ? prevnext & PG_FRAME : 0;
+	struct pv_chunk *ppc = prev ? GV(c->m, struct pv_chunk, prev) : NULL;
 
 	if (npc != NULL && chk_inuse(pc) == _NPCPV && chk_inuse(npc) < _NPCPV)
 		return vfail(v, "PV-CHUNK-LISTS", "pmap 0x%08x: full chunk 0x%08x sits ahead of chunk 0x%08x, "
 		    "which has %d free entries", pc->pc_pmap, chunk, next, _NPCPV - chk_inuse(npc));
+	if (ppc != NULL && ppc->pc_pmap == pc->pc_pmap && chk_inuse(ppc) == _NPCPV && chk_inuse(pc) < _NPCPV)
+		return vfail(v, "PV-CHUNK-LISTS", "pmap 0x%08x: full chunk 0x%08x sits ahead of chunk 0x%08x, "
+		    "which has %d free entries", pc->pc_pmap, prev, chunk, _NPCPV - chk_inuse(pc));
 	return 0;
 }
 
@@ -238,7 +246,7 @@ int chk_chunk(struct checker *c, uint32_t chunk, struct violation *v)
 		return 0;
 	if (!c->ignored(c->ctx, "PV-CHUNK-LISTS") && chk_pmap_of_gva(c, pc->pc_pmap) < 0)
 		return vfail(v, "PV-CHUNK-LISTS", "chunk 0x%08x: pc_pmap 0x%08x is not a live pmap", chunk, pc->pc_pmap);
-	if (!c->ignored(c->ctx, "PV-CHUNK-EMPTY") && strcmp(c->gi->gi_policy, "nofree") && chk_inuse(pc) == 0)
+	if (!c->ignored(c->ctx, "PV-CHUNK-EMPTY") && chk_inuse(pc) == 0)
 		return vfail(v, "PV-CHUNK-EMPTY", "chunk 0x%08x of pmap 0x%08x has no entry in use "
 		    "(pc_map %08x %08x ... %08x) but was not freed", chunk, pc->pc_pmap, pc->pc_map[0], pc->pc_map[1],
 		    pc->pc_map[_NPCM - 1]);

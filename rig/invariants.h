@@ -94,7 +94,8 @@ struct checker {
 
 int checker_init(struct checker *c, struct machine *m);
 void checker_free(struct checker *c);
-/* Every rule over the whole state; 0, or -1 with *v filled (first in catalog order). */
+/* Every rule over the whole state; 0, or -1 with *v filled (the first rule that fails,
+ * in the order of invfull.c: directories, page tables and STATS, pv side, pages). */
 int checker_full(struct checker *c, struct violation *v);
 /* The rules over what the current step changed; then forget the step. */
 int checker_step(struct checker *c, struct violation *v);

@@ -1,7 +1,7 @@
 /*
- * invcheck.h - internals shared by the full check (invariants.c) and the
- * per-step check (invariants_step.c): the per-rule functions over one
- * structure, and a small hash set of (pmap, va) keys.
+ * invcheck.h - internals shared by the rules over one structure
+ * (invariants.c), the full check (invfull.c) and the per-step check
+ * (invstep.c), and the small hash set of (pmap, va) keys (invset.c).
  */
 #ifndef RIG_INVCHECK_H
 #define RIG_INVCHECK_H

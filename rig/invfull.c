@@ -1,7 +1,8 @@
 /*
  * invfull.c - the full check: walks every page table, chunk, list and page
  * record once and applies every rule. Its cost grows with the state; it runs
- * at `check`, at the end of each file, and when incremental checking is off.
+ * at `check`, at the end of each file, at the first checked step (to start
+ * the shadow counts), and after every step with --full-checks.
  */
 #include <stdlib.h>
 #include <string.h>

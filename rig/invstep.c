@@ -47,17 +47,18 @@ void checker_begin_step(struct checker *c)
 	c->step_cr3 = machine_reg(c->m, UC_X86_REG_CR3) & PG_FRAME;
 }
 
-/* Grow an array of n elements of size sz to hold one more. */
-static void *grow(void *v, int n, int *cap, size_t sz)
+/* Make room for one more of n elements of size sz; 0, or -1 if memory is short. */
+static int grow(void **v, int n, int *cap, size_t sz)
 {
 	void *nv;
 
 	if (n < *cap)
-		return v;
-	nv = realloc(v, (size_t)(*cap ? *cap * 2 : 64) * sz);
-	if (nv != NULL)
-		*cap = *cap ? *cap * 2 : 64;
-	return nv;
+		return 0;
+	if ((nv = realloc(*v, (size_t)(*cap ? *cap * 2 : 64) * sz)) == NULL)
+		return -1;
+	*v = nv;
+	*cap = *cap ? *cap * 2 : 64;
+	return 0;
 }
 
 /* The shadow counts of the directory pd (NULL if unknown). */
@@ -102,7 +103,10 @@ static void dirty_chunk(struct checker *c, uint32_t va, uint32_t off)
 		if (c->dirty_chunks[i].va == va)
 			d = &c->dirty_chunks[i];
 	if (d == NULL) {
-		c->dirty_chunks = grow(c->dirty_chunks, c->ndirty_chunks, &c->capdirty_chunks, sizeof(*d));
+		if (grow((void **)&c->dirty_chunks, c->ndirty_chunks, &c->capdirty_chunks, sizeof(*d)) < 0) {
+			c->shadow.valid = 0;	/* lost track: the next check is a full one */
+			return;
+		}
 		d = &c->dirty_chunks[c->ndirty_chunks++];
 		memset(d, 0, sizeof(*d));
 		d->va = va;
@@ -127,16 +131,20 @@ void checker_event(void *arg, const struct event *e)
 			shadow_pte(c, e);
 		/* fall through */
 	case EV_PDE_WRITE: case EV_INVLPG: case EV_CR_LOAD:
-		c->writes = grow(c->writes, c->nwrites, &c->capwrites, sizeof(*e));
-		c->writes[c->nwrites++] = *e;
+		if (grow((void **)&c->writes, c->nwrites, &c->capwrites, sizeof(*e)) < 0)
+			c->shadow.valid = 0;
+		else
+			c->writes[c->nwrites++] = *e;
 		break;
 	case EV_PV_WRITE:
 		dirty_chunk(c, e->va, e->pa & PAGE_MASK);
 		break;
 	case EV_VMPAGE_WRITE:
 		if (c->ndirty_pages == 0 || c->dirty_pages[c->ndirty_pages - 1] != e->va) {
-			c->dirty_pages = grow(c->dirty_pages, c->ndirty_pages, &c->capdirty_pages, sizeof(uint32_t));
-			c->dirty_pages[c->ndirty_pages++] = e->va;
+			if (grow((void **)&c->dirty_pages, c->ndirty_pages, &c->capdirty_pages, sizeof(uint32_t)) < 0)
+				c->shadow.valid = 0;
+			else
+				c->dirty_pages[c->ndirty_pages++] = e->va;
 		}
 		break;
 	default:
@@ -352,7 +360,7 @@ int checker_tlb(struct checker *c, struct violation *v)
 int checker_step(struct checker *c, struct violation *v)
 {
 	if (!c->shadow.valid)
-		return checker_full(c, v);
+		return checker_full(c, v) < 0 ? -1 : checker_tlb(c, v);
 	if (chk_load_pmaps(c, v) < 0 || step_new_pmaps(c, v) < 0)
 		return -1;
 	for (int i = 0; i < c->nwrites; i++) {
