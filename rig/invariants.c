@@ -76,10 +76,10 @@ int chk_pd_kernel(struct checker *c, const struct chk_pmap *p, uint32_t pdx, str
 int chk_directories(struct checker *c, struct violation *v)
 {
 	for (int i = 0; i < c->npmaps; i++) {
-		if (!c->ignored(c->ctx, "PD-SELFMAP") && chk_pd_selfmap(c, &c->pmaps[i], v) < 0)
+		if (!chk_off(c, INV_PD_SELFMAP) && chk_pd_selfmap(c, &c->pmaps[i], v) < 0)
 			return -1;
 		for (uint32_t pdx = KPTDI; i > 0 && pdx < PTDPTDI; pdx++)
-			if (!c->ignored(c->ctx, "PD-KERNEL") && chk_pd_kernel(c, &c->pmaps[i], pdx, v) < 0)
+			if (!chk_off(c, INV_PD_KERNEL) && chk_pd_kernel(c, &c->pmaps[i], pdx, v) < 0)
 				return -1;
 	}
 	return 0;
@@ -239,18 +239,18 @@ int chk_chunk(struct checker *c, uint32_t chunk, struct violation *v)
 
 	if (pc == NULL)
 		return vfail(v, "PV-KVA", "chunk 0x%08x is not mapped", chunk);
-	if ((pc->pc_map[_NPCM - 1] & ~PC_FREE_LAST) && !c->ignored(c->ctx, "PV-CHUNK-BITMAP"))
+	if ((pc->pc_map[_NPCM - 1] & ~PC_FREE_LAST) && !chk_off(c, INV_PV_CHUNK_BITMAP))
 		return vfail(v, "PV-CHUNK-BITMAP", "chunk 0x%08x: pc_map[%d] = 0x%08x has bits beyond entry %d set",
 		    chunk, _NPCM - 1, pc->pc_map[_NPCM - 1], _NPCPV);
 	if (spare)
 		return 0;
-	if (!c->ignored(c->ctx, "PV-CHUNK-LISTS") && chk_pmap_of_gva(c, pc->pc_pmap) < 0)
+	if (!chk_off(c, INV_PV_CHUNK_LISTS) && chk_pmap_of_gva(c, pc->pc_pmap) < 0)
 		return vfail(v, "PV-CHUNK-LISTS", "chunk 0x%08x: pc_pmap 0x%08x is not a live pmap", chunk, pc->pc_pmap);
-	if (!c->ignored(c->ctx, "PV-CHUNK-EMPTY") && chk_inuse(pc) == 0)
+	if (!chk_off(c, INV_PV_CHUNK_EMPTY) && chk_inuse(pc) == 0)
 		return vfail(v, "PV-CHUNK-EMPTY", "chunk 0x%08x of pmap 0x%08x has no entry in use "
 		    "(pc_map %08x %08x ... %08x) but was not freed", chunk, pc->pc_pmap, pc->pc_map[0], pc->pc_map[1],
 		    pc->pc_map[_NPCM - 1]);
-	if (c->ignored(c->ctx, "PV-CHUNK-LISTS"))
+	if (chk_off(c, INV_PV_CHUNK_LISTS))
 		return 0;
 	if (chk_links(c, chunk, offsetof(struct pv_chunk, pc_list), "pc_list", v) < 0 ||
 	    chk_links(c, chunk, offsetof(struct pv_chunk, pc_lru), "pc_lru", v) < 0)

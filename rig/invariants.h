@@ -18,6 +18,26 @@ struct invariant_info {
 	const char *summary;
 };
 
+/* The catalog's IDs, in catalog order (an index into invariant_catalog). */
+enum invariant_id {
+	INV_PD_SELFMAP,
+	INV_PD_KERNEL,
+	INV_PT_COUNT,
+	INV_PV_MAPPING,
+	INV_PV_CHUNK_BITMAP,
+	INV_PV_CHUNK_LISTS,
+	INV_PV_CHUNK_EMPTY,
+	INV_PV_KVA,
+	INV_TLB_STALE,
+	INV_PAGE_STATE,
+	INV_STATS,
+	INV_MODEL,
+	INV_LOCK_ORDER,
+	INV_LOCK_RECURSE,
+	INV_LOCK_HELD,
+	INV_COUNT,
+};
+
 /* The catalog, terminated by a NULL id. */
 extern const struct invariant_info invariant_catalog[];
 /* The catalog's entry for id (exact, case-sensitive), or NULL. */
@@ -75,8 +95,7 @@ struct checker {
 	struct machine *m;
 	struct guest_info *gi;
 	uint32_t npages;
-	int (*ignored)(void *ctx, const char *id);	/* the file's `ignore` list */
-	void *ctx;
+	uint32_t ignore_mask;	/* bit INV_*: the file ignores that rule */
 	struct chk_pmap pmaps[CHK_MAX_PMAPS];	/* [0] is the kernel pmap */
 	int npmaps;
 	struct chk_shadow shadow;
@@ -93,6 +112,8 @@ struct checker {
 };
 
 int checker_init(struct checker *c, struct machine *m);
+/* Is rule id (INV_*) ignored by this file? */
+#define chk_off(c, id)	(((c)->ignore_mask >> (id)) & 1)
 void checker_free(struct checker *c);
 /* Every rule over the whole state; 0, or -1 with *v filled (the first rule that fails,
  * in the order of invfull.c: directories, page tables and STATS, pv side, pages). */

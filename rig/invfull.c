@@ -44,7 +44,7 @@ static int scan_pmap(struct checker *c, struct scan *sc, int i, uint32_t lo, uin
 			continue;
 		if ((p->pde[pdx] >> PAGE_SHIFT) < c->npages)
 			sc->ptref[p->pde[pdx] >> PAGE_SHIFT] = 1;
-		if (i > 0 && !c->ignored(c->ctx, "PT-COUNT") && chk_pt_count(c, p, pdx, v) < 0)
+		if (i > 0 && !chk_off(c, INV_PT_COUNT) && chk_pt_count(c, p, pdx, v) < 0)
 			return -1;
 		if ((pt = phys_ptr(&c->m->pm, p->pde[pdx] & PG_FRAME, PAGE_SIZE)) == NULL)
 			return vfail(v, "PT-COUNT", "pmap 0x%08x: PDE[%u] = 0x%08x points outside RAM", p->gva, pdx, p->pde[pdx]);
@@ -58,7 +58,7 @@ static int scan_pmap(struct checker *c, struct scan *sc, int i, uint32_t lo, uin
 /* STATS: the counts each pmap keeps equal what its tables hold. */
 static int check_stats(struct checker *c, struct scan *sc, struct violation *v)
 {
-	for (int i = 0; i < c->npmaps && !c->ignored(c->ctx, "STATS"); i++) {
+	for (int i = 0; i < c->npmaps && !chk_off(c, INV_STATS); i++) {
 		struct pmap *pm = GV(c->m, struct pmap, c->pmaps[i].gva);
 
 		if (pm->pm_stats.resident_count != sc->resident[i] || pm->pm_stats.wired_count != sc->wired[i])
@@ -161,7 +161,7 @@ static int walk_page_list(struct checker *c, uint32_t pg, struct pvset *pvs, str
 		struct pvkey *pte = pv && pc ? pvset_get(&sc->managed, pc->pc_pmap, pv->pv_va) : NULL;
 
 		if (pv && pc && idx >= 0 && idx < _NPCPV && chk_is_free_bit(pc, idx) &&
-		    !c->ignored(c->ctx, "PV-CHUNK-BITMAP"))
+		    !chk_off(c, INV_PV_CHUNK_BITMAP))
 			return vfail(v, "PV-CHUNK-BITMAP", "page 0x%08x lists pv entry 0x%08x, whose bit in chunk 0x%08x "
 			    "says free (pc_map[%d] = 0x%08x)", pg << PAGE_SHIFT, e, e & PG_FRAME, idx / 32, pc->pc_map[idx / 32]);
 		if (k == NULL || k->val != e || pte == NULL || (pte->val >> PAGE_SHIFT) != pg || n > pvs->n)
@@ -320,14 +320,14 @@ static int check_pv_side(struct checker *c, struct scan *sc, struct pvset *chunk
 	if (pvset_init(&chunks, c->gi->gi_pv_maxchunks + 8) < 0)
 		return vfail(v, "PV-CHUNK-LISTS", "out of memory");
 	rc = walk_lru(c, &chunks, &entries, v);
-	if (rc == 0 && !c->ignored(c->ctx, "PV-CHUNK-BITMAP") && entries != gv_u32(c->m, c->gi->gi_pv_entry_count))
+	if (rc == 0 && !chk_off(c, INV_PV_CHUNK_BITMAP) && entries != gv_u32(c->m, c->gi->gi_pv_entry_count))
 		rc = vfail(v, "PV-CHUNK-BITMAP", "chunks have %u entries in use; pv_entry_count says %u", entries,
 		    gv_u32(c->m, c->gi->gi_pv_entry_count));
-	if (rc == 0 && !c->ignored(c->ctx, "PV-CHUNK-LISTS"))
+	if (rc == 0 && !chk_off(c, INV_PV_CHUNK_LISTS))
 		rc = walk_pmap_lists(c, &chunks, v);
-	if (rc == 0 && !c->ignored(c->ctx, "PV-KVA"))
+	if (rc == 0 && !chk_off(c, INV_PV_KVA))
 		rc = check_kva_full(c, &chunks, v);
-	if (rc == 0 && !c->ignored(c->ctx, "PV-MAPPING"))
+	if (rc == 0 && !chk_off(c, INV_PV_MAPPING))
 		rc = check_pv_full(c, &chunks, sc, v);
 	c->shadow.entries = (int32_t)entries;
 	*chunks_out = chunks;
@@ -367,7 +367,7 @@ int checker_full(struct checker *c, struct violation *v)
 	rc = scan_tables(c, &sc, v);
 	if (rc == 0)
 		rc = check_pv_side(c, &sc, &chunks, v);
-	if (rc == 0 && !c->ignored(c->ctx, "PAGE-STATE"))
+	if (rc == 0 && !chk_off(c, INV_PAGE_STATE))
 		rc = check_pages_full(c, &sc, v);
 	if (chunks.v != NULL)
 		shadow_reset(c, &sc, &chunks);

@@ -12,19 +12,12 @@
 #include "gview.h"
 #include "invcheck.h"
 
-static int never_ignored(void *ctx, const char *id)
-{
-	(void)ctx, (void)id;
-	return 0;
-}
-
 int checker_init(struct checker *c, struct machine *m)
 {
 	memset(c, 0, sizeof(*c));
 	c->m = m;
 	c->gi = machine_info(m);
 	c->npages = (uint32_t)(m->pm.size >> PAGE_SHIFT);
-	c->ignored = never_ignored;
 	c->shadow.mapcount = calloc(c->npages, sizeof(uint16_t));
 	return c->shadow.mapcount ? 0 : -1;
 }
@@ -191,9 +184,9 @@ static int step_pte(struct checker *c, const struct event *e, struct violation *
 		return 0;	/* a directory released during the step */
 	pmap = c->pmaps[i].gva;
 	pte = current_pte(c, pd, e->va);
-	if (!kernel && !c->ignored(c->ctx, "PT-COUNT") && chk_pt_count(c, &c->pmaps[i], PDX(e->va), v) < 0)
+	if (!kernel && !chk_off(c, INV_PT_COUNT) && chk_pt_count(c, &c->pmaps[i], PDX(e->va), v) < 0)
 		return -1;
-	if (c->ignored(c->ctx, "PV-MAPPING"))
+	if (chk_off(c, INV_PV_MAPPING))
 		return 0;
 	if ((pte & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED) && chk_pte_has_pv(c, pmap, e->va, pte, v) < 0)
 		return -1;
@@ -211,15 +204,15 @@ static int step_pde(struct checker *c, const struct event *e, struct violation *
 
 	if (i < 0)
 		return 0;
-	if (!c->ignored(c->ctx, "PD-SELFMAP") && chk_pd_selfmap(c, &c->pmaps[i], v) < 0)
+	if (!chk_off(c, INV_PD_SELFMAP) && chk_pd_selfmap(c, &c->pmaps[i], v) < 0)
 		return -1;
 	if (pdx >= KPTDI && pdx < PTDPTDI) {
-		for (int k = 1; k < c->npmaps && !c->ignored(c->ctx, "PD-KERNEL"); k++)
+		for (int k = 1; k < c->npmaps && !chk_off(c, INV_PD_KERNEL); k++)
 			if (chk_pd_kernel(c, &c->pmaps[k], pdx, v) < 0)
 				return -1;
 		return 0;
 	}
-	if (pdx < KPTDI && i > 0 && !c->ignored(c->ctx, "PT-COUNT"))
+	if (pdx < KPTDI && i > 0 && !chk_off(c, INV_PT_COUNT))
 		return chk_pt_count(c, &c->pmaps[i], pdx, v);
 	return 0;
 }
@@ -231,7 +224,7 @@ static int step_kva_slot(struct checker *c, uint32_t va, struct violation *v)
 	uint32_t pte = current_pte(c, c->pmaps[0].pd, va);
 	struct vm_page *m = (pte & PG_V) ? chk_page(c, pte >> PAGE_SHIFT) : NULL;
 
-	if (va < base || va >= end || c->ignored(c->ctx, "PV-KVA"))
+	if (va < base || va >= end || chk_off(c, INV_PV_KVA))
 		return 0;
 	if ((pte & PG_V) && (m == NULL || m->state != VPS_PVCHUNK))
 		return vfail(v, "PV-KVA", "slot va 0x%08x: PTE 0x%08x maps a page that is not a chunk page (state %u)",
@@ -259,11 +252,11 @@ static int step_chunks(struct checker *c, struct violation *v)
 			continue;
 		if (chk_chunk(c, d->va, v) < 0)
 			return -1;
-		for (int i = 0; i < _NPCPV && !c->ignored(c->ctx, "PV-MAPPING"); i++)
+		for (int i = 0; i < _NPCPV && !chk_off(c, INV_PV_MAPPING); i++)
 			if ((d->mask[i / 32] >> (i % 32) & 1) && !chk_is_free_bit(pc, i) && chk_pv_entry(c, d->va, i, v) < 0)
 				return -1;
 	}
-	if (!c->ignored(c->ctx, "PV-CHUNK-BITMAP") && c->shadow.entries != (int32_t)gv_u32(c->m, c->gi->gi_pv_entry_count))
+	if (!chk_off(c, INV_PV_CHUNK_BITMAP) && c->shadow.entries != (int32_t)gv_u32(c->m, c->gi->gi_pv_entry_count))
 		return vfail(v, "PV-CHUNK-BITMAP", "chunks have %d entries in use; pv_entry_count says %u",
 		    c->shadow.entries, gv_u32(c->m, c->gi->gi_pv_entry_count));
 	return 0;
@@ -272,7 +265,7 @@ static int step_chunks(struct checker *c, struct violation *v)
 /* STATS: pm_stats of every pmap against the shadow counts. */
 static int step_stats(struct checker *c, struct violation *v)
 {
-	for (int i = 0; i < c->npmaps && !c->ignored(c->ctx, "STATS"); i++) {
+	for (int i = 0; i < c->npmaps && !chk_off(c, INV_STATS); i++) {
 		struct pmap *pm = GV(c->m, struct pmap, c->pmaps[i].gva);
 		struct chk_stats *st = shadow_stats(c, c->pmaps[i].pd & PG_FRAME);
 
@@ -294,9 +287,9 @@ static int step_new_pmaps(struct checker *c, struct violation *v)
 			known = c->known[k] == c->pmaps[i].pd;
 		if (known)
 			continue;
-		if (!c->ignored(c->ctx, "PD-SELFMAP") && chk_pd_selfmap(c, &c->pmaps[i], v) < 0)
+		if (!chk_off(c, INV_PD_SELFMAP) && chk_pd_selfmap(c, &c->pmaps[i], v) < 0)
 			return -1;
-		for (uint32_t pdx = KPTDI; pdx < PTDPTDI && !c->ignored(c->ctx, "PD-KERNEL"); pdx++)
+		for (uint32_t pdx = KPTDI; pdx < PTDPTDI && !chk_off(c, INV_PD_KERNEL); pdx++)
 			if (chk_pd_kernel(c, &c->pmaps[i], pdx, v) < 0)
 				return -1;
 		shadow_stats(c, c->pmaps[i].pd & PG_FRAME);	/* starts at zero */
@@ -346,7 +339,7 @@ int checker_tlb(struct checker *c, struct violation *v)
 			pend[n++] = e;
 		}
 	}
-	if (n == 0 || c->ignored(c->ctx, "TLB-STALE"))
+	if (n == 0 || chk_off(c, INV_TLB_STALE))
 		return 0;
 	vfail(v, "TLB-STALE", "va 0x%08x: its %s went 0x%08x -> 0x%08x in the active address space "
 	    "(CR3 0x%08x) and no INVLPG of it or CR3 reload followed before the step returned",
@@ -377,7 +370,7 @@ int checker_step(struct checker *c, struct violation *v)
 	}
 	if (step_chunks(c, v) < 0 || step_stats(c, v) < 0)
 		return -1;
-	for (int i = 0; i < c->ndirty_pages && !c->ignored(c->ctx, "PAGE-STATE"); i++)
+	for (int i = 0; i < c->ndirty_pages && !chk_off(c, INV_PAGE_STATE); i++)
 		if (chk_page_state(c, c->dirty_pages[i], v) < 0)
 			return -1;
 	return checker_tlb(c, v);

@@ -392,17 +392,49 @@ void *machine_kva_ptr(struct machine *m, uint32_t va, size_t len)
 	return phys_ptr(&m->pm, va - KERNBASE, len);
 }
 
+void machine_kva_cache(struct machine *m, int on)
+{
+	memset(m->kva_cache, 0, sizeof(m->kva_cache));
+	m->kva_cache_on = on;
+}
+
+void machine_kva_forget(struct machine *m, uint32_t va)
+{
+	if (va == 0)
+		memset(m->kva_cache, 0, sizeof(m->kva_cache));
+	else
+		m->kva_cache[(va >> PAGE_SHIFT) & (KVA_CACHE_SIZE - 1)].vpage = 0;
+}
+
+/* Translate a kernel VA through the cache (vpage 0 is never a kernel page). */
+static int kva_translate(struct machine *m, uint32_t va, struct walk *w)
+{
+	uint32_t vp = va >> PAGE_SHIFT;
+	typeof(m->kva_cache[0]) *e = &m->kva_cache[vp & (KVA_CACHE_SIZE - 1)];
+
+	if (m->kva_cache_on && e->vpage == vp) {
+		w->pa = (e->ppage << PAGE_SHIFT) | (va & PAGE_MASK);
+		return WALK_MAPPED;
+	}
+	if (walk_va(&m->pm, machine_info(m)->gi_boot_cr3, 0, va, w) != WALK_MAPPED)
+		return w->status;
+	if (m->kva_cache_on && va >= KERNBASE) {
+		e->vpage = vp;
+		e->ppage = w->pa >> PAGE_SHIFT;
+	}
+	return WALK_MAPPED;
+}
+
 void *machine_gptr(struct machine *m, uint32_t va, size_t len)
 {
-	struct guest_info *gi = machine_info(m);
 	uint32_t last = va + (uint32_t)len - 1;
 	struct walk w, w2;
 
-	if (len == 0 || last < va || walk_va(&m->pm, gi->gi_boot_cr3, 0, va, &w) != WALK_MAPPED)
+	if (len == 0 || last < va || kva_translate(m, va, &w) != WALK_MAPPED)
 		return NULL;
 	/* An object crossing a page boundary must be physically contiguous. */
 	if ((last & PG_FRAME) != (va & PG_FRAME) &&
-	    (walk_va(&m->pm, gi->gi_boot_cr3, 0, last, &w2) != WALK_MAPPED || w2.pa != w.pa + (len - 1)))
+	    (kva_translate(m, last, &w2) != WALK_MAPPED || w2.pa != w.pa + (len - 1)))
 		return NULL;
 	return phys_ptr(&m->pm, w.pa, len);
 }

@@ -15,6 +15,7 @@
 #define RIG_MAX_RAM		(2048ull << 20)
 #define RIG_DEFAULT_TIMEOUT_MS	2000
 #define RIG_MAX_FRAMES		12
+#define KVA_CACHE_SIZE		256	/* entries, a power of two */
 
 struct disasm;
 
@@ -67,6 +68,10 @@ struct machine {
 	int wd_quit, wd_started;
 	int wd_fired;
 	int break_requested;		/* set by machine_request_stop */
+	/* Kernel VA page -> physical page, for machine_gptr; only while a
+	 * watcher keeps it coherent (it sees every kernel PTE/PDE write). */
+	struct { uint32_t vpage, ppage; } kva_cache[KVA_CACHE_SIZE];
+	int kva_cache_on;
 };
 
 /* Create, load the guest and boot it; 0, or -1 with a message in err. */
@@ -89,6 +94,10 @@ void machine_describe_stop(struct machine *m, char *buf, size_t len);
 int machine_backtrace(struct machine *m, uint32_t ebp, uint32_t *frames, int max);
 /* Format frames as "a+0x1 <- b+0x2 <- ..." into buf. */
 void machine_format_frames(struct machine *m, const uint32_t *frames, int n, char *buf, size_t len);
+/* Turn the kernel VA cache on (a watcher invalidates it) or off. */
+void machine_kva_cache(struct machine *m, int on);
+/* Forget the cached translation of one kernel VA (or all, for va = 0). */
+void machine_kva_forget(struct machine *m, uint32_t va);
 /* Kernel-image VA to physical pointer (the kernel is at KERNBASE + pa). */
 void *machine_kva_ptr(struct machine *m, uint32_t va, size_t len);
 /* Host pointer for len bytes at guest VA under the kernel space; NULL if

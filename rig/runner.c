@@ -47,7 +47,8 @@ struct run {
 	uint8_t *page_freed;
 	int active;				/* pmap index in CR3 */
 	const struct step *step;		/* being executed */
-	char synth[256];			/* text of a random operation */
+	char synth[256];			/* text of a random operation (or of the end check) */
+	const struct step *rop;			/* the random operation being run, or NULL */
 	uint32_t reclaimed0;			/* pv_reclaimed when the step began */
 	uint32_t *keys;				/* (pmap << 20 | vpn) scratch list */
 	uint32_t nkeys, capkeys;
@@ -75,6 +76,16 @@ static double elapsed_ms(const struct timespec *t0)
 	return (t.tv_sec - t0->tv_sec) * 1e3 + (t.tv_nsec - t0->tv_nsec) / 1e6;
 }
 
+static void random_text(struct run *r, const struct step *op, char *buf, size_t len);
+
+/* The current step as written (a random operation's text is made on demand). */
+static const char *step_text(struct run *r)
+{
+	if (r->rop != NULL && r->synth[0] == '\0')
+		random_text(r, r->rop, r->synth, sizeof(r->synth));
+	return r->synth[0] ? r->synth : r->step ? r->step->text : "";
+}
+
 /* Record the file's failure at the current step; returns -1. */
 static int failf(struct run *r, enum outcome out, const char *kind, const char *id, const char *fmt, ...)
 {
@@ -86,7 +97,7 @@ static int failf(struct run *r, enum outcome out, const char *kind, const char *
 	r->failed = 1;
 	res->outcome = out;
 	res->line = r->step ? r->step->line : 0;
-	snprintf(res->text, sizeof(res->text), "%s", r->synth[0] ? r->synth : r->step ? r->step->text : "");
+	snprintf(res->text, sizeof(res->text), "%s", step_text(r));
 	snprintf(res->kind, sizeof(res->kind), "%s", kind);
 	snprintf(res->id, sizeof(res->id), "%s", id ? id : "");
 	va_start(ap, fmt);
@@ -807,8 +818,6 @@ static void random_touch(struct run *r, struct random_ctx *c, struct step *op)
 	op->kind = ST_TOUCH;
 	op->flag = (int)(rng_next(&c->rng) & 1) | 2;
 	op->n = e == NULL || ((op->flag & 1) && !e->writable);
-	snprintf(r->synth, sizeof(r->synth), "random: touch %s 0x%08x %s%s", r->s->pmap_names[op->pmap],
-	    op->va, op->flag & 1 ? "w" : "r", op->n ? " faults" : "");
 }
 
 /*
@@ -819,7 +828,6 @@ static void random_touch(struct run *r, struct random_ctx *c, struct step *op)
 static void random_pick(struct run *r, struct random_ctx *c, struct step *op)
 {
 	uint32_t roll = (uint32_t)(rng_next(&c->rng) % 100);
-	char name[80];
 
 	op->pmap = c->pmaps[rng_next(&c->rng) % c->npmaps];
 	op->page = (struct pageref){ scenario_find_array(r->s, "randpg"), (int)(rng_next(&c->rng) % c->npages) };
@@ -829,26 +837,46 @@ static void random_pick(struct run *r, struct random_ctx *c, struct step *op)
 		op->prot = rng_next(&c->rng) % 4 ? SCN_PROT_R | SCN_PROT_W : SCN_PROT_R;
 		op->flag = (rng_next(&c->rng) % 16 == 0) | 4;	/* wired 1/16; a shortage is an outcome */
 		op->eva = op->va + PAGE_SIZE;
-		snprintf(r->synth, sizeof(r->synth), "random: map %s 0x%08x %s %s%s", r->s->pmap_names[op->pmap],
-		    op->va, page_name(r, flat_page(r, &op->page, 0), name, sizeof(name)),
-		    op->prot & SCN_PROT_W ? "rw" : "r", op->flag & 1 ? " wired" : "");
 		return;
 	}
 	if (roll < 70) {
 		op->kind = roll < 60 ? ST_UNMAP : ST_PROTECT;
 		op->prot = rng_next(&c->rng) % 4 ? SCN_PROT_R : SCN_PROT_R | SCN_PROT_W;
 		random_range(c, op);
-		snprintf(r->synth, sizeof(r->synth), "random: %s %s 0x%08x 0x%08x%s", roll < 60 ? "unmap" : "protect",
-		    r->s->pmap_names[op->pmap], op->va, op->eva, roll < 60 ? "" : op->prot & SCN_PROT_W ? " rw" : " r");
 	} else if (roll < 75) {
 		op->kind = ST_UNMAP_ALL;
-		snprintf(r->synth, sizeof(r->synth), "random: unmap-all %s",
-		    page_name(r, flat_page(r, &op->page, 0), name, sizeof(name)));
 	} else if (roll < 95) {
 		random_touch(r, c, op);
 	} else {
 		op->kind = ST_ACTIVATE;
-		snprintf(r->synth, sizeof(r->synth), "random: activate %s", r->s->pmap_names[op->pmap]);
+	}
+}
+
+/* The text of a random operation, formatted only when someone reads it. */
+static void random_text(struct run *r, const struct step *op, char *buf, size_t len)
+{
+	const char *pm = r->s->pmap_names[op->pmap];
+	char name[80];
+
+	page_name(r, flat_page(r, &op->page, 0), name, sizeof(name));
+	switch (op->kind) {
+	case ST_MAP:
+		snprintf(buf, len, "random: map %s 0x%08x %s %s%s", pm, op->va, name,
+		    op->prot & SCN_PROT_W ? "rw" : "r", op->flag & 1 ? " wired" : "");
+		break;
+	case ST_UNMAP: case ST_PROTECT:
+		snprintf(buf, len, "random: %s %s 0x%08x 0x%08x%s", op->kind == ST_UNMAP ? "unmap" : "protect", pm,
+		    op->va, op->eva, op->kind == ST_UNMAP ? "" : op->prot & SCN_PROT_W ? " rw" : " r");
+		break;
+	case ST_UNMAP_ALL:
+		snprintf(buf, len, "random: unmap-all %s", name);
+		break;
+	case ST_TOUCH:
+		snprintf(buf, len, "random: touch %s 0x%08x %s%s", pm, op->va, op->flag & 1 ? "w" : "r",
+		    op->n ? " faults" : "");
+		break;
+	default:
+		snprintf(buf, len, "random: activate %s", pm);
 	}
 }
 
@@ -957,7 +985,8 @@ static void step_begin(struct run *r, const struct step *st)
 	if (r->checking)
 		checker_begin_step(&r->chk);
 	r->ev.line = r->step->line;
-	r->ev.text = e.text = r->synth[0] ? r->synth : st->text;
+	/* Events carry the step's text; format a random one only for a trace. */
+	r->ev.text = e.text = r->rop == NULL ? st->text : r->o->trace ? step_text(r) : "random";
 	events_emit(&r->ev, &e);
 }
 
@@ -996,9 +1025,15 @@ static int exec_random(struct run *r, const struct step *st)
 		struct step op = { 0 };
 
 		random_pick(r, &c, &op);
-		if (run_op(r, &op) < 0)
+		r->rop = &op;
+		r->synth[0] = '\0';
+		if (run_op(r, &op) < 0) {
+			step_text(r);	/* keep the text: op goes out of scope */
+			r->rop = NULL;
 			return -1;
+		}
 	}
+	r->rop = NULL;
 	r->synth[0] = '\0';
 	return 0;
 }
@@ -1110,8 +1145,8 @@ static int start_watching(struct run *r)
 	r->watching = 1;
 	if (r->s->cadence != CHECK_OFF && checker_init(&r->chk, &r->m) == 0) {
 		r->checking = 1;
-		r->chk.ignored = ignored;
-		r->chk.ctx = (void *)r->s;
+		for (int i = 0; invariant_catalog[i].id != NULL; i++)
+			r->chk.ignore_mask |= (uint32_t)scenario_ignores(r->s, invariant_catalog[i].id) << i;
 		events_subscribe(&r->ev, checker_event, &r->chk);
 		if (witness_attach(&r->wit, &r->m) < 0)
 			return failf(r, OUT_CRASH, "boot", NULL, "cannot hook the guest's lock functions");

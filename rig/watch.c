@@ -301,6 +301,8 @@ static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t ne
 	if (w->kind[pg] == WP_PD) {
 		uint32_t pdx = (epa & PAGE_MASK) / 4;
 
+		if (pdx >= KPTDI)
+			machine_kva_forget(w->m, 0);	/* a kernel page table came or went */
 		unref_pt(w, old, pdx);
 		ref_pt(w, new, pdx, epa & PG_FRAME);
 		emit(w, EV_PDE_WRITE, eip, epa, old, new, pdx << PDRSHIFT, epa & PG_FRAME);
@@ -309,6 +311,8 @@ static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t ne
 
 		if (va >= w->pv_lo && va < w->pv_hi)
 			track_chunk_slot(w, va, old, new);
+		if (va >= KERNBASE)
+			machine_kva_forget(w->m, va);
 		emit(w, EV_PTE_WRITE, eip, epa, old, new, va, w->pd_of[pg]);
 	} else {
 		emit(w, w->kind[pg] == WP_CHUNK ? EV_PV_WRITE : EV_VMPAGE_WRITE, eip, epa, 0, 0,
@@ -458,6 +462,7 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 		return -1;
 	}
 	w->cr3 = machine_reg(m, UC_X86_REG_CR3);
+	machine_kva_cache(m, 1);
 	watch_vm_pages(w);
 	watch_chunks(w);
 	watch_sync(w);
@@ -468,6 +473,8 @@ void watch_detach(struct watch *w)
 {
 	for (int i = 0; i < w->nhooks; i++)
 		uc_hook_del(w->m->uc, w->hooks[i]);
+	if (w->m != NULL)
+		machine_kva_cache(w->m, 0);
 	free(w->hooks);
 	free(w->sites);
 	free(w->kind);
