@@ -28,6 +28,10 @@ static const char *outcome_text(const struct file_result *r, char *buf, size_t l
 {
 	if (r->outcome == OUT_PASS)
 		return "PASS";
+	if (!strcmp(r->kind, "boot")) {
+		snprintf(buf, len, "did not boot: %.80s", r->message);
+		return buf;
+	}
 	snprintf(buf, len, "%s%s%s (line %d)", r->kind, r->id[0] ? " " : "", r->id, r->line);
 	return buf;
 }
