@@ -226,11 +226,11 @@ static void write_svg(FILE *out, struct bench_workload *w, int n)
 	fprintf(out, "<text x=\"%d\" y=\"14\">steps/s (max %.0f)</text>\n", 10, ymax);
 	fprintf(out, "<text x=\"%d\" y=\"%d\">operations (log scale)</text>\n", W / 2 - 40, H - 8);
 	for (int m = 0; m < 4; m++) {
-		int started = 0;
+		char pts[1024] = "";
+		size_t used = 0;
 
 		fprintf(out, "<text x=\"%d\" y=\"%d\" fill=\"%s\">%s</text>\n", W - 100, 30 + 14 * m, colour[m],
 		    modes[m].name);
-		fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"", colour[m]);
 		for (int i = 0; i < n; i++) {
 			double lx, x, y;
 
@@ -239,9 +239,12 @@ static void write_svg(FILE *out, struct bench_workload *w, int n)
 			lx = xmax > xmin ? (log10((double)w[i].size) - log10(xmin)) / (log10(xmax) - log10(xmin)) : 0.5;
 			x = L + 10 + lx * (W - L - 130);
 			y = (H - B) - w[i].r[m].steps_per_sec / ymax * (H - B - 30);
-			fprintf(out, "%s%.1f,%.1f", started++ ? " " : "", x, y);
+			fprintf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"/>\n", x, y, colour[m]);
+			if (used < sizeof(pts))
+				used += snprintf(pts + used, sizeof(pts) - used, "%s%.1f,%.1f", used ? " " : "", x, y);
 		}
-		fprintf(out, "\"/>\n");
+		fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" stroke-width=\"2\" points=\"%s\"/>\n",
+		    colour[m], pts);
 	}
 	for (int i = 0; i < n; i++)
 		if (w[i].size && w[i].r[2].steps) {

@@ -5,6 +5,7 @@
  * file is checked before use: malformed files get a clear error.
  */
 #include "elfload.h"
+#include "util.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -13,16 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Format an error and return -1. */
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* Is [off, off + len) inside a file of size bytes? */
 static int in_file(size_t size, uint64_t off, uint64_t len)
@@ -34,18 +25,18 @@ static int in_file(size_t size, uint64_t off, uint64_t len)
 static int check_header(const Elf32_Ehdr *eh, size_t size, char *err, size_t errlen)
 {
 	if (size < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0)
-		return fail(err, errlen, "not an ELF file");
+		return errorf(err, errlen, "not an ELF file");
 	if (eh->e_ident[EI_CLASS] != ELFCLASS32)
-		return fail(err, errlen, "wrong ELF class %u: the guest must be ELF32", eh->e_ident[EI_CLASS]);
+		return errorf(err, errlen, "wrong ELF class %u: the guest must be ELF32", eh->e_ident[EI_CLASS]);
 	if (eh->e_ident[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, "not little-endian");
+		return errorf(err, errlen, "not little-endian");
 	if (eh->e_machine != EM_386)
-		return fail(err, errlen, "wrong machine %u: the guest must be i386 (EM_386)", eh->e_machine);
+		return errorf(err, errlen, "wrong machine %u: the guest must be i386 (EM_386)", eh->e_machine);
 	if (eh->e_type != ET_EXEC)
-		return fail(err, errlen, "not an executable (e_type %u)", eh->e_type);
+		return errorf(err, errlen, "not an executable (e_type %u)", eh->e_type);
 	if (eh->e_phentsize != sizeof(Elf32_Phdr) || eh->e_phnum == 0 ||
 	    !in_file(size, eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf32_Phdr)))
-		return fail(err, errlen, "truncated or missing program headers");
+		return errorf(err, errlen, "truncated or missing program headers");
 	return 0;
 }
 
@@ -68,25 +59,25 @@ static int load_segments(struct elf_image *img, const Elf32_Ehdr *eh, char *err,
 		if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
 			continue;
 		if (img->nseg == ELF_MAX_SEGMENTS)
-			return fail(err, errlen, "more than %d loadable segments", ELF_MAX_SEGMENTS);
+			return errorf(err, errlen, "more than %d loadable segments", ELF_MAX_SEGMENTS);
 		if (!in_file(img->size, ph[i].p_offset, ph[i].p_filesz))
-			return fail(err, errlen, "segment %d is truncated: bytes %u+%u beyond the file's %zu",
+			return errorf(err, errlen, "segment %d is truncated: bytes %u+%u beyond the file's %zu",
 			    i, ph[i].p_offset, ph[i].p_filesz, img->size);
 		if (ph[i].p_filesz > ph[i].p_memsz)
-			return fail(err, errlen, "segment %d: file size above memory size", i);
+			return errorf(err, errlen, "segment %d: file size above memory size", i);
 		if ((uint64_t)ph[i].p_paddr + ph[i].p_memsz > 0x100000000ull ||
 		    (uint64_t)ph[i].p_vaddr + ph[i].p_memsz > 0x100000000ull)
-			return fail(err, errlen, "segment %d wraps past 4 GiB", i);
+			return errorf(err, errlen, "segment %d wraps past 4 GiB", i);
 		*s = (struct elf_segment){ ph[i].p_vaddr, ph[i].p_paddr, ph[i].p_filesz,
 					   ph[i].p_memsz, ph[i].p_offset, ph[i].p_flags };
 		for (int j = 0; j < img->nseg; j++)
 			if (overlaps(s, &img->seg[j]))
-				return fail(err, errlen, "segments overlap at physical 0x%x and 0x%x",
+				return errorf(err, errlen, "segments overlap at physical 0x%x and 0x%x",
 				    img->seg[j].paddr, s->paddr);
 		img->nseg++;
 	}
 	if (img->nseg == 0)
-		return fail(err, errlen, "no loadable segments");
+		return errorf(err, errlen, "no loadable segments");
 	return 0;
 }
 
@@ -120,7 +111,7 @@ static int load_symbols(struct elf_image *img, const Elf32_Ehdr *eh, char *err, 
 		return 0;
 	if (eh->e_shentsize != sizeof(Elf32_Shdr) ||
 	    !in_file(img->size, eh->e_shoff, (uint64_t)eh->e_shnum * sizeof(Elf32_Shdr)))
-		return fail(err, errlen, "truncated section headers");
+		return errorf(err, errlen, "truncated section headers");
 	sh = (const Elf32_Shdr *)(img->data + eh->e_shoff);
 	for (int i = 0; i < eh->e_shnum; i++) {
 		const Elf32_Shdr *st = &sh[i], *ss;
@@ -130,16 +121,16 @@ static int load_symbols(struct elf_image *img, const Elf32_Ehdr *eh, char *err, 
 		if (st->sh_type != SHT_SYMTAB)
 			continue;
 		if (st->sh_link >= eh->e_shnum || st->sh_entsize != sizeof(Elf32_Sym))
-			return fail(err, errlen, "bad symbol table header");
+			return errorf(err, errlen, "bad symbol table header");
 		ss = &sh[st->sh_link];
 		if (!in_file(img->size, st->sh_offset, st->sh_size) ||
 		    !in_file(img->size, ss->sh_offset, ss->sh_size))
-			return fail(err, errlen, "truncated symbol table");
+			return errorf(err, errlen, "truncated symbol table");
 		sym = (const Elf32_Sym *)(img->data + st->sh_offset);
 		n = st->sh_size / sizeof(Elf32_Sym);
 		img->syms = calloc(n ? n : 1, sizeof(*img->syms));
 		if (img->syms == NULL)
-			return fail(err, errlen, "out of memory");
+			return errorf(err, errlen, "out of memory");
 		for (size_t k = 0; k < n; k++) {
 			const char *strtab = (const char *)img->data + ss->sh_offset;
 
@@ -160,7 +151,7 @@ int elf_parse(struct elf_image *img, const void *data, size_t size, char *err, s
 
 	memset(img, 0, sizeof(*img));
 	if ((img->data = malloc(size ? size : 1)) == NULL)
-		return fail(err, errlen, "out of memory");
+		return errorf(err, errlen, "out of memory");
 	memcpy(img->data, data, size);
 	img->size = size;
 	eh = (const Elf32_Ehdr *)img->data;
@@ -181,12 +172,12 @@ int elf_load_file(struct elf_image *img, const char *path, char *err, size_t err
 	int rc;
 
 	if (f == NULL)
-		return fail(err, errlen, "%s: %s", path, strerror(errno));
+		return errorf(err, errlen, "%s: %s", path, strerror(errno));
 	if (fseek(f, 0, SEEK_END) != 0 || (n = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
 	    (buf = malloc(n ? n : 1)) == NULL || fread(buf, 1, n, f) != (size_t)n) {
 		fclose(f);
 		free(buf);
-		return fail(err, errlen, "%s: cannot read the file", path);
+		return errorf(err, errlen, "%s: cannot read the file", path);
 	}
 	fclose(f);
 	rc = elf_parse(img, buf, n, err, errlen);
@@ -195,7 +186,7 @@ int elf_load_file(struct elf_image *img, const char *path, char *err, size_t err
 		char msg[256];
 
 		snprintf(msg, sizeof(msg), "%s", err);
-		return fail(err, errlen, "%s: %s", path, msg);
+		return errorf(err, errlen, "%s: %s", path, msg);
 	}
 	return 0;
 }

@@ -16,18 +16,10 @@
 #include <time.h>
 
 #include "disasm.h"
+#include "util.h"
 
 #define WATCHDOG_TICK_MS 10
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 uint32_t machine_reg(struct machine *m, int reg)
 {
@@ -217,10 +209,10 @@ static int load_guest(struct machine *m, char *err, size_t errlen)
 		uint8_t *dst = phys_ptr(&m->pm, s->paddr, s->memsz);
 
 		if (dst == NULL)
-			return fail(err, errlen, "guest segment at physical 0x%x+0x%x is outside the %llu MiB of RAM",
+			return errorf(err, errlen, "guest segment at physical 0x%x+0x%x is outside the %llu MiB of RAM",
 			    s->paddr, s->memsz, (unsigned long long)(m->pm.size >> 20));
 		if (s->paddr < GDT_PA + PAGE_SIZE)
-			return fail(err, errlen, "guest segment at physical 0x%x overlaps the host's GDT page", s->paddr);
+			return errorf(err, errlen, "guest segment at physical 0x%x overlaps the host's GDT page", s->paddr);
 		memcpy(dst, m->elf.data + s->offset, s->filesz);
 		memset(dst + s->filesz, 0, s->memsz - s->filesz);
 	}
@@ -269,13 +261,13 @@ static int bind_guest(struct machine *m, const struct machine_config *cfg, char 
 	if (symbol_pa(m, "guest_info", &m->info_pa, NULL) < 0 ||
 	    symbol_pa(m, "rig_return", &ret_pa, &m->rig_return) < 0 ||
 	    symbol_pa(m, "bootstack_top", &stack_pa, &m->stack_top) < 0)
-		return fail(err, errlen, "%s: not a pmaprig guest (no guest_info, rig_return or bootstack_top symbol)",
+		return errorf(err, errlen, "%s: not a pmaprig guest (no guest_info, rig_return or bootstack_top symbol)",
 		    cfg->guest_path);
 	gi = machine_info(m);
 	if (gi == NULL || gi->gi_magic != RIG_INFO_MAGIC)
-		return fail(err, errlen, "%s: guest_info has the wrong magic", cfg->guest_path);
+		return errorf(err, errlen, "%s: guest_info has the wrong magic", cfg->guest_path);
 	if (gi->gi_abi_version != RIG_ABI_VERSION)
-		return fail(err, errlen, "%s: guest ABI version %u, this rig speaks %u",
+		return errorf(err, errlen, "%s: guest ABI version %u, this rig speaks %u",
 		    cfg->guest_path, gi->gi_abi_version, RIG_ABI_VERSION);
 	gi->gi_ram_size = (uint32_t)m->pm.size;
 	gi->gi_pv_maxchunks_req = cfg->pv_maxchunks;
@@ -290,11 +282,11 @@ static int boot(struct machine *m, char *err, size_t errlen)
 	setup_cpu(m, m->elf.entry);
 	if (machine_run(m, m->elf.entry, 0) != STOP_RETURN || !machine_info(m)->gi_booted) {
 		machine_describe_stop(m, why, sizeof(why));
-		return fail(err, errlen, "guest did not boot: %s", why);
+		return errorf(err, errlen, "guest did not boot: %s", why);
 	}
 	if (uc_context_alloc(m->uc, &m->boot_ctx) != UC_ERR_OK ||
 	    uc_context_save(m->uc, m->boot_ctx) != UC_ERR_OK)
-		return fail(err, errlen, "cannot save the CPU context");
+		return errorf(err, errlen, "cannot save the CPU context");
 	return 0;
 }
 
@@ -304,16 +296,16 @@ static int map_ram(struct machine *m, uint64_t size, char *err, size_t errlen)
 	uc_err e;
 
 	if (size < (4u << 20) || size > RIG_MAX_RAM || (size & PAGE_MASK))
-		return fail(err, errlen, "memory size %llu is out of range (4M to 2G, whole pages)",
+		return errorf(err, errlen, "memory size %llu is out of range (4M to 2G, whole pages)",
 		    (unsigned long long)size);
 	m->pm.ram = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m->pm.ram == MAP_FAILED) {
 		m->pm.ram = NULL;
-		return fail(err, errlen, "cannot reserve %llu MiB of guest RAM", (unsigned long long)(size >> 20));
+		return errorf(err, errlen, "cannot reserve %llu MiB of guest RAM", (unsigned long long)(size >> 20));
 	}
 	m->pm.size = size;
 	if ((e = uc_mem_map_ptr(m->uc, 0, size, UC_PROT_ALL, m->pm.ram)) != UC_ERR_OK)
-		return fail(err, errlen, "uc_mem_map_ptr: %s", uc_strerror(e));
+		return errorf(err, errlen, "uc_mem_map_ptr: %s", uc_strerror(e));
 	return 0;
 }
 
@@ -323,13 +315,13 @@ static int start_engine(struct machine *m, char *err, size_t errlen)
 	uc_err e;
 
 	if ((e = uc_open(UC_ARCH_X86, UC_MODE_32, &m->uc)) != UC_ERR_OK)
-		return fail(err, errlen, "uc_open: %s", uc_strerror(e));
+		return errorf(err, errlen, "uc_open: %s", uc_strerror(e));
 	if (uc_hook_add(m->uc, &m->hooks[0], UC_HOOK_INTR, (void *)hook_intr, m, 1, 0) != UC_ERR_OK ||
 	    uc_hook_add(m->uc, &m->hooks[1], UC_HOOK_INSN, (void *)hook_out, m, 1, 0, UC_X86_INS_OUT) != UC_ERR_OK)
-		return fail(err, errlen, "cannot install the emulator hooks");
+		return errorf(err, errlen, "cannot install the emulator hooks");
 	pthread_mutex_init(&m->wd_lock, NULL);
 	if (pthread_create(&m->wd_thread, NULL, watchdog_main, m) != 0)
-		return fail(err, errlen, "cannot start the watchdog thread");
+		return errorf(err, errlen, "cannot start the watchdog thread");
 	m->wd_started = 1;
 	return 0;
 }

@@ -2,6 +2,7 @@
 #ifndef RIG_UTIL_H
 #define RIG_UTIL_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit codes of every rig command. */
@@ -12,6 +13,8 @@ enum rig_exit {
 	RIG_EXIT_GUEST = 3,	/* guest crash, panic or hang */
 };
 
+/* Format a message into err (errlen bytes) and return -1. */
+int errorf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Parse a decimal or 0x-hex number that fits in 64 bits; 0 or -1. */
 int parse_u64(const char *s, uint64_t *out);
 /* Parse a number with an optional K, M or G suffix (binary units); 0 or -1. */
