@@ -66,26 +66,18 @@ static inline uint32_t enter(struct machine *m, uint32_t pmap, uint32_t va, uint
 	return CALL(m, "rig_enter", pmap, va, page, prot, wired);
 }
 
-/* Does a guest load at va, with pmap active, fault? */
-static inline int load_faults(struct machine *m, uint32_t pmap, uint32_t va)
+/* Does a guest load (write = 0) or store (1) at va, with pmap active, fault? */
+static inline int touch_faults(struct machine *m, uint32_t pmap, uint32_t va, int write)
 {
 	uint32_t v;
-	enum stop_kind k = GCALL(m, "rig_touch", &v, pmap, va, 0);
+	enum stop_kind k = GCALL(m, "rig_touch", &v, pmap, va, write);
 
 	ck_assert_msg(k == STOP_RETURN || (k == STOP_FAULT && m->stop.vector == 14),
 	    "touch 0x%08x stopped with %d", va, k);
 	return k == STOP_FAULT;
 }
 
-/* Does a guest store at va, with pmap active, fault? */
-static inline int store_faults(struct machine *m, uint32_t pmap, uint32_t va)
-{
-	uint32_t v;
-	enum stop_kind k = GCALL(m, "rig_touch", &v, pmap, va, 1);
-
-	ck_assert_msg(k == STOP_RETURN || (k == STOP_FAULT && m->stop.vector == 14),
-	    "touch 0x%08x stopped with %d", va, k);
-	return k == STOP_FAULT;
-}
+#define load_faults(m, pmap, va)	touch_faults((m), (pmap), (va), 0)
+#define store_faults(m, pmap, va)	touch_faults((m), (pmap), (va), 1)
 
 #endif
