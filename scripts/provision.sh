@@ -69,30 +69,49 @@ unicorn_ok_in() {
     [ -e "$(PKG_CONFIG_PATH="$1" pkg-config --variable=libdir unicorn)/libunicorn.so.2" ]
 }
 
-fetch_unicorn() {
-  local uri apt_dir="$deps/apt" keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+# Download Debian packages of SUITE from this machine's archive into DEST/debs
+# and unpack them into DEST/root, under a private apt configuration in DEST/apt.
+apt_fetch() {
+  local suite="$1" dest="$2" uri keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+  shift 2
   uri=$(debian_archive_uri) || true
   if [ -z "$uri" ]; then
     [ -n "$apt_updated" ] || { apt-get update -q >/dev/null 2>&1 || true; apt_updated=1; }
     uri=$(debian_archive_uri) || true
   fi
   [ -n "$uri" ] || die "cannot find this machine's Debian archive in its apt configuration"
-  say "Unicorn >= 2.1 not found; fetching Debian 13 (trixie) libunicorn from the machine's archive"
-  rm -rf "$apt_dir" "$prefix.tmp"
-  mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/debs" "$prefix.tmp"
-  echo "deb [signed-by=$keyring] $uri trixie main" > "$apt_dir/sources.list"
-  local opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o "Dir::Etc::SourceParts=-"
-              -o "Dir::State::Lists=$apt_dir/lists" -o "Dir::Cache=$apt_dir/cache"
+  rm -rf "$dest"
+  mkdir -p "$dest/apt/lists/partial" "$dest/apt/cache/archives/partial" "$dest/debs" "$dest/root"
+  echo "deb [signed-by=$keyring] $uri $suite main" > "$dest/apt/sources.list"
+  local opts=(-o "Dir::Etc::SourceList=$dest/apt/sources.list" -o "Dir::Etc::SourceParts=-"
+              -o "Dir::State::Lists=$dest/apt/lists" -o "Dir::Cache=$dest/apt/cache"
               -o "APT::Get::List-Cleanup=0" -o "APT::Sandbox::User=root" -q)
-  apt-get "${opts[@]}" update >/dev/null || die "apt-get update for trixie failed"
-  (cd "$apt_dir/debs" && apt-get "${opts[@]}" download libunicorn2t64 libunicorn-dev >/dev/null) \
-    || die "apt-get download libunicorn2t64 libunicorn-dev failed"
+  apt-get "${opts[@]}" update >/dev/null || die "apt-get update for $suite failed"
+  (cd "$dest/debs" && apt-get "${opts[@]}" download "$@" >/dev/null) || die "apt-get download $* failed"
   local deb
-  for deb in "$apt_dir"/debs/*.deb; do dpkg-deb -x "$deb" "$prefix.tmp"; done
-  write_unicorn_pc "$prefix.tmp" "$prefix"
-  rm -rf "$prefix"; mv "$prefix.tmp" "$prefix"
+  for deb in "$dest"/debs/*.deb; do dpkg-deb -x "$deb" "$dest/root"; done
+}
+
+fetch_unicorn() {
+  say "Unicorn >= 2.1 not found; fetching Debian 13 (trixie) libunicorn from the machine's archive"
+  apt_fetch trixie "$deps/trixie" libunicorn2t64 libunicorn-dev
+  rm -rf "$prefix" && mv "$deps/trixie/root" "$prefix"
+  write_unicorn_pc "$prefix" "$prefix"
   unicorn_ok_in "$prefix/pkgconfig" || die "the unpacked Unicorn is not usable"
   say "Unicorn $(PKG_CONFIG_PATH="$prefix/pkgconfig" pkg-config --modversion unicorn) unpacked into deps/unicorn"
+}
+
+# On Debian 12, also keep its own Unicorn 2.0.1 (never linked into the rig):
+# the paging probe's test proves the probe rejects its identity-forced
+# translation (tests/CMakeLists.txt, paging_probe_rejects_2_0).
+fetch_old_unicorn() {
+  local old="$deps/unicorn-2.0"
+
+  [ "$(. /etc/os-release && echo "${VERSION_CODENAME:-}")" = bookworm ] || return 0
+  [ -e "$old/usr/include/unicorn/unicorn.h" ] && return 0
+  say "fetching Debian 12's libunicorn 2.0.1 for the paging probe's negative test"
+  apt_fetch bookworm "$deps/bookworm" libunicorn2 libunicorn-dev
+  rm -rf "$old" && mv "$deps/bookworm/root" "$old"
 }
 
 # Debian's unicorn.pc names absolute /usr paths; write one that names the prefix.
@@ -132,3 +151,4 @@ install_unicorn() {
 
 install_distro_packages
 install_unicorn
+if [ -r /etc/debian_version ] && command -v apt-get >/dev/null; then fetch_old_unicorn; fi
