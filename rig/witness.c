@@ -12,8 +12,24 @@
 
 #include "gview.h"
 
-/* The class (by the lock's name) of the lock at gva; -1 if unreadable. */
+static int class_by_name(struct witness *w, uint32_t lock);
+
+/* The class of the lock at gva, remembered after its first acquisition. */
 static int class_of(struct witness *w, uint32_t lock)
+{
+	int cls;
+
+	for (int i = 0; i < w->nknown; i++)
+		if (w->known[i].lock == lock)
+			return w->known[i].cls;
+	cls = class_by_name(w, lock);
+	if (cls >= 0 && w->nknown < WITNESS_MAX_KNOWN)
+		w->known[w->nknown++] = (typeof(w->known[0])){ lock, cls };
+	return cls;
+}
+
+/* The class (by the lock's name) of the lock at gva; -1 if unreadable. */
+static int class_by_name(struct witness *w, uint32_t lock)
 {
 	struct lock *lk = GV(w->m, struct lock, lock);
 	char name[32];
@@ -64,14 +80,17 @@ static int reaches(struct witness *w, int a, int b, int depth)
 	return 0;
 }
 
-/* Add "held class h before cls", reporting a reversal if cls already precedes h. */
-static void add_order(struct witness *w, int h, int cls, const char *here)
+/* Add "held class h before cls", reporting a reversal if cls already precedes h.
+ * The backtrace (`here`, made on first use) is only needed for a new edge. */
+static void add_order(struct witness *w, int h, int cls, char *here, size_t len)
 {
 	const struct witness_edge *first = &w->order[cls][h];
 	char detail[2048];
 
 	if (h == cls || w->order[h][cls].seen)
 		return;
+	if (here[0] == '\0')
+		where(w, here, len);
 	if (reaches(w, cls, h, 0)) {
 		snprintf(detail, sizeof(detail), "lock order reversal: \"%s\" acquired while holding \"%s\", at %s; "
 		    "the order \"%s\" before \"%s\" was established at line %d, at %s", w->classes[cls],
@@ -97,9 +116,10 @@ static void hook_acquire(uc_engine *uc, uint64_t address, uint32_t size, void *u
 	if (machine_vread(w->m, esp + 4, &lock, 4) < 0 || (lk = GV(w->m, struct lock, lock)) == NULL ||
 	    (cls = class_of(w, lock)) < 0)
 		return;
-	where(w, here, sizeof(here));
+	here[0] = '\0';
 	if (lk->lk_owned) {
 		if (!(lk->lk_flags & LK_RECURSE)) {
+			where(w, here, sizeof(here));
 			snprintf(detail, sizeof(detail), "recursing on non-recursive lock \"%s\" (struct lock 0x%08x), "
 			    "at %s", w->classes[cls], lock, here);
 			violate(w, "LOCK-RECURSE", detail);
@@ -107,7 +127,7 @@ static void hook_acquire(uc_engine *uc, uint64_t address, uint32_t size, void *u
 		return;		/* recursion adds no order */
 	}
 	for (int i = 0; i < w->nheld; i++)
-		add_order(w, w->held[i].cls, cls, here);
+		add_order(w, w->held[i].cls, cls, here, sizeof(here));
 	if (w->nheld < WITNESS_MAX_HELD)
 		w->held[w->nheld++] = (typeof(w->held[0])){ lock, cls };
 }

@@ -18,6 +18,7 @@
 
 #define WITNESS_MAX_CLASSES	16
 #define WITNESS_MAX_HELD	16
+#define WITNESS_MAX_KNOWN	128
 
 /* An edge "from is taken before to", with where it was first seen. */
 struct witness_edge {
@@ -35,6 +36,8 @@ struct witness {
 	struct witness_edge order[WITNESS_MAX_CLASSES][WITNESS_MAX_CLASSES];
 	struct { uint32_t lock; int cls; } held[WITNESS_MAX_HELD];
 	int nheld;
+	struct { uint32_t lock; int cls; } known[WITNESS_MAX_KNOWN];	/* lock -> class */
+	int nknown;
 	int (*ignored)(void *ctx, const char *id);
 	void *ctx;
 	int line;			/* current scenario line, for reports */
