@@ -24,7 +24,7 @@ void pv_kva_count(int delta, uint32_t slot)
 		pv_stats.pv_kva_used_ever = slot + 1;
 }
 
-/* Back the chunk slot at va with a new zeroed page; FALSE if none. */
+/* Back the chunk slot at va with a new zeroed page and count it; FALSE if none. */
 boolean_t pv_page_map(vm_offset_t va)
 {
 	struct vm_page *m = vm_page_alloc(VPS_PVCHUNK);
@@ -34,10 +34,11 @@ boolean_t pv_page_map(vm_offset_t va)
 	pmap_qenter(va, m);
 	pagezero((void *)va);
 	pv_page_held(1);
+	pv_kva_count(1, pv_slot(va));
 	return TRUE;
 }
 
-/* Unmap the chunk page at va and return it to the free pool. */
+/* Unmap the chunk page at va, return it to the free pool, uncount the slot. */
 void pv_page_unmap(vm_offset_t va)
 {
 	struct vm_page *m = PHYS_TO_VM_PAGE(PTE_ADDR(*vtopte(va)));
@@ -45,4 +46,5 @@ void pv_page_unmap(vm_offset_t va)
 	pmap_qremove(va);
 	vm_page_free(m);
 	pv_page_held(-1);
+	pv_kva_count(-1, pv_slot(va));
 }

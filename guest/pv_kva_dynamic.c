@@ -152,7 +152,6 @@ struct pv_chunk *pv_chunk_page_get(void)
 		kmem_free(va);
 		return NULL;
 	}
-	pv_kva_count(1, pv_slot(va));
 	return (struct pv_chunk *)va;
 }
 
@@ -163,5 +162,4 @@ void pv_chunk_page_put(struct pv_chunk *pc)
 
 	pv_page_unmap(va);
 	kmem_free(va);
-	pv_kva_count(-1, pv_slot(va));
 }

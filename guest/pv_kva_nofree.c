@@ -43,7 +43,6 @@ struct pv_chunk *pv_chunk_page_get(void)
 	va = pv_chunkbase + pv_nextindex * PAGE_SIZE;
 	if (!pv_page_map(va))
 		return NULL;
-	pv_kva_count(1, pv_nextindex);
 	pv_nextindex++;
 	return (struct pv_chunk *)va;
 }

@@ -77,7 +77,6 @@ struct pv_chunk *pv_chunk_page_get(void)
 		pmap_ptelist_free(&pv_vafree, va);
 		return NULL;
 	}
-	pv_kva_count(1, pv_slot(va));
 	return (struct pv_chunk *)va;
 }
 
@@ -91,5 +90,4 @@ void pv_chunk_page_put(struct pv_chunk *pc)
 #ifdef RIG_BUG_VAFREE_PGV
 	*vtopte(va) |= PG_V;
 #endif
-	pv_kva_count(-1, pv_slot(va));
 }
