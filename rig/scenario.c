@@ -724,6 +724,26 @@ static void parse_expect_failure(struct parser *p, const struct token *t, int n)
 		s->expect_panic[strlen(s->expect_panic) - 1] = '\0';
 }
 
+/* The arguments of one expectation form into st; 1 if they all parse. */
+static int expect_args(struct parser *p, const struct token *t, int n, struct step *st)
+{
+	switch (st->kind) {
+	case ST_EXPECT_MAPPED:
+		return n >= 5 && n <= 6 && !pmap_ref(p, &t[2], &st->pmap) && !va_arg32(p, &t[3], &st->va) &&
+		    !page_ref(p, &t[4], &st->page, 0) && (n == 5 || !prot_arg(p, &t[5], &st->prot));
+	case ST_EXPECT_UNMAPPED:
+		return n == 4 && !pmap_ref(p, &t[2], &st->pmap) && !va_arg32(p, &t[3], &st->va);
+	case ST_EXPECT_PV:
+		return n == 4 && !page_ref(p, &t[2], &st->page, 0) && !num(p, &t[3], &st->n);
+	case ST_EXPECT_RESIDENT: case ST_EXPECT_WIRED: case ST_EXPECT_CHUNKS:
+		return n == 4 && !pmap_ref(p, &t[2], &st->pmap) && !num(p, &t[3], &st->n);
+	case ST_EXPECT_PV_FREE_KVA: case ST_EXPECT_PV_PAGES_HELD:
+		return n == 3 && !num(p, &t[2], &st->n);
+	default:	/* modified, referenced */
+		return n == 4 && !page_ref(p, &t[2], &st->page, 0) && !yesno(p, &t[3], &st->flag);
+	}
+}
+
 /* expect mapped|unmapped|pv|resident|wired|chunks|pv-free-kva|pv-pages-held|modified|referenced ... */
 static void parse_expect(struct parser *p, const struct token *t, int n, const char *text)
 {
@@ -760,27 +780,7 @@ static void parse_expect(struct parser *p, const struct token *t, int n, const c
 		return;
 	}
 	st.kind = forms[f].kind;
-	switch (st.kind) {
-	case ST_EXPECT_MAPPED:
-		ok = n >= 5 && n <= 6 && !pmap_ref(p, &t[2], &st.pmap) && !va_arg32(p, &t[3], &st.va) &&
-		    !page_ref(p, &t[4], &st.page, 0) && (n == 5 || !prot_arg(p, &t[5], &st.prot));
-		break;
-	case ST_EXPECT_UNMAPPED:
-		ok = n == 4 && !pmap_ref(p, &t[2], &st.pmap) && !va_arg32(p, &t[3], &st.va);
-		break;
-	case ST_EXPECT_PV:
-		ok = n == 4 && !page_ref(p, &t[2], &st.page, 0) && !num(p, &t[3], &st.n);
-		break;
-	case ST_EXPECT_RESIDENT: case ST_EXPECT_WIRED: case ST_EXPECT_CHUNKS:
-		ok = n == 4 && !pmap_ref(p, &t[2], &st.pmap) && !num(p, &t[3], &st.n);
-		break;
-	case ST_EXPECT_PV_FREE_KVA: case ST_EXPECT_PV_PAGES_HELD:
-		ok = n == 3 && !num(p, &t[2], &st.n);
-		break;
-	default:	/* modified, referenced */
-		ok = n == 4 && !page_ref(p, &t[2], &st.page, 0) && !yesno(p, &t[3], &st.flag);
-		break;
-	}
+	ok = expect_args(p, t, n, &st);
 	if (!ok) {
 		if (p->errors == before)	/* a shape error, not an argument error */
 			perr(p, t->col, "usage: %s", forms[f].usage);
