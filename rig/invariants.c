@@ -148,8 +148,16 @@ int chk_inuse(const struct pv_chunk *pc)
 /* PV-MAPPING, PTE side: the page's pv list holds exactly one entry for (pmap, va). */
 int chk_pte_has_pv(struct checker *c, uint32_t pmap, uint32_t va, uint32_t pte, struct violation *v)
 {
+	return chk_pte_has_this_pv(c, pmap, va, pte, 0, v);
+}
+
+/* The same, and (entry != 0) that one entry is the pv entry at address `entry`. */
+int chk_pte_has_this_pv(struct checker *c, uint32_t pmap, uint32_t va, uint32_t pte, uint32_t entry,
+    struct violation *v)
+{
 	struct vm_page *m = chk_page(c, pte >> PAGE_SHIFT);
 	uint32_t e, n = 0, limit;
+	int seen = 0;
 	char flags[96];
 
 	if (m == NULL)
@@ -158,6 +166,7 @@ int chk_pte_has_pv(struct checker *c, uint32_t pmap, uint32_t va, uint32_t pte, 
 	limit = gv_u32(c->m, c->gi->gi_pv_entry_count) + 1;
 	e = m->pv_list.tqh_first;
 	for (uint32_t i = 0; e != 0 && i <= limit; i++) {
+		seen |= e == entry;
 		struct pv_entry *pv = GV(c->m, struct pv_entry, e);
 		struct pv_chunk *pc = GV(c->m, struct pv_chunk, e & PG_FRAME);
 
@@ -167,6 +176,9 @@ int chk_pte_has_pv(struct checker *c, uint32_t pmap, uint32_t va, uint32_t pte, 
 		n += pv->pv_va == va && pc->pc_pmap == pmap;
 		e = pv->pv_next.tqe_next;
 	}
+	if (n == 1 && entry != 0 && !seen)
+		return vfail(v, "PV-MAPPING", "pv entry 0x%08x is in use for pmap 0x%08x va 0x%08x, but page 0x%08x's "
+		    "list holds another entry for it", entry, pmap, va, pte & PG_FRAME);
 	if (n == 1)
 		return 0;
 	return vfail(v, "PV-MAPPING", "pmap 0x%08x va 0x%08x: managed PTE 0x%08x (%s) has %u pv entries on page "
@@ -196,7 +208,8 @@ int chk_pv_entry(struct checker *c, uint32_t chunk, int idx, struct violation *v
 		return vfail(v, "PV-MAPPING", "pv entry %d of chunk 0x%08x (at 0x%08x) names pmap 0x%08x va 0x%08x, "
 		    "whose PTE is 0x%08x: not a valid managed mapping", idx, chunk,
 		    chunk + (uint32_t)offsetof(struct pv_chunk, pc_pventry) + idx * 12, pc->pc_pmap, pv->pv_va, pte);
-	return chk_pte_has_pv(c, pc->pc_pmap, pv->pv_va, pte, v);
+	return chk_pte_has_this_pv(c, pc->pc_pmap, pv->pv_va, pte,
+	    chunk + (uint32_t)offsetof(struct pv_chunk, pc_pventry) + (uint32_t)idx * 12, v);
 }
 
 /* Does a chunk's list link (at offset off) hang together with its neighbours? */

@@ -19,6 +19,9 @@ int chk_pt_count(struct checker *c, const struct chk_pmap *p, uint32_t pdx, stru
 int chk_directories(struct checker *c, struct violation *v);
 /* PV-MAPPING for one valid managed PTE: its page's list holds exactly one (pmap, va). */
 int chk_pte_has_pv(struct checker *c, uint32_t pmap, uint32_t va, uint32_t pte, struct violation *v);
+/* The same, and that the entry listed is the one at address entry (0: any). */
+int chk_pte_has_this_pv(struct checker *c, uint32_t pmap, uint32_t va, uint32_t pte, uint32_t entry,
+    struct violation *v);
 /* PV-MAPPING for one in-use pv entry: it names a valid managed PTE of its page. */
 int chk_pv_entry(struct checker *c, uint32_t chunk, int idx, struct violation *v);
 /* The chunk rules for one chunk (bitmap bits, emptiness, list links). */

@@ -154,6 +154,15 @@ static uint32_t current_pte(struct checker *c, uint32_t pd, uint32_t va)
 	return w.status == WALK_MAPPED || w.status == WALK_NO_PTE ? w.pte : 0;
 }
 
+/* The PTE for va in the space of the pmap whose struct is at pmap (0 if none). */
+static uint32_t current_pte_of_pmap(struct checker *c, uint32_t pmap, uint32_t va, int *ok)
+{
+	struct pmap *pm = GV(c->m, struct pmap, pmap);
+
+	*ok = pm != NULL;
+	return pm ? current_pte(c, pm->pm_pdir_pa, va) : 0;
+}
+
 /* PV-MAPPING for a page that may have lost the mapping (pmap, va): no entry left for it. */
 static int chk_page_lacks(struct checker *c, uint32_t pg, uint32_t pmap, uint32_t va, struct violation *v)
 {
@@ -235,6 +244,39 @@ static int step_kva_slot(struct checker *c, uint32_t va, struct violation *v)
 		    va, pte, m ? m->state : 0);
 	if (!(pte & PG_V) && pte != 0 && ((pte & PAGE_MASK) || pte < base || pte >= end))
 		return vfail(v, "PV-KVA", "slot va 0x%08x: free-list PTE 0x%08x is not a slot of the block", va, pte);
+	return 0;
+}
+
+/*
+ * PV-MAPPING from a written vm_page's side: its pv list holds in-use entries
+ * (PV-CHUNK-BITMAP otherwise) of valid managed mappings of this page, and is
+ * pv_count long.
+ */
+static int step_page_list(struct checker *c, uint32_t pg, struct violation *v)
+{
+	struct vm_page *m = chk_page(c, pg);
+	uint32_t e = m ? m->pv_list.tqh_first : 0, n = 0;
+
+	for (; e != 0 && n <= m->pv_count; n++) {
+		struct pv_entry *pv = GV(c->m, struct pv_entry, e);
+		struct pv_chunk *pc = GV(c->m, struct pv_chunk, e & PG_FRAME);
+		int idx = (int)((e & PAGE_MASK) - offsetof(struct pv_chunk, pc_pventry)) / 12, ok;
+		uint32_t pte;
+
+		if (pv == NULL || pc == NULL || idx < 0 || idx >= _NPCPV)
+			return vfail(v, "PV-MAPPING", "page 0x%08x: pv list reaches 0x%08x, not a pv entry", pg << PAGE_SHIFT, e);
+		if (chk_is_free_bit(pc, idx) && !chk_off(c, INV_PV_CHUNK_BITMAP))
+			return vfail(v, "PV-CHUNK-BITMAP", "page 0x%08x lists pv entry 0x%08x, whose bit in chunk 0x%08x "
+			    "says free (pc_map[%d] = 0x%08x)", pg << PAGE_SHIFT, e, e & PG_FRAME, idx / 32, pc->pc_map[idx / 32]);
+		pte = current_pte_of_pmap(c, pc->pc_pmap, pv->pv_va, &ok);
+		if (!ok || (pte & (PG_V | PG_MANAGED)) != (PG_V | PG_MANAGED) || (pte >> PAGE_SHIFT) != pg)
+			return vfail(v, "PV-MAPPING", "page 0x%08x lists pv entry 0x%08x for pmap 0x%08x va 0x%08x, whose "
+			    "PTE 0x%08x is not a managed mapping of this page", pg << PAGE_SHIFT, e, pc->pc_pmap, pv->pv_va, pte);
+		e = pv->pv_next.tqe_next;
+	}
+	if (m != NULL && n != m->pv_count)
+		return vfail(v, "PV-MAPPING", "page 0x%08x: pv_count %u, but its list has %u%s entries", pg << PAGE_SHIFT,
+		    m->pv_count, n, e ? " or more" : "");
 	return 0;
 }
 
@@ -376,8 +418,11 @@ int checker_step(struct checker *c, struct violation *v)
 	}
 	if (step_chunks(c, v) < 0 || step_stats(c, v) < 0)
 		return -1;
-	for (int i = 0; i < c->ndirty_pages && !chk_off(c, INV_PAGE_STATE); i++)
-		if (chk_page_state(c, c->dirty_pages[i], v) < 0)
+	for (int i = 0; i < c->ndirty_pages; i++) {
+		if (!chk_off(c, INV_PAGE_STATE) && chk_page_state(c, c->dirty_pages[i], v) < 0)
 			return -1;
+		if (!chk_off(c, INV_PV_MAPPING) && step_page_list(c, c->dirty_pages[i], v) < 0)
+			return -1;
+	}
 	return checker_tlb(c, v);
 }
