@@ -232,14 +232,33 @@ static int walk_vafree(struct checker *c, uint8_t *free, uint32_t *nfree, struct
 	return 0;
 }
 
+/* nofree's pv_spare: kept empty chunks in used slots, owned by nobody, not on pv_chunks. */
+static int walk_spare(struct checker *c, struct pvset *chunks, uint32_t next, struct violation *v)
+{
+	struct pv_chunklist *spare = GV(c->m, struct pv_chunklist, c->gi->gi_pv_spare);
+	uint32_t base = c->gi->gi_pv_kva_base, pc = spare ? spare->tqh_first : 0;
+
+	for (uint32_t n = 0; pc != 0; n++) {
+		struct pv_chunk *p = GV(c->m, struct pv_chunk, pc);
+
+		if (p == NULL || (pc & PAGE_MASK) || pc < base || ((pc - base) >> PAGE_SHIFT) >= next ||
+		    p->pc_pmap != 0 || pvset_get(chunks, 0, pc) != NULL || n >= next)
+			return vfail(v, "PV-KVA", "pv_spare holds 0x%08x, which %s", pc, p == NULL ? "is not mapped" :
+			    n >= next ? "repeats (a cycle)" : p->pc_pmap ? "still names a pmap" :
+			    pvset_get(chunks, 0, pc) ? "is also on pv_chunks" : "is not a used slot of the block");
+		pc = p->pc_list.tqe_next;
+	}
+	return 0;
+}
+
 /* PV-KVA: every slot of the block holds an allocated chunk or is free, never both. */
 static int check_kva_full(struct checker *c, struct pvset *chunks, struct violation *v)
 {
 	uint32_t base = c->gi->gi_pv_kva_base, max = c->gi->gi_pv_maxchunks, nfree = 0, next = max;
-	int ptelist = !strcmp(c->gi->gi_policy, "ptelist"), rc = 0;
+	int ptelist = !strcmp(c->gi->gi_policy, "ptelist"), nofree = !strcmp(c->gi->gi_policy, "nofree"), rc = 0;
 	uint8_t *isfree = calloc(max ? max : 1, 1);
 
-	if (!strcmp(c->gi->gi_policy, "nofree"))
+	if (nofree)
 		next = gv_u32(c->m, c->gi->gi_pv_nextindex);
 	if (isfree == NULL || (ptelist && walk_vafree(c, isfree, &nfree, v) < 0)) {
 		free(isfree);
@@ -253,6 +272,9 @@ static int check_kva_full(struct checker *c, struct pvset *chunks, struct violat
 		if ((pte & PG_V) && (m == NULL || m->state != VPS_PVCHUNK))
 			rc = vfail(v, "PV-KVA", "slot %u (va 0x%08x): PTE 0x%08x maps a page that is not a chunk page "
 			    "(state %u)", s, va, pte, m ? m->state : 0);
+		else if (!(pte & PG_V) && nofree && s < next)
+			rc = vfail(v, "PV-KVA", "slot %u (va 0x%08x) is below pv_nextindex (%u) but not mapped: "
+			    "a nofree slot, once used, keeps its page", s, va, next);
 		else if ((pte & PG_V) ? isfree[s] || s >= next : ptelist && !isfree[s])
 			rc = vfail(v, "PV-KVA", "slot %u (va 0x%08x): PTE 0x%08x is %s", s, va, pte,
 			    (pte & PG_V) ? "valid but the slot is free" : "neither valid nor on pv_vafree (a lost slot)");
@@ -260,6 +282,8 @@ static int check_kva_full(struct checker *c, struct pvset *chunks, struct violat
 			rc = vfail(v, "PV-KVA", "slot %u (va 0x%08x) is mapped but holds no chunk on pv_chunks", s, va);
 	}
 	free(isfree);
+	if (rc == 0 && nofree)
+		rc = walk_spare(c, chunks, next, v);
 	return rc;
 }
 

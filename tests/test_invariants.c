@@ -199,6 +199,32 @@ START_TEST(pv_kva_cycle)
 }
 END_TEST
 
+/* nofree: a kept chunk on pv_spare that still names a pmap. */
+START_TEST(pv_kva_nofree_spare)
+{
+	struct machine m;
+	struct checker c;
+	struct violation v;
+	uint32_t p, pg, spare;
+
+	boot_policy(&m, "nofree", 0, 0);
+	p = CALL(&m, "rig_pmap_create");
+	pg = CALL(&m, "rig_page_alloc");
+	ck_assert_uint_eq(enter(&m, p, VA1, pg, PROT_RW, 0), 0);
+	CALL(&m, "pmap_remove", p, VA1, VA1 + PAGE_SIZE);	/* the chunk goes to pv_spare */
+	ck_assert_int_eq(checker_init(&c, &m), 0);
+	ck_assert_int_eq(checker_full(&c, &v), 0);
+	spare = GPTR_OF(&m, struct pv_chunklist, machine_info(&m)->gi_pv_spare)->tqh_first;
+	ck_assert_uint_ne(spare, 0);
+	GPTR_OF(&m, struct pv_chunk, spare)->pc_pmap = p;
+	ck_assert_int_eq(checker_full(&c, &v), -1);
+	ck_assert_str_eq(v.id, "PV-KVA");
+	ck_assert_msg(strstr(v.detail, "pv_spare holds") && strstr(v.detail, "still names a pmap"), "%s", v.detail);
+	checker_free(&c);
+	machine_close(&m);
+}
+END_TEST
+
 START_TEST(page_state)
 {
 	struct world w;
@@ -329,6 +355,7 @@ int main(void)
 	tcase_add_test(tc, pv_kva_valid_free_pte);
 	tcase_add_test(tc, pv_kva_cycle);
 	tcase_add_test(tc, tlb_stale);
+	tcase_add_test(tc, pv_kva_nofree_spare);
 	tcase_add_test(tc, page_state);
 	tcase_add_test(tc, stats);
 	tcase_add_test(tc, model);
