@@ -6,8 +6,7 @@ void events_emit(struct events *ev, struct event *e)
 	e->seq = ++ev->seq;
 	if (e->kind != EV_STEP_BEGIN && e->kind != EV_STEP_END) {
 		e->line = ev->line;
-		if (e->kind != EV_WARN && e->kind != EV_FAULT && e->kind != EV_PANIC)
-			e->text = ev->text;	/* warnings, faults and panics keep their message */
+		e->text = ev->text;
 	}
 	for (int i = 0; i < ev->nsinks; i++)
 		ev->sinks[i].fn(ev->sinks[i].arg, e);

@@ -28,7 +28,8 @@ struct event {
 	uint32_t va;		/* VA the entry maps (PDE: start of its 4 MiB), or INVLPG's */
 	uint32_t pd;		/* directory (physical) of the space the entry belongs to */
 	int line;		/* scenario line of the step (0 outside steps) */
-	const char *text;	/* scenario step text (step events), or warning text */
+	const char *text;	/* the scenario step's text */
+	const char *msg;	/* warnings, faults and panics: what happened */
 };
 
 struct event_sink {

@@ -110,7 +110,7 @@ static int failf(struct run *r, enum outcome out, const char *kind, const char *
 static void stop_event(struct run *r)
 {
 	struct event e = { .eip = r->m.stop.eip, .pd = r->m.stop.cr3 & PG_FRAME, .new = r->m.stop.cr2,
-			   .old = (uint32_t)r->m.stop.vector, .text = r->m.stop.message };
+			   .old = (uint32_t)r->m.stop.vector, .msg = r->m.stop.message };
 
 	if (!r->watching || (r->m.stop.kind != STOP_FAULT && r->m.stop.kind != STOP_PANIC))
 		return;

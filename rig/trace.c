@@ -99,11 +99,11 @@ static void describe(struct trace *t, const struct event *e, char *buf, size_t l
 		snprintf(buf, len, "INVLPG va=0x%08x (%s)", e->va, pd_name(t, e->pd));
 		break;
 	case EV_WARN:
-		snprintf(buf, len, "WARNING %s: CR3 0x%08x -> 0x%08x", e->text, e->old, e->new);
+		snprintf(buf, len, "WARNING %s: CR3 0x%08x -> 0x%08x", e->msg, e->old, e->new);
 		break;
 	default:
 		snprintf(buf, len, "%s%s", e->kind == EV_FAULT ? "FAULT " : e->kind == EV_PANIC ? "PANIC " : "",
-		    e->text ? e->text : "");
+		    e->msg ? e->msg : "");
 	}
 	for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
 		buf[n - 1] = '\0';	/* no flags changed: no trailing blank */
@@ -173,6 +173,15 @@ static void json_line(struct trace *t, const struct event *e)
 		fprintf(t->out, ",\"cr\":%u", e->pa);
 		json_hex(t->out, "old", e->old);
 		json_hex(t->out, "new", e->new);
+	}
+	if (e->kind == EV_FAULT) {
+		fprintf(t->out, ",\"vector\":%u", e->old);
+		json_hex(t->out, "cr2", e->new);
+	}
+	if (e->kind == EV_WARN || e->kind == EV_FAULT || e->kind == EV_PANIC) {
+		fputs(",\"message\":\"", t->out);
+		json_escape(t->out, e->msg ? e->msg : "");
+		fputc('"', t->out);
 	}
 	if (t->o.stack && e->eip != 0)
 		print_stack(t, e);

@@ -382,7 +382,7 @@ void watch_sync(struct watch *w)
 
 	if (cr3 != (w->cr3 & PG_FRAME)) {
 		struct event e = { .kind = EV_WARN, .new = cr3, .old = w->cr3, .pd = cr3,
-				   .text = "CR3 changed without an observed load (a site the scan missed?)" };
+				   .msg = "CR3 changed without an observed load (a site the scan missed?)" };
 
 		events_emit(w->ev, &e);
 		w->cr3 = cr3;

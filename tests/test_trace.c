@@ -88,8 +88,8 @@ static const char *schema(const char *kind)
 		{ "step-begin", "" }, { "step-end", "" },
 		{ "pte", "eip sym insn space va pa old new" }, { "pde", "eip sym insn space va pa old new" },
 		{ "invlpg", "eip sym insn space va" }, { "cr", "eip sym insn space cr old new" },
-		{ "fault", "eip sym insn space" }, { "panic", "eip sym insn space" },
-		{ "warning", "eip sym insn space" },
+		{ "fault", "eip sym insn space vector cr2 message" }, { "panic", "eip sym insn space message" },
+		{ "warning", "eip sym insn space message" },
 	};
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
@@ -114,10 +114,12 @@ static void validate(const char *line, long long *last_seq)
 	ck_assert_msg(!strcmp(kv[3].key, "step") && kv[3].is_str, "step: %s", line);
 	snprintf(keys, sizeof(keys), "%s", want);
 	for (char *key = strtok(keys, " "); key; key = strtok(NULL, " "), k++) {
-		int hex = strcmp(key, "sym") && strcmp(key, "insn") && strcmp(key, "space") && strcmp(key, "cr");
+		int number = !strcmp(key, "cr") || !strcmp(key, "vector");
+		int hex = !number && strcmp(key, "sym") && strcmp(key, "insn") && strcmp(key, "space") &&
+		    strcmp(key, "message");
 
 		ck_assert_msg(k < n && !strcmp(kv[k].key, key), "missing %s: %s", key, line);
-		ck_assert_msg(!strcmp(key, "cr") ? !kv[k].is_str : kv[k].is_str && (!hex || is_hex32(kv[k].str)),
+		ck_assert_msg(number ? !kv[k].is_str : kv[k].is_str && (!hex || is_hex32(kv[k].str)),
 		    "bad %s: %s", key, line);
 	}
 	if (k < n)	/* only the optional backtrace may follow */
@@ -170,6 +172,35 @@ START_TEST(every_line_matches_the_schema)
 }
 END_TEST
 
+/* The dynamic-KVA recursion panic (fixtures/errors/dynamic-recursion-panic.scn). */
+static const char panic_scn[] =
+	"expect panic \"recursing on non-recursive lock kernel map\"\nguest dynamic\n"
+	"ignore LOCK-ORDER\nignore LOCK-RECURSE\n"
+	"pmap p0\npmap p1\npmap p2\npmap p3\npmap p4\npmap p5\npmap p6\npmap p7\npmap p8\npage p 9\n"
+	"map p0 0x10000000 p[0]\nmap p1 0x10000000 p[1]\nmap p2 0x10000000 p[2]\nmap p3 0x10000000 p[3]\n"
+	"map p4 0x10000000 p[4]\nmap p5 0x10000000 p[5]\nmap p6 0x10000000 p[6]\nmap p7 0x10000000 p[7]\n"
+	"map p8 0x10000000 p[8]\n";
+
+START_TEST(a_panic_is_one_event_with_its_message)
+{
+	char *buf = trace_of(panic_scn, 0), *save = NULL, *panic = NULL;
+	long long seq = 0;
+
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		validate(l, &seq);
+		if (strstr(l, "\"kind\":\"panic\"")) {
+			ck_assert_ptr_null(panic);
+			panic = l;
+		}
+	}
+	ck_assert_ptr_nonnull(panic);
+	ck_assert_ptr_nonnull(strstr(panic, "\"line\":23,\"step\":\"map p8 0x10000000 p[8]\""));
+	ck_assert_ptr_nonnull(strstr(panic, "\"sym\":\"panic+0x"));
+	ck_assert_ptr_nonnull(strstr(panic, "\"message\":\"recursing on non-recursive lock kernel map\"}"));
+	free(buf);
+}
+END_TEST
+
 START_TEST(two_runs_are_identical)
 {
 	char *a = trace_of(scn, 1), *b = trace_of(scn, 1);
@@ -216,6 +247,7 @@ int main(void)
 
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, every_line_matches_the_schema);
+	tcase_add_test(tc, a_panic_is_one_event_with_its_message);
 	tcase_add_test(tc, two_runs_are_identical);
 	tcase_add_test(tc, filters_select_events);
 	suite_add_tcase(s, tc);

@@ -160,7 +160,7 @@ START_TEST(invlpg_and_unobserved_cr3)
 	ck_assert_int_eq(log.n, 0);
 	machine_set_reg(&m, UC_X86_REG_CR3, pmapv(&m, CALL(&m, "rig_pmap_create"))->pm_pdir_pa);
 	watch_sync(&w);
-	ck_assert_str_eq(only(&log, EV_WARN)->text, "CR3 changed without an observed load (a site the scan missed?)");
+	ck_assert_str_eq(only(&log, EV_WARN)->msg, "CR3 changed without an observed load (a site the scan missed?)");
 	watch_detach(&w);
 	machine_close(&m);
 }
