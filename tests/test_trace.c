@@ -126,11 +126,10 @@ static void validate(const char *line, long long *last_seq)
 		ck_assert_msg(k + 1 == n && !strcmp(kv[k].key, "stack") && kv[k].is_str, "extra keys: %s", line);
 }
 
-/* The JSON trace of a scenario text, in a malloc'd buffer. */
-static char *trace_of(const char *text, int stack)
+/* The trace of a scenario text with options o, in a malloc'd buffer. */
+static char *trace_with(const char *text, struct trace_opts o)
 {
 	struct scenario s;
-	struct trace_opts o = { .json = 1, .stack = stack, .va_hi = 0xffffffff, .line_hi = 1 << 30 };
 	struct run_options ro = { .watch = 1 };
 	struct file_result res;
 	struct trace t;
@@ -145,6 +144,13 @@ static char *trace_of(const char *text, int stack)
 	fclose(out);
 	scenario_free(&s);
 	return buf;
+}
+
+/* The whole JSON trace of a scenario text, with or without backtraces. */
+static char *trace_of(const char *text, int stack)
+{
+	return trace_with(text, (struct trace_opts){ .json = 1, .stack = stack, .va_hi = 0xffffffff,
+						    .line_hi = 1 << 30 });
 }
 
 static const char scn[] =
@@ -214,29 +220,17 @@ END_TEST
 
 START_TEST(filters_select_events)
 {
-	struct scenario s;
 	struct trace_opts o = { .json = 1, .va_lo = 0x401000, .va_hi = 0x401fff, .line_lo = 3, .line_hi = 5,
 				.pmap = "A" };
-	struct run_options ro = { .watch = 1 };
-	struct file_result res;
-	struct trace t;
-	char *buf = NULL, *save = NULL;
-	size_t len = 0;
-	FILE *out = open_memstream(&buf, &len);
+	char *buf = trace_with(scn, o), *save = NULL;
 	int n = 0;
 
-	ck_assert_int_eq(scenario_parse_text(&s, "t.scn", scn, strlen(scn), stderr), 0);
-	trace_init(&t, &o, out, "t.scn");
-	ro.trace = &t;
-	run_file(&s, &ro, &res);
-	fclose(out);
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save), n++) {
 		ck_assert_msg(strstr(l, "\"space\":\"A\""), "%s", l);
 		ck_assert_msg(strstr(l, "\"line\":3,") || strstr(l, "\"line\":5,"), "%s", l);
 	}
 	ck_assert_int_eq(n, 4);	/* the PDE covering it, its PTE; then protect's PTE and INVLPG */
 	free(buf);
-	scenario_free(&s);
 }
 END_TEST
 
