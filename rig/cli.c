@@ -134,8 +134,10 @@ static int cmd_check_syntax(int argc, char **argv)
 }
 
 /* rig invariants: the catalog, and which planted bug breaks each rule. */
-static int cmd_invariants(void)
+static int cmd_invariants(int argc, char **argv)
 {
+	(void)argc;
+	(void)argv;
 	for (const struct invariant_info *i = invariant_catalog; i->id != NULL; i++) {
 		const char *bug = NULL;
 
@@ -183,6 +185,21 @@ static int cmd_info(int argc, char **argv)
 	return RIG_EXIT_OK;
 }
 
+/* The subcommands: each gets argv from its own name on. */
+static const struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} commands[] = {
+	{ "run", cmd_run },
+	{ "trace", cmd_trace },
+	{ "compare", cmd_compare },
+	{ "bench", cmd_bench },
+	{ "check-syntax", cmd_check_syntax },
+	{ "info", cmd_info },
+	{ "invariants", cmd_invariants },
+	{ NULL, NULL },
+};
+
 int cli_main(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -194,20 +211,9 @@ int cli_main(int argc, char **argv)
 		    disasm_version());
 		return RIG_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "invariants"))
-		return cmd_invariants();
-	if (!strcmp(argv[1], "info"))
-		return cmd_info(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "bench"))
-		return cmd_bench(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "compare"))
-		return cmd_compare(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "trace"))
-		return cmd_trace(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "run"))
-		return cmd_run(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "check-syntax"))
-		return cmd_check_syntax(argc - 1, argv + 1);
+	for (const struct command *c = commands; c->name != NULL; c++)
+		if (!strcmp(argv[1], c->name))
+			return c->fn(argc - 1, argv + 1);
 	fprintf(stderr, "rig: error: unknown command '%s' (see rig --help)\n", argv[1]);
 	return RIG_EXIT_USAGE;
 }
