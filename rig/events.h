@@ -13,8 +13,10 @@
 enum event_kind {
 	EV_STEP_BEGIN, EV_STEP_END, EV_CR_LOAD, EV_PDE_WRITE, EV_PTE_WRITE,
 	EV_INVLPG, EV_FAULT, EV_PANIC, EV_WARN,
-	EV_PV_WRITE,		/* a store into a pv chunk page (va: the chunk) */
-	EV_VMPAGE_WRITE,	/* a store into a vm_page record (va: its index) */
+	EV_PV_WRITE,		/* a store into a pv chunk page (va: the chunk; pa, old,
+				 * new: the 4-byte word written and its values) */
+	EV_VMPAGE_WRITE,	/* a store into a vm_page record (va: its index; pa,
+				 * old, new: the 4-byte word written and its values) */
 };
 
 #define EV_KERNEL_SPACE	0xffffffffu	/* pd: a kernel page table, in every space */

@@ -315,7 +315,7 @@ static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t ne
 			machine_kva_forget(w->m, va);
 		emit(w, EV_PTE_WRITE, eip, epa, old, new, va, w->pd_of[pg]);
 	} else {
-		emit(w, w->kind[pg] == WP_CHUNK ? EV_PV_WRITE : EV_VMPAGE_WRITE, eip, epa, 0, 0,
+		emit(w, w->kind[pg] == WP_CHUNK ? EV_PV_WRITE : EV_VMPAGE_WRITE, eip, epa, old, new,
 		    w->kind[pg] == WP_CHUNK ? w->pd_of[pg] :
 		    (w->pd_of[pg] + (epa & PAGE_MASK)) / (uint32_t)sizeof(struct vm_page), 0);
 	}
