@@ -409,6 +409,16 @@ static void pmap_unuse_pt(struct pmap *pmap, vm_offset_t va)
 	}
 }
 
+/*
+ * Accessed and modified bits. Invariant: the VM's view of a managed page,
+ * "PG_A/PG_M in some live PTE of the page, or PGA_REFERENCED/PGA_MODIFIED
+ * in its summary", only grows until the VM itself clears it
+ * (pmap_clear_modify). So every path that takes PG_A or PG_M out of a
+ * managed PTE (remove, remove_all, replacement in enter, protect, reclaim)
+ * folds the bits into the page's aflags first, as vm_page_dirty and
+ * vm_page_aflag_set(PGA_REFERENCED) do in FreeBSD.
+ */
+
 /* Fold a PTE's accessed and modified bits into its page's summary. */
 static void pmap_save_ad(struct vm_page *m, pt_entry_t pte)
 {
@@ -418,19 +428,28 @@ static void pmap_save_ad(struct vm_page *m, pt_entry_t pte)
 		m->aflags |= PGA_MODIFIED;
 }
 
+/* The same for a retired PTE, if it was a managed one. */
+static void pmap_save_ad_pte(pt_entry_t pte)
+{
+	if (pte & PG_MANAGED)
+		pmap_save_ad(PHYS_TO_VM_PAGE(PTE_ADDR(pte)), pte);
+}
+
 /*
  * Clear the mapping at ptq (which maps va in pmap) and return its pv entry,
  * detached from the page's list but not yet freed (NULL if unmanaged).
- * Statistics and the TLB are brought up to date; the page table's count is
- * left to the caller, since a replacement keeps it.
+ * Statistics and the TLB are brought up to date; the old PTE goes to *opte
+ * for the caller to save its A/D bits, and the page table's count is left
+ * to the caller, since a replacement keeps it.
  */
 static struct pv_entry *pmap_unmap_pte_keep_pt(struct pmap *pmap, pt_entry_t *ptq,
-    vm_offset_t va)
+    vm_offset_t va, pt_entry_t *opte)
 {
 	pt_entry_t oldpte = __atomic_exchange_n(ptq, 0, __ATOMIC_SEQ_CST);
 	struct pv_entry *pv = NULL;
 	struct vm_page *m;
 
+	*opte = oldpte;
 	if (oldpte & PG_W)
 		pmap->pm_stats.wired_count--;
 #ifndef RIG_BUG_STATS_SKEW
@@ -439,9 +458,10 @@ static struct pv_entry *pmap_unmap_pte_keep_pt(struct pmap *pmap, pt_entry_t *pt
 #endif
 	if (oldpte & PG_MANAGED) {
 		m = PHYS_TO_VM_PAGE(PTE_ADDR(oldpte));
-		pmap_save_ad(m, oldpte);
 #ifndef RIG_BUG_PV_LEAK
 		pv = pmap_pvh_remove(m, pmap, va);
+#else
+		(void)m;
 #endif
 	}
 #ifndef RIG_BUG_FORGET_INVLPG
@@ -450,20 +470,32 @@ static struct pv_entry *pmap_unmap_pte_keep_pt(struct pmap *pmap, pt_entry_t *pt
 	return pv;
 }
 
-/* Clear one mapping, freeing its page table if it was the last PTE in it. */
+/*
+ * Clear one mapping, saving its A/D bits, and free its page table if it was
+ * the last PTE in it (reclaim's path).
+ */
 struct pv_entry *pmap_unmap_pte(struct pmap *pmap, pt_entry_t *ptq, vm_offset_t va)
 {
-	struct pv_entry *pv = pmap_unmap_pte_keep_pt(pmap, ptq, va);
+	pt_entry_t opte;
+	struct pv_entry *pv = pmap_unmap_pte_keep_pt(pmap, ptq, va, &opte);
 
+	pmap_save_ad_pte(opte);
 	pmap_unuse_pt(pmap, va);
 	return pv;
 }
 
-/* Remove one mapping and free its pv entry. */
+/* Remove one mapping and free its pv entry (pmap_remove's path). */
 void pmap_remove_pte(struct pmap *pmap, pt_entry_t *ptq, vm_offset_t va)
 {
-	struct pv_entry *pv = pmap_unmap_pte(pmap, ptq, va);
+	pt_entry_t opte;
+	struct pv_entry *pv = pmap_unmap_pte_keep_pt(pmap, ptq, va, &opte);
 
+#ifndef RIG_BUG_REMOVE_DROPS_DIRTY
+	pmap_save_ad_pte(opte);
+#else
+	pmap_save_ad_pte(opte & ~(pt_entry_t)PG_M);	/* the dirty bit is forgotten */
+#endif
+	pmap_unuse_pt(pmap, va);
 	if (pv != NULL)
 		free_pv_entry(pmap, pv);
 }
@@ -532,7 +564,12 @@ static int pmap_enter_new(struct pmap *pmap, vm_offset_t va, struct vm_page *m, 
 	pte = pmap_pte_quick(pmap, va);		/* reclaim may have moved PADDR1 */
 	origpte = *pte;
 	if (origpte & PG_V) {
-		oldpv = pmap_unmap_pte_keep_pt(pmap, pte, va);
+		oldpv = pmap_unmap_pte_keep_pt(pmap, pte, va, &origpte);
+#ifndef RIG_BUG_ENTER_DROPS_REF
+		pmap_save_ad_pte(origpte);
+#else
+		pmap_save_ad_pte(origpte & ~(pt_entry_t)PG_A);	/* the referenced bit is forgotten */
+#endif
 		pte = pmap_pte_quick(pmap, va);
 	}
 	if (pv != NULL)
@@ -620,8 +657,10 @@ static void pmap_protect_pte(struct pmap *pmap, pt_entry_t *pte, vm_offset_t va)
 		nbits |= obits & PG_RW;
 #endif
 	} while (!__sync_bool_compare_and_swap(pte, obits, nbits));
+#ifndef RIG_BUG_PROTECT_DROPS_DIRTY
 	if ((obits & PG_M) && (obits & PG_MANAGED))
 		pmap_save_ad(PHYS_TO_VM_PAGE(PTE_ADDR(obits)), PG_M);
+#endif
 	if (obits != nbits)
 		pmap_invalidate_page(pmap, va);
 }
@@ -666,12 +705,23 @@ void pmap_remove_all(struct vm_page *m)
 {
 	struct pv_entry *pv;
 	struct pmap *pmap;
+	vm_offset_t va;
+	pt_entry_t opte;
 
 	lock_acquire(&pv_lock);
 	while ((pv = TAILQ_FIRST(&m->pv_list)) != NULL) {
 		pmap = PV_PMAP(pv);
+		va = pv->pv_va;
 		PMAP_LOCK(pmap);
-		pmap_remove_pte(pmap, pmap_pte_quick(pmap, pv->pv_va), pv->pv_va);
+		pv = pmap_unmap_pte_keep_pt(pmap, pmap_pte_quick(pmap, va), va, &opte);
+#ifndef RIG_BUG_REMOVE_ALL_DROPS_REF
+		pmap_save_ad(m, opte);
+#else
+		pmap_save_ad(m, opte & ~(pt_entry_t)PG_A);	/* the referenced bit is forgotten */
+#endif
+		pmap_unuse_pt(pmap, va);
+		if (pv != NULL)
+			free_pv_entry(pmap, pv);
 		PMAP_UNLOCK(pmap);
 	}
 	lock_release(&pv_lock);

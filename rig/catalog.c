@@ -22,6 +22,8 @@ const struct invariant_info invariant_catalog[] = {
 	{ "LOCK-ORDER", "lock classes are always acquired in one order" },
 	{ "LOCK-RECURSE", "a non-recursive lock is never acquired while held" },
 	{ "LOCK-HELD", "no pmap API call returns with a lock held" },
+	{ "AD-DIRTY-LOST", "a page the model holds dirty has PG_M in a live managed PTE or PGA_MODIFIED" },
+	{ "AD-REF-LOST", "a page the model holds referenced has PG_A in a live managed PTE or PGA_REFERENCED" },
 	{ NULL, NULL },
 };
 
@@ -48,6 +50,10 @@ const struct planted_bug planted_bugs[] = {
 	{ "full-at-head", "PV-CHUNK-LISTS", "a chunk that fills up stays at the head of its pmap's list" },
 	{ "vafree-pgv", "PV-KVA", "pmap_ptelist_free leaves PG_V set in the free slot's PTE" },
 	{ "lock-held", "LOCK-HELD", "pmap_protect returns from its no-op case with the pmap locked" },
+	{ "protect-drops-dirty", "AD-DIRTY-LOST", "pmap_protect clears PG_M without setting PGA_MODIFIED" },
+	{ "remove-drops-dirty", "AD-DIRTY-LOST", "pmap_remove retires a PTE without saving its PG_M" },
+	{ "enter-drops-ref", "AD-REF-LOST", "pmap_enter replaces a mapping without saving its PG_A" },
+	{ "remove-all-drops-ref", "AD-REF-LOST", "pmap_remove_all retires PTEs without saving their PG_A" },
 	{ NULL, NULL, NULL },
 };
 

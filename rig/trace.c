@@ -10,6 +10,7 @@
 
 #include "disasm.h"
 #include "gview.h"
+#include "recwrite.h"
 #include "report.h"
 #include "util.h"
 
@@ -30,6 +31,51 @@ void trace_start(struct trace *t, struct machine *m, const struct trace_names *n
 	fprintf(t->out, "# trace of %s: CR0/CR3/CR4 loads, PDE/PTE writes and INVLPG by the guest.\n", t->file);
 	fprintf(t->out, "# Accessed/dirty bits the CPU itself sets during a page walk are not seen by\n"
 	    "# memory hooks and do not appear here; entries show them once software rewrites the entry.\n");
+	if (t->o.show)
+		fprintf(t->out, "# Also shown: stores into%s%s%s.\n", t->o.show & TRACE_SHOW_VMPAGE ? " vm_page records" : "",
+		    t->o.show == (TRACE_SHOW_VMPAGE | TRACE_SHOW_PV) ? " and" : "",
+		    t->o.show & TRACE_SHOW_PV ? " pv chunk pages" : "");
+}
+
+/* The guest function at eip: "sym+0xOFF", or with --stable "sym" alone ("?" if none). */
+static const char *sym_name(const struct trace *t, uint32_t eip, char *buf, size_t len)
+{
+	uint32_t off;
+	const struct elf_symbol *s;
+
+	if (!t->o.stable)
+		return elf_addr_name(&t->m->elf, eip, buf, len);
+	s = elf_symbolize(&t->m->elf, eip, &off);
+	snprintf(buf, len, "%.*s", s ? (int)strcspn(s->name, ".") : 1, s ? s->name : "?");
+	return buf;
+}
+
+/* Is the event a store into a vm_page record or a pv chunk page? */
+static int is_record(const struct event *e)
+{
+	return e->kind == EV_VMPAGE_WRITE || e->kind == EV_PV_WRITE;
+}
+
+/*
+ * A vm_page store's byte offset in its record. A VA and its PA share the
+ * offset in the page and a record is smaller than a page, so the difference
+ * of the word's and the record's page offsets, modulo the page, is exact
+ * even for a record that straddles two pages.
+ */
+static uint32_t vm_page_word_off(const struct trace *t, const struct event *e)
+{
+	uint32_t rec = machine_info(t->m)->gi_vm_page_array + e->va * (uint32_t)sizeof(struct vm_page);
+
+	return ((e->pa & PAGE_MASK) - (rec & PAGE_MASK)) & PAGE_MASK;
+}
+
+/* A record store decoded by field (a chunk is one page: the word's offset is the PA's). */
+static void record_of(const struct trace *t, const struct event *e, struct rec_write *r)
+{
+	if (e->kind == EV_VMPAGE_WRITE)
+		rec_vm_page(e->va, vm_page_word_off(t, e), e->old, e->new, r);
+	else
+		rec_pv_chunk(e->va, e->pa & PAGE_MASK, e->old, e->new, r);
 }
 
 /* The instruction at eip as text (cached by address). */
@@ -63,6 +109,8 @@ static int wanted(struct trace *t, const struct event *e)
 
 	if (e->line < t->o.line_lo || e->line > t->o.line_hi)
 		return 0;
+	if (is_record(e) && t->o.pmap)
+		return 0;	/* a record belongs to no address space */
 	if (e->kind == EV_PDE_WRITE)
 		hi = e->va + (NBPDR - 1);
 	if (e->kind == EV_PDE_WRITE || e->kind == EV_PTE_WRITE || e->kind == EV_INVLPG) {
@@ -101,12 +149,31 @@ static void describe(struct trace *t, const struct event *e, char *buf, size_t l
 	case EV_WARN:
 		snprintf(buf, len, "WARNING %s: CR3 0x%08x -> 0x%08x", e->msg, e->old, e->new);
 		break;
+	case EV_VMPAGE_WRITE: case EV_PV_WRITE: {
+		struct rec_write r;
+
+		record_of(t, e, &r);
+		rec_format(&r, buf, len);
+		break;
+	}
 	default:
 		snprintf(buf, len, "%s%s", e->kind == EV_FAULT ? "FAULT " : e->kind == EV_PANIC ? "PANIC " : "",
 		    e->msg ? e->msg : "");
 	}
 	for (size_t n = strlen(buf); n > 0 && buf[n - 1] == ' '; n--)
 		buf[n - 1] = '\0';	/* no flags changed: no trailing blank */
+}
+
+/* "f+0x1 <- g+0x2" (as machine_format_frames), without offsets under --stable. */
+static void format_frames(const struct trace *t, const uint32_t *frames, int n, char *buf, size_t len)
+{
+	size_t used = 0;
+	char sym[128];
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%s", i ? " <- " : "",
+		    sym_name(t, frames[i], sym, sizeof(sym)));
 }
 
 /* The guest backtrace at the event (read live: sinks run inside the hook). */
@@ -118,7 +185,7 @@ static void print_stack(struct trace *t, const struct event *e)
 
 	frames[0] = e->eip;
 	n = machine_backtrace(t->m, machine_reg(t->m, UC_X86_REG_EBP), frames + 1, RIG_MAX_FRAMES);
-	machine_format_frames(t->m, frames, n + 1, buf, sizeof(buf));
+	format_frames(t, frames, n + 1, buf, sizeof(buf));
 	if (t->o.json) {
 		fputs(",\"stack\":\"", t->out);
 		json_escape(t->out, buf);
@@ -134,14 +201,40 @@ static void text_line(struct trace *t, const struct event *e)
 	const char *hi = t->o.color ? "\033[1m" : "", *lo = t->o.color ? "\033[0m" : "";
 
 	describe(t, e, what, sizeof(what));
-	fprintf(t->out, "#%llu %s:%d %s | %s  %s | %s%s%s\n", (unsigned long long)e->seq, t->file, e->line,
-	    e->text ? e->text : "", elf_addr_name(&t->m->elf, e->eip, sym, sizeof(sym)), insn_text(t, e->eip),
-	    hi, what, lo);
+	fprintf(t->out, "#%llu %s:%d %s | %s%s%s | %s%s%s\n", (unsigned long long)e->seq, t->file, e->line,
+	    e->text ? e->text : "", sym_name(t, e->eip, sym, sizeof(sym)), t->o.stable ? "" : "  ",
+	    t->o.stable ? "" : insn_text(t, e->eip), hi, what, lo);
 }
 
 static void json_hex(FILE *out, const char *key, uint32_t v)
 {
 	fprintf(out, ",\"%s\":\"0x%08x\"", key, v);
+}
+
+static void json_str(FILE *out, const char *key, const char *v)
+{
+	fprintf(out, ",\"%s\":\"", key);
+	json_escape(out, v);
+	fputc('"', out);
+}
+
+/* The keys of a vm_page or pv store: its record, the field, old, new, the decoding. */
+static void json_record(struct trace *t, const struct event *e)
+{
+	struct rec_write r;
+
+	record_of(t, e, &r);
+	if (e->kind == EV_VMPAGE_WRITE) {
+		fprintf(t->out, ",\"index\":%u", e->va);
+		json_hex(t->out, "page", e->va << PAGE_SHIFT);
+	} else {
+		json_hex(t->out, "chunk", e->va);
+	}
+	json_hex(t->out, "pa", e->pa);
+	json_str(t->out, "field", r.field);
+	json_hex(t->out, "old", e->old);
+	json_hex(t->out, "new", e->new);
+	json_str(t->out, "decoded", r.decoded);
 }
 
 static void json_line(struct trace *t, const struct event *e)
@@ -153,15 +246,16 @@ static void json_line(struct trace *t, const struct event *e)
 	json_escape(t->out, e->text ? e->text : "");
 	fputc('"', t->out);
 	if (e->kind != EV_STEP_BEGIN && e->kind != EV_STEP_END) {
-		json_hex(t->out, "eip", e->eip);
-		fputs(",\"sym\":\"", t->out);
-		json_escape(t->out, elf_addr_name(&t->m->elf, e->eip, sym, sizeof(sym)));
-		fputs("\",\"insn\":\"", t->out);
-		json_escape(t->out, insn_text(t, e->eip));
-		fputs("\",\"space\":\"", t->out);
-		json_escape(t->out, pd_name(t, e->pd));
-		fputc('"', t->out);
+		if (!t->o.stable)
+			json_hex(t->out, "eip", e->eip);
+		json_str(t->out, "sym", sym_name(t, e->eip, sym, sizeof(sym)));
+		if (!t->o.stable)
+			json_str(t->out, "insn", insn_text(t, e->eip));
+		if (!is_record(e))
+			json_str(t->out, "space", pd_name(t, e->pd));
 	}
+	if (is_record(e))
+		json_record(t, e);
 	if (e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE || e->kind == EV_INVLPG)
 		json_hex(t->out, "va", e->va);
 	if (e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE) {
@@ -266,8 +360,10 @@ void trace_event(void *arg, const struct event *e)
 {
 	struct trace *t = arg;
 
-	if (e->kind == EV_PV_WRITE || e->kind == EV_VMPAGE_WRITE)
-		return;		/* bookkeeping for the checker, not paging state */
+	if (e->kind == EV_PV_WRITE && !(t->o.show & TRACE_SHOW_PV))
+		return;		/* bookkeeping for the checker unless --show asks */
+	if (e->kind == EV_VMPAGE_WRITE && !(t->o.show & TRACE_SHOW_VMPAGE))
+		return;
 	if (!t->o.quiet && wanted(t, e)) {
 		if (t->o.json)
 			json_line(t, e);
@@ -299,4 +395,27 @@ int trace_parse_range(const char *s, uint64_t max, uint64_t *lo, uint64_t *hi)
 	if (!dash)
 		*hi = *lo;
 	return *lo <= *hi && *hi <= max ? 0 : -1;
+}
+
+const char *trace_parse_show(const char *s, unsigned *show, char *bad, size_t badlen)
+{
+	static const struct { const char *word; unsigned bit; } words[] = {
+		{ "vm_page", TRACE_SHOW_VMPAGE }, { "pv", TRACE_SHOW_PV },
+	};
+
+	for (const char *p = s;; p++) {
+		size_t n = strcspn(p, ","), i;
+
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (n == strlen(words[i].word) && strncmp(p, words[i].word, n) == 0)
+				break;
+		if (i == sizeof(words) / sizeof(words[0])) {
+			snprintf(bad, badlen, "%.*s", (int)n, p);
+			return bad;
+		}
+		*show |= words[i].bit;
+		p += n;
+		if (*p == '\0')
+			return NULL;
+	}
 }

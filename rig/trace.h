@@ -2,7 +2,8 @@
  * trace.h - the trace printer: one line (or JSON object) per paging event,
  * with the scenario step, the guest function and instruction, the entry and
  * its old and new value with the flags decoded; filters; and the machine
- * state dump of --break-on-pte.
+ * state dump of --break-on-pte. On request (--show) also the stores into
+ * vm_page records and pv chunk pages, decoded by field.
  */
 #ifndef RIG_TRACE_H
 #define RIG_TRACE_H
@@ -23,7 +24,12 @@ struct trace_opts {
 	int quiet;		/* print nothing but the break dump (rig run) */
 	int has_break;		/* --break-on-pte */
 	uint32_t break_va;
+	int stable;		/* --stable: no eip, no instruction, no +0x offsets */
+	unsigned show;		/* --show: TRACE_SHOW_* record stores to print too */
 };
+
+#define TRACE_SHOW_VMPAGE	0x1	/* stores into vm_page records */
+#define TRACE_SHOW_PV		0x2	/* stores into pv chunk pages */
 
 /* What the trace needs from the run: names for directories. */
 struct trace_names {
@@ -48,5 +54,7 @@ void trace_start(struct trace *t, struct machine *m, const struct trace_names *n
 void trace_event(void *arg, const struct event *e);
 /* Parse "ADDR" or "ADDR-ADDR" (and "LINE[-LINE]"); 0 or -1. */
 int trace_parse_range(const char *s, uint64_t max, uint64_t *lo, uint64_t *hi);
+/* Parse --show's "vm_page,pv" into TRACE_SHOW_* bits; NULL, or the first unknown word. */
+const char *trace_parse_show(const char *s, unsigned *show, char *bad, size_t badlen);
 
 #endif

@@ -1,0 +1,181 @@
+/*
+ * runner_model.c - the runner's MODEL check: the guest's translations,
+ * read with the host walker, against the reference model, over what a step
+ * touched (or everything after a reclaim).
+ */
+#include "runner_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gview.h"
+
+/* Remember that the step touched [va, eva) of pmap (for the MODEL check). */
+void touch_range(struct run *r, int pmap, uint32_t va, uint32_t eva)
+{
+	if (r->ntouched < 2)
+		r->touched[r->ntouched++] = (typeof(r->touched[0])){ pmap, va, eva };
+}
+
+int push_key(struct run *r, uint32_t key)
+{
+	if (r->nkeys == r->capkeys) {
+		uint32_t cap = r->capkeys ? r->capkeys * 2 : 256;
+		uint32_t *k = realloc(r->keys, cap * sizeof(*k));
+
+		if (k == NULL)
+			return failf(r, OUT_FAIL, "error", NULL, "out of memory");
+		r->keys = k;
+		r->capkeys = cap;
+	}
+	r->keys[r->nkeys++] = key;
+	return 0;
+}
+
+/*
+ * The MODEL check: the guest's translation of (pmap, va), read with the
+ * host walker, against the model's. An unwired managed user mapping may
+ * vanish only in a step during which the guest reclaimed pv entries.
+ */
+static int model_check_va(struct run *r, int pmap, uint32_t va, int reclaim_ok)
+{
+	const struct mentry *e = model_get(&r->model, pmap, va);
+	struct pmap *pm = GV(&r->m, struct pmap, r->pmap_gva[pmap]);
+	char flags[96], name[80];
+	struct walk w;
+
+	if (pm == NULL)
+		return failf(r, OUT_FAIL, "violation", "MODEL", "pmap %s: struct pmap at 0x%08x is unreadable",
+		    r->s->pmap_names[pmap], r->pmap_gva[pmap]);
+	if (gv_walk(&r->m, pm->pm_pdir_pa, va, &w) == WALK_BAD_TABLE)
+		return failf(r, OUT_FAIL, "violation", "MODEL", "pmap %s va 0x%08x: PDE 0x%08x points outside RAM",
+		    r->s->pmap_names[pmap], va, w.pde);
+	if (w.status != WALK_MAPPED) {
+		if (e == NULL)
+			return 0;
+		if (reclaim_ok && e->managed && !e->wired && pmap != SCN_KERNEL) {
+			model_del(&r->model, pmap, va);		/* reclaimed: legal */
+			return 0;
+		}
+		return failf(r, OUT_FAIL, "violation", "MODEL",
+		    "pmap %s va 0x%08x: the model maps %s (pa 0x%08x)%s%s; the guest has no mapping (%s 0x%08x)",
+		    r->s->pmap_names[pmap], va, page_name(r, e->page, name, sizeof(name)), r->page_pa[e->page],
+		    e->writable ? " rw" : " r", e->wired ? " wired" : "",
+		    w.status == WALK_NO_PDE ? "PDE" : "PTE", w.status == WALK_NO_PDE ? w.pde : w.pte);
+	}
+	if (e == NULL)
+		return failf(r, OUT_FAIL, "violation", "MODEL",
+		    "pmap %s va 0x%08x: the guest maps pa 0x%08x (PTE 0x%08x %s); the model has no mapping",
+		    r->s->pmap_names[pmap], va, w.pa & PG_FRAME, w.pte, pte_flags(w.pte, flags, sizeof(flags)));
+	if ((w.pte & PG_FRAME) != r->page_pa[e->page] || !!(w.pte & PG_RW) != e->writable ||
+	    !!(w.pte & PG_W) != e->wired || !!(w.pte & PG_MANAGED) != e->managed)
+		return failf(r, OUT_FAIL, "violation", "MODEL",
+		    "pmap %s va 0x%08x: the model maps %s (pa 0x%08x)%s%s; the guest PTE is 0x%08x (%s)",
+		    r->s->pmap_names[pmap], va, page_name(r, e->page, name, sizeof(name)), r->page_pa[e->page],
+		    e->writable ? " rw" : " r", e->wired ? " wired" : "", w.pte, pte_flags(w.pte, flags, sizeof(flags)));
+	return 0;
+}
+
+void collect_key(const struct mentry *e, void *arg)
+{
+	struct run *r = arg;
+
+	push_key(r, e->vpn);
+}
+
+/* Guest PTEs valid in [va, eva) of pmap that the model does not have. */
+static int model_check_guest_side(struct run *r, int pmap, uint32_t va, uint32_t eva)
+{
+	struct pmap *pm = GV(&r->m, struct pmap, r->pmap_gva[pmap]);
+
+	for (uint64_t pd = trunc_4mpage(va); pd < eva; pd += NBPDR) {
+		uint32_t pde = phys_read32(&r->m.pm, (pm->pm_pdir_pa & PG_FRAME) + PDX(pd) * 4, NULL);
+		uint32_t *pt = (pde & PG_V) ? phys_ptr(&r->m.pm, pde & PG_FRAME, PAGE_SIZE) : NULL;
+
+		if (pt == NULL)
+			continue;	/* missing model entries are found from the model side */
+		for (uint32_t i = 0; i < NPTEPG; i++) {
+			uint32_t a = (uint32_t)pd + i * PAGE_SIZE;
+
+			if (a >= va && a < eva && (pt[i] & PG_V) && model_get(&r->model, pmap, a) == NULL)
+				return model_check_va(r, pmap, a, 0);
+		}
+	}
+	return 0;
+}
+
+/* Compare every page of [va, eva) in pmap, both ways. */
+static int model_check_range(struct run *r, int pmap, uint32_t va, uint32_t eva, int reclaim_ok)
+{
+	if (r->pmap_gva[pmap] == 0)
+		return 0;
+	if (((uint64_t)eva - va) / PAGE_SIZE <= 64) {
+		for (uint64_t a = va; a < eva; a += PAGE_SIZE)
+			if (model_check_va(r, pmap, (uint32_t)a, reclaim_ok) < 0)
+				return -1;
+		return 0;
+	}
+	r->nkeys = 0;
+	model_foreach(&r->model, pmap, va, eva, collect_key, r);
+	for (uint32_t i = 0; i < r->nkeys; i++)
+		if (model_check_va(r, pmap, r->keys[i] << PAGE_SHIFT, reclaim_ok) < 0)
+			return -1;
+	return model_check_guest_side(r, pmap, va, eva);
+}
+
+/* The whole space of every live pmap (the kernel's scenario area for the kernel). */
+int model_check_all(struct run *r, int reclaim_ok)
+{
+	for (int p = 0; p < r->s->npmaps; p++) {
+		uint32_t va = p == SCN_KERNEL ? r->gi->gi_kva_free : 0;
+		uint32_t eva = p == SCN_KERNEL ? gv_u32(&r->m, r->gi->gi_kernel_vm_end) : KERNBASE;
+
+		if (va < eva && model_check_range(r, p, va, eva, reclaim_ok) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Without per-step checks, the model must still learn which mappings a
+ * reclaim took (so that destroy, free and later checks are judged right):
+ * drop every unwired managed user mapping the guest no longer has.
+ */
+void model_forget_reclaimed(struct run *r)
+{
+	for (int p = 1; p < r->s->npmaps; p++) {
+		struct pmap *pm = r->pmap_gva[p] ? GV(&r->m, struct pmap, r->pmap_gva[p]) : NULL;
+
+		r->nkeys = 0;
+		if (pm != NULL)
+			model_foreach(&r->model, p, 0, KERNBASE, collect_key, r);
+		for (uint32_t i = 0; i < r->nkeys; i++) {
+			uint32_t va = r->keys[i] << PAGE_SHIFT;
+			const struct mentry *e = model_get(&r->model, p, va);
+			struct walk w;
+
+			if (gv_walk(&r->m, pm->pm_pdir_pa, va, &w) != WALK_MAPPED && e->managed && !e->wired)
+				model_del(&r->model, p, va);
+		}
+	}
+	r->nkeys = 0;
+}
+
+/* The MODEL check after a step: what it touched, or everything after a reclaim. */
+int model_check_step(struct run *r)
+{
+	int reclaimed = r->stats->pv_reclaimed != r->reclaimed0;
+
+	if (scenario_ignores(r->s, "MODEL"))
+		return 0;
+	if (reclaimed || r->o->full_checks)
+		return model_check_all(r, reclaimed);
+	for (int i = 0; i < r->ntouched; i++)
+		if (model_check_range(r, r->touched[i].pmap, r->touched[i].va, r->touched[i].eva, 0) < 0)
+			return -1;
+	for (uint32_t i = 0; i < r->nkeys; i++)	/* unmap-all: the page's old mappings */
+		if (model_check_va(r, r->keys[i] >> 20, (r->keys[i] & 0xfffff) << PAGE_SHIFT, 0) < 0)
+			return -1;
+	return 0;
+}
+

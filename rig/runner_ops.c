@@ -1,0 +1,302 @@
+/*
+ * runner_ops.c - the scenario's operations: each calls the guest's pmap
+ * API (or a rig_* wrapper) and brings the reference model up to date.
+ */
+#include "runner_priv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "gview.h"
+#include "guestcall.h"
+
+/* A pmap the step may use: created and not destroyed. */
+int live_pmap(struct run *r, int pmap)
+{
+	if (r->pmap_gva[pmap] != 0)
+		return 0;
+	return failf(r, OUT_FAIL, "misuse", NULL, "pmap %s is not alive (destroyed?)", r->s->pmap_names[pmap]);
+}
+
+/* A page the step may map: allocated and not freed. */
+int live_page(struct run *r, int32_t page)
+{
+	char name[80];
+
+	if (r->page_gva[page] != 0 && !r->page_freed[page])
+		return 0;
+	return failf(r, OUT_FAIL, "misuse", NULL, "page %s has been freed", page_name(r, page, name, sizeof(name)));
+}
+
+/* Kernel scenario addresses must be above the guest's own KVA. */
+int scenario_kva(struct run *r, uint32_t va)
+{
+	if (va >= r->gi->gi_kva_free)
+		return 0;
+	return failf(r, OUT_FAIL, "misuse", NULL,
+	    "kernel address 0x%08x is below the scenario KVA area (0x%08x and up)", va, r->gi->gi_kva_free);
+}
+
+/* pmap NAME */
+int op_pmap(struct run *r, const struct step *st)
+{
+	int rc;
+
+	r->creating = st->pmap;
+	rc = gcall(r, r->fn.pmap_create, &r->pmap_gva[st->pmap], 0);
+	r->creating = -1;
+	if (rc < 0)
+		return -1;
+	if (r->pmap_gva[st->pmap] == 0)
+		return failf(r, OUT_FAIL, "shortage", NULL, "pmap_pinit failed: no page or directory slot left");
+	return 0;
+}
+
+/* page NAME [N]: allocate each page and learn its physical address. */
+int op_page(struct run *r, const struct step *st)
+{
+	for (uint32_t i = 0; i < ref_count(r, &st->page); i++) {
+		int32_t p = flat_page(r, &st->page, i);
+		struct vm_page *vp;
+
+		if (gcall(r, r->fn.page_alloc, &r->page_gva[p], 0) < 0)
+			return -1;
+		if (r->page_gva[p] == 0 || (vp = GV(&r->m, struct vm_page, r->page_gva[p])) == NULL)
+			return failf(r, OUT_FAIL, "shortage", NULL, "out of physical pages after %u of %u",
+			    i, ref_count(r, &st->page));
+		r->page_pa[p] = vp->phys_addr;
+	}
+	return 0;
+}
+
+/* map PMAP VA PAGE [PROT] [wired] [shortage] */
+static int op_map(struct run *r, const struct step *st)
+{
+	int want_shortage = (st->flag & 2) != 0, wired = st->flag & 1;
+
+	if (live_pmap(r, st->pmap) < 0 || (st->pmap == SCN_KERNEL && scenario_kva(r, st->va) < 0))
+		return -1;
+	for (uint32_t i = 0; i < ref_count(r, &st->page); i++) {
+		int32_t p = flat_page(r, &st->page, i);
+		uint32_t va = st->va + i * PAGE_SIZE, rv;
+
+		if (live_page(r, p) < 0 || gcall(r, r->fn.enter, &rv, 5, r->pmap_gva[st->pmap], va,
+		    r->page_gva[p], st->prot, wired) < 0)
+			return -1;
+		if (rv == KERN_RESOURCE_SHORTAGE && !want_shortage && !(st->flag & 4))
+			return failf(r, OUT_FAIL, "shortage", NULL,
+			    "pmap_enter returned KERN_RESOURCE_SHORTAGE for va 0x%08x", va);
+		if (rv == KERN_RESOURCE_SHORTAGE)
+			continue;
+		if (want_shortage)
+			return failf(r, OUT_FAIL, "expectation", NULL,
+			    "expected KERN_RESOURCE_SHORTAGE for va 0x%08x; pmap_enter returned %u", va, rv);
+		if (model_set(&r->model, st->pmap, va, p, (st->prot & SCN_PROT_W) != 0, wired, 1) < 0)
+			return failf(r, OUT_FAIL, "error", NULL, "out of memory");
+	}
+	touch_range(r, st->pmap, st->va, st->eva);
+	return 0;
+}
+
+/* unmap PMAP RANGE */
+static int op_unmap(struct run *r, const struct step *st)
+{
+	if ((st->pmap == SCN_KERNEL && scenario_kva(r, st->va) < 0) || live_pmap(r, st->pmap) < 0 ||
+	    gcall(r, r->fn.remove, NULL, 3, r->pmap_gva[st->pmap], st->va, st->eva) < 0)
+		return -1;
+	r->nkeys = 0;
+	model_foreach(&r->model, st->pmap, st->va, st->eva, collect_key, r);
+	for (uint32_t i = 0; i < r->nkeys; i++)
+		model_del(&r->model, st->pmap, r->keys[i] << PAGE_SHIFT);
+	r->nkeys = 0;
+	touch_range(r, st->pmap, st->va, st->eva);
+	return 0;
+}
+
+/* protect PMAP RANGE PROT: no read removes, read-only clears write. */
+static int op_protect(struct run *r, const struct step *st)
+{
+	if (!(st->prot & SCN_PROT_R))
+		return op_unmap(r, st);
+	if ((st->pmap == SCN_KERNEL && scenario_kva(r, st->va) < 0) || live_pmap(r, st->pmap) < 0 ||
+	    gcall(r, r->fn.protect, NULL, 4, r->pmap_gva[st->pmap], st->va, st->eva, st->prot) < 0)
+		return -1;
+	r->nkeys = 0;
+	if (!(st->prot & SCN_PROT_W))
+		model_foreach(&r->model, st->pmap, st->va, st->eva, collect_key, r);
+	for (uint32_t i = 0; i < r->nkeys; i++) {
+		const struct mentry *e = model_get(&r->model, st->pmap, r->keys[i] << PAGE_SHIFT);
+
+		model_set(&r->model, st->pmap, r->keys[i] << PAGE_SHIFT, e->page, 0, e->wired, e->managed);
+	}
+	r->nkeys = 0;
+	touch_range(r, st->pmap, st->va, st->eva);
+	return 0;
+}
+
+/* unmap-all PAGE: every managed mapping of each page goes. */
+static int op_unmap_all(struct run *r, const struct step *st)
+{
+	r->nkeys = 0;
+	for (uint32_t i = 0; i < ref_count(r, &st->page); i++) {
+		int32_t p = flat_page(r, &st->page, i);
+		uint32_t first = r->nkeys;
+
+		if (live_page(r, p) < 0 || gcall(r, r->fn.remove_all, NULL, 1, r->page_gva[p]) < 0)
+			return -1;
+		for (uint32_t k = 0; k < r->model.pages[p].n; k++) {
+			uint32_t key = model_page_key(&r->model, p, k);
+
+			if (model_get(&r->model, key >> 20, (key & 0xfffff) << PAGE_SHIFT)->managed)
+				push_key(r, key);
+		}
+		for (uint32_t k = first; k < r->nkeys; k++)
+			model_del(&r->model, r->keys[k] >> 20, (r->keys[k] & 0xfffff) << PAGE_SHIFT);
+	}
+	return 0;	/* r->keys now lists what to check */
+}
+
+/* kenter VA PAGE | kremove VA: unmanaged kernel mappings. */
+static int op_kernel(struct run *r, const struct step *st)
+{
+	int32_t p = st->kind == ST_KENTER ? flat_page(r, &st->page, 0) : -1;
+
+	if (scenario_kva(r, st->va) < 0 || (p >= 0 && live_page(r, p) < 0))
+		return -1;
+	if (p >= 0) {
+		if (gcall(r, r->fn.kenter, NULL, 2, st->va, r->page_gva[p]) < 0)
+			return -1;
+		model_set(&r->model, SCN_KERNEL, st->va, p, 1, 0, 0);
+	} else {
+		if (gcall(r, r->fn.kremove, NULL, 1, st->va) < 0)
+			return -1;
+		model_del(&r->model, SCN_KERNEL, st->va);
+	}
+	touch_range(r, SCN_KERNEL, st->va, st->va + PAGE_SIZE);
+	return 0;
+}
+
+/* clear-modify PAGE */
+static int op_clear_modify(struct run *r, const struct step *st)
+{
+	for (uint32_t i = 0; i < ref_count(r, &st->page); i++) {
+		int32_t p = flat_page(r, &st->page, i);
+
+		if (live_page(r, p) < 0 || gcall(r, r->fn.clear_modify, NULL, 1, r->page_gva[p]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * touch PMAP VA r|w [faults]: one load or store through the MMU with the
+ * pmap active. A page fault at rig_touch_access is an outcome; st->n says
+ * whether one is expected. (flag bit 1: store; bit 2: from random, where a
+ * disagreement is the model's business.)
+ */
+static int op_touch(struct run *r, const struct step *st)
+{
+	int write = st->flag & 1, faulted;
+	uint32_t v;
+	enum stop_kind k;
+
+	if (live_pmap(r, st->pmap) < 0 || (st->pmap == SCN_KERNEL && scenario_kva(r, st->va) < 0))
+		return -1;
+	k = guest_call(&r->m, r->fn.touch, 3, (uint32_t[]){ r->pmap_gva[st->pmap], st->va, write }, &v);
+	faulted = k == STOP_FAULT && r->m.stop.vector == 14 && r->m.stop.eip >= r->fn.touch_access &&
+	    r->m.stop.eip < r->fn.touch_access + 32;
+	if (k != STOP_RETURN && !faulted)
+		return gcall(r, r->fn.touch, NULL, 0);	/* report the crash */
+	r->active = st->pmap;
+	if (faulted == (int)st->n || ((st->flag & 2) && scenario_ignores(r->s, "MODEL")))
+		return 0;
+	return failf(r, OUT_FAIL, (st->flag & 2) ? "violation" : "expectation", (st->flag & 2) ? "MODEL" : NULL,
+	    "%s of pmap %s va 0x%08x %s; %s", write ? "a store" : "a load", r->s->pmap_names[st->pmap], st->va,
+	    st->n ? "should fault" : "should succeed",
+	    faulted ? "it faulted" : "the CPU completed it (a stale TLB entry or a wrong PTE)");
+}
+
+/* activate PMAP */
+static int op_activate(struct run *r, const struct step *st)
+{
+	if (live_pmap(r, st->pmap) < 0 || gcall(r, r->fn.activate, NULL, 1, r->pmap_gva[st->pmap]) < 0)
+		return -1;
+	r->active = st->pmap;
+	return 0;
+}
+
+/* destroy PMAP: only an empty one. */
+static int op_destroy(struct run *r, const struct step *st)
+{
+	uint32_t n = model_count_pmap(&r->model, st->pmap);
+
+	if (live_pmap(r, st->pmap) < 0)
+		return -1;
+	if (n > 0)
+		return failf(r, OUT_FAIL, "misuse", NULL, "destroying pmap %s, which still has %u mapping%s",
+		    r->s->pmap_names[st->pmap], n, n == 1 ? "" : "s");
+	if (gcall(r, r->fn.pmap_destroy, NULL, 1, r->pmap_gva[st->pmap]) < 0)
+		return -1;
+	r->pmap_gva[st->pmap] = 0;
+	if (r->active == st->pmap)
+		r->active = SCN_KERNEL;
+	return 0;
+}
+
+/* free PAGE: only pages with no mappings. */
+static int op_free(struct run *r, const struct step *st)
+{
+	char name[80];
+	uint32_t rv;
+
+	for (uint32_t i = 0; i < ref_count(r, &st->page); i++) {
+		int32_t p = flat_page(r, &st->page, i);
+		uint32_t n = model_count_page(&r->model, p, 0);
+
+		if (live_page(r, p) < 0)
+			return -1;
+		if (n > 0)
+			return failf(r, OUT_FAIL, "misuse", NULL, "freeing page %s while it has %u mapping%s",
+			    page_name(r, p, name, sizeof(name)), n, n == 1 ? "" : "s");
+		if (gcall(r, r->fn.page_free, &rv, 1, r->page_gva[p]) < 0)
+			return -1;
+		if (rv != 0 && scenario_ignores(r->s, "MODEL"))
+			continue;	/* the guest kept the page; so do we */
+		if (rv != 0)
+			return failf(r, OUT_FAIL, "violation", "MODEL",
+			    "page %s has no mapping in the model, but the guest refuses to free it (pv_count %u)",
+			    page_name(r, p, name, sizeof(name)), GV(&r->m, struct vm_page, r->page_gva[p])->pv_count);
+		r->page_freed[p] = 1;
+	}
+	return 0;
+}
+
+/* fail alloc after N | fail alloc off: the guest's fault-injection knob. */
+static int op_fail_alloc(struct run *r, const struct step *st)
+{
+	r->gi->gi_alloc_fail_after = st->flag ? (uint32_t)st->n : ~0u;
+	return 0;
+}
+
+
+/* One operation statement. */
+int exec_op(struct run *r, const struct step *st)
+{
+	switch (st->kind) {
+	case ST_PMAP: return op_pmap(r, st);
+	case ST_DESTROY: return op_destroy(r, st);
+	case ST_ACTIVATE: return op_activate(r, st);
+	case ST_PAGE: return op_page(r, st);
+	case ST_FREE: return op_free(r, st);
+	case ST_MAP: return op_map(r, st);
+	case ST_UNMAP: return op_unmap(r, st);
+	case ST_PROTECT: return op_protect(r, st);
+	case ST_UNMAP_ALL: return op_unmap_all(r, st);
+	case ST_KENTER: case ST_KREMOVE: return op_kernel(r, st);
+	case ST_CLEAR_MODIFY: return op_clear_modify(r, st);
+	case ST_TOUCH: return op_touch(r, st);
+	case ST_FAIL_ALLOC: return op_fail_alloc(r, st);
+	default: return failf(r, OUT_FAIL, "error", NULL, "internal: step kind %d", st->kind);
+	}
+}
+

@@ -1,0 +1,99 @@
+/*
+ * runner_priv.h - the state of one scenario run, shared by the files that
+ * make up the runner: runner.c (the step loop, boot, verdicts),
+ * runner_ops.c (operations), runner_expect.c (expectations),
+ * runner_model.c (the MODEL check and the A/D model) and runner_random.c
+ * (the random statement). Nothing outside them includes it.
+ */
+#ifndef RIG_RUNNER_PRIV_H
+#define RIG_RUNNER_PRIV_H
+
+#include <time.h>
+
+#include "runner.h"
+#include "invariants.h"
+#include "machine.h"
+#include "model.h"
+#include "events.h"
+#include "watch.h"
+#include "witness.h"
+
+#define KERN_RESOURCE_SHORTAGE 6
+
+/* Guest entry points the runner calls, resolved once per file. */
+struct guest_fns {
+	uint32_t enter, remove, protect, remove_all, kenter, kremove, clear_modify,
+	    is_modified, is_referenced, activate, touch, touch_access, pmap_create,
+	    pmap_destroy, page_alloc, page_free;
+};
+
+struct run {
+	const struct scenario *s;
+	const struct run_options *o;
+	struct file_result *res;
+	struct machine m;
+	struct model model;
+	struct guest_fns fn;
+	struct guest_info *gi;
+	struct pv_stats *stats;
+	uint32_t pmap_gva[SCN_MAX_PMAPS];	/* 0: not created, or destroyed */
+	uint32_t *page_gva, *page_pa;		/* per flat page; gva 0: none */
+	uint8_t *page_freed;
+	int active;				/* pmap index in CR3 */
+	const struct step *step;		/* being executed */
+	char synth[256];			/* text of a random operation (or of the end check) */
+	const struct step *rop;			/* the random operation being run, or NULL */
+	uint32_t reclaimed0;			/* pv_reclaimed when the step began */
+	uint32_t *keys;				/* (pmap << 20 | vpn) scratch list */
+	uint32_t nkeys, capkeys;
+	struct { int pmap; uint32_t va, eva; } touched[2];
+	int ntouched;
+	int failed;
+	uint64_t ops;
+	int creating;				/* pmap being made by op_pmap, or -1 */
+	struct events ev;			/* the paging event stream */
+	struct watch w;
+	int watching;
+	struct checker chk;			/* the invariant checker (needs watching) */
+	int checking;
+	struct witness wit;			/* the lock witness (with the checker) */
+	uint64_t insns;				/* guest instructions, with count_insns */
+	uc_hook insn_hook;
+	struct timespec t0, last_progress;
+};
+
+/* runner.c */
+const char *step_text(struct run *r);
+int failf(struct run *r, enum outcome out, const char *kind, const char *id, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+int gcall(struct run *r, uint32_t fn, uint32_t *ret, int argc, ...);
+const char *page_name(const struct run *r, int32_t page, char *buf, size_t len);
+int32_t flat_page(const struct run *r, const struct pageref *ref, uint32_t i);
+uint32_t ref_count(const struct run *r, const struct pageref *ref);
+int report_violation(struct run *r, const struct violation *v);
+int run_op(struct run *r, const struct step *op);
+
+/* runner_model.c */
+void touch_range(struct run *r, int pmap, uint32_t va, uint32_t eva);
+int push_key(struct run *r, uint32_t key);
+void collect_key(const struct mentry *e, void *arg);
+int model_check_all(struct run *r, int reclaim_ok);
+void model_forget_reclaimed(struct run *r);
+int model_check_step(struct run *r);
+
+/* runner_ops.c */
+int live_pmap(struct run *r, int pmap);
+int live_page(struct run *r, int32_t page);
+int scenario_kva(struct run *r, uint32_t va);
+int op_pmap(struct run *r, const struct step *st);
+int op_page(struct run *r, const struct step *st);
+int exec_op(struct run *r, const struct step *st);
+
+/* runner_expect.c */
+int do_expect(struct run *r, const struct step *st);
+
+/* runner_random.c */
+int exec_random(struct run *r, const struct step *st);
+void random_text(struct run *r, const struct step *op, char *buf, size_t len);
+
+#endif
