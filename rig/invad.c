@@ -1,4 +1,174 @@
 /*
- * invad.c - owns the accessed/modified rules (AD-DIRTY-LOST, AD-REF-LOST).
+ * invad.c - owns the accessed/modified rules, AD-DIRTY-LOST and AD-REF-LOST.
+ *
+ * The runner keeps, per physical page, what the model knows from the CPU's
+ * own accesses (struct chk_ad): the page was read or written through a
+ * managed mapping since it was allocated, and written since it was last
+ * cleaned. The VM learns the same from the pmap only through PG_A/PG_M in
+ * a live managed PTE of the page or PGA_REFERENCED/PGA_MODIFIED in its
+ * vm_page (pmap_is_modified, pmap_is_referenced, vm_page_dirty): whatever
+ * the model holds must be findable there, or the VM will take a written
+ * page for clean and never write it back.
+ *
+ * Per step, only the pages whose PTEs or vm_page records the step wrote,
+ * and the pages it touched, are looked at, through their pv lists; the full
+ * check looks at every page, with the PTE bits its table scan found.
  */
+#include <stdio.h>
+
+#include "gview.h"
 #include "invcheck.h"
+
+/* CHK_AD_* of a PTE's A/D bits. */
+static uint8_t ad_of_pte(uint32_t pte)
+{
+	return (pte & PG_A ? CHK_AD_REF : 0) | (pte & PG_M ? CHK_AD_DIRTY : 0);
+}
+
+/* CHK_AD_* of a vm_page's aflags. */
+static uint8_t ad_of_aflags(uint32_t aflags)
+{
+	return (aflags & PGA_REFERENCED ? CHK_AD_REF : 0) | (aflags & PGA_MODIFIED ? CHK_AD_DIRTY : 0);
+}
+
+void checker_ad_touched(struct checker *c, uint32_t pg)
+{
+	if (c->ad.ntouched < (int)(sizeof(c->ad.touched) / sizeof(c->ad.touched[0])))
+		c->ad.touched[c->ad.ntouched++] = pg;
+}
+
+uint8_t checker_ad_have(struct checker *c, uint32_t pg)
+{
+	struct vm_page *m = chk_page(c, pg);
+	uint32_t e = m ? m->pv_list.tqh_first : 0;
+	uint8_t have = m ? ad_of_aflags(m->aflags) : 0;
+
+	for (uint32_t n = 0; e != 0 && n <= m->pv_count; n++) {
+		struct pv_entry *pv = GV(c->m, struct pv_entry, e);
+		struct pv_chunk *pc = GV(c->m, struct pv_chunk, e & PG_FRAME);
+		struct pmap *pm = pc ? GV(c->m, struct pmap, pc->pc_pmap) : NULL;
+		struct walk w;
+
+		if (pv == NULL || pm == NULL)
+			break;
+		gv_walk(c->m, pm->pm_pdir_pa, pv->pv_va, &w);
+		if (w.status == WALK_MAPPED && (w.pte & PG_MANAGED) && (w.pte >> PAGE_SHIFT) == pg)
+			have |= ad_of_pte(w.pte);
+		e = pv->pv_next.tqe_next;
+	}
+	return have;
+}
+
+/* Is the store e one into the aflags word of a vm_page record? */
+static int is_aflags_store(const struct event *e)
+{
+	uint32_t field = (e->pa - e->va * (uint32_t)sizeof(struct vm_page)) & PAGE_MASK;
+
+	return e->kind == EV_VMPAGE_WRITE && field == offsetof(struct vm_page, aflags);
+}
+
+/*
+ * The step's event that took `lost` away from page pg: the last PTE write
+ * that retired the bit from a managed mapping of pg, else the last aflags
+ * store that cleared it; NULL if the step wrote neither.
+ */
+static const struct event *ad_cause(struct checker *c, uint32_t pg, uint8_t lost)
+{
+	uint32_t bit = (lost & CHK_AD_DIRTY) ? PG_M : PG_A;
+	uint32_t pga = (lost & CHK_AD_DIRTY) ? PGA_MODIFIED : PGA_REFERENCED;
+	uint32_t had = PG_V | PG_MANAGED | bit;
+
+	for (int i = c->nwrites - 1; i >= 0; i--) {
+		const struct event *e = &c->writes[i];
+
+		if (e->kind == EV_PTE_WRITE && (e->old & had) == had && (e->old >> PAGE_SHIFT) == pg &&
+		    !((e->new & had) == had && (e->new >> PAGE_SHIFT) == pg))
+			return e;
+	}
+	for (int i = c->nwrites - 1; i >= 0; i--) {
+		const struct event *e = &c->writes[i];
+
+		if (is_aflags_store(e) && e->va == pg && (e->old & pga) && !(e->new & pga))
+			return e;
+	}
+	return NULL;
+}
+
+/* The rules for one page: the model's bits must be among those the VM can find. */
+static int ad_check_page(struct checker *c, uint32_t pg, uint8_t have, struct violation *v)
+{
+	uint8_t lost = c->ad.want[pg] & ~have;
+	struct vm_page *m = chk_page(c, pg);
+	char how[256] = "";
+
+	if ((lost & CHK_AD_DIRTY) && chk_off(c, INV_AD_DIRTY_LOST))
+		lost &= (uint8_t)~CHK_AD_DIRTY;
+	if ((lost & CHK_AD_REF) && chk_off(c, INV_AD_REF_LOST))
+		lost &= (uint8_t)~CHK_AD_REF;
+	if (lost == 0)
+		return 0;
+	lost = (lost & CHK_AD_DIRTY) ? CHK_AD_DIRTY : CHK_AD_REF;
+	if (c->ad.describe != NULL)
+		c->ad.describe(c->ad.ctx, pg, lost, how, sizeof(how));
+	if (lost == CHK_AD_DIRTY)
+		return vfail(v, "AD-DIRTY-LOST", "page 0x%08x%s%s is dirty in the model, but no live managed PTE of it "
+		    "has PG_M and its vm_page's aflags (0x%x) lack PGA_MODIFIED: the VM would take it for clean and "
+		    "never write it back", pg << PAGE_SHIFT, how[0] ? " " : "", how, m ? m->aflags : 0);
+	return vfail(v, "AD-REF-LOST", "page 0x%08x%s%s is referenced in the model, but no live managed PTE of it "
+	    "has PG_A and its vm_page's aflags (0x%x) lack PGA_REFERENCED: the VM would take it for unused",
+	    pg << PAGE_SHIFT, how[0] ? " " : "", how, m ? m->aflags : 0);
+}
+
+/* One candidate page of the per-step check; the cause is the step's event that dropped the bit. */
+static int ad_step_page(struct checker *c, uint32_t pg, struct violation *v)
+{
+	const struct event *cause;
+
+	if (pg >= c->npages || c->ad.want[pg] == 0 || ad_check_page(c, pg, checker_ad_have(c, pg), v) == 0)
+		return 0;
+	cause = ad_cause(c, pg, v->id[3] == 'D' ? CHK_AD_DIRTY : CHK_AD_REF);
+	if (cause != NULL) {
+		v->cause = *cause;
+		v->has_cause = 1;
+	}
+	return -1;
+}
+
+int chk_ad_step(struct checker *c, struct violation *v)
+{
+	if (c->ad.want == NULL)
+		return 0;
+	for (int i = 0; i < c->nwrites; i++) {
+		const struct event *e = &c->writes[i];
+
+		if (e->kind != EV_PTE_WRITE)
+			continue;
+		if ((e->old & PG_V) && ad_step_page(c, e->old >> PAGE_SHIFT, v) < 0)
+			return -1;
+		if ((e->new & PG_V) && ad_step_page(c, e->new >> PAGE_SHIFT, v) < 0)
+			return -1;
+	}
+	for (int i = 0; i < c->ndirty_pages; i++)
+		if (ad_step_page(c, c->dirty_pages[i], v) < 0)
+			return -1;
+	for (int i = 0; i < c->ad.ntouched; i++)
+		if (ad_step_page(c, c->ad.touched[i], v) < 0)
+			return -1;
+	return 0;
+}
+
+int chk_ad_full(struct checker *c, const uint8_t *ptebits, struct violation *v)
+{
+	if (c->ad.want == NULL)
+		return 0;
+	for (uint32_t pg = 0; pg < c->npages; pg++) {
+		struct vm_page *m;
+
+		if (c->ad.want[pg] == 0)
+			continue;
+		m = chk_page(c, pg);
+		if (ad_check_page(c, pg, ptebits[pg] | (m ? ad_of_aflags(m->aflags) : 0), v) < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -93,6 +93,24 @@ struct chk_shadow {
 	int valid;		/* set by a full check; cleared when unsure */
 };
 
+/*
+ * The model's accessed/modified state of one physical page, owned by the
+ * runner: what the VM must still be able to learn from the pmap (PG_A/PG_M
+ * in a live managed PTE of the page, or PGA_REFERENCED/PGA_MODIFIED in its
+ * vm_page). The A/D rules compare guest memory with it.
+ */
+#define CHK_AD_REF	0x1	/* accessed since the page was allocated */
+#define CHK_AD_DIRTY	0x2	/* written since allocated or last clear-modify */
+
+struct chk_ad {
+	const uint8_t *want;	/* per physical page: CHK_AD_*; NULL: no A/D rules */
+	/* Describe how page pg got bit (for messages); NULL: say nothing. */
+	void (*describe)(void *ctx, uint32_t pg, uint8_t bit, char *buf, size_t len);
+	void *ctx;
+	uint32_t touched[4];	/* pages the CPU accessed in this step (set by the runner) */
+	int ntouched;
+};
+
 struct checker {
 	struct machine *m;
 	struct guest_info *gi;
@@ -111,6 +129,7 @@ struct checker {
 	uint32_t step_cr3;	/* CR3 when the step began */
 	uint32_t known[CHK_MAX_PMAPS];	/* directories seen at the last check */
 	int nknown;
+	struct chk_ad ad;	/* the A/D model the runner keeps */
 };
 
 int checker_init(struct checker *c, struct machine *m);
@@ -126,6 +145,11 @@ int checker_step(struct checker *c, struct violation *v);
 int checker_tlb(struct checker *c, struct violation *v);
 /* Begin a step: remember CR3, forget the last step's changes. */
 void checker_begin_step(struct checker *c);
+/* Note that the CPU accessed physical page pg in this step (a touch). */
+void checker_ad_touched(struct checker *c, uint32_t pg);
+/* The A/D bits the VM would find for page pg: PG_A/PG_M of the live managed PTEs
+ * its pv list names, and its aflags, as CHK_AD_* (the per-step view). */
+uint8_t checker_ad_have(struct checker *c, uint32_t pg);
 /* The event sink that records a step's changes (subscribe it to the stream). */
 void checker_event(void *arg, const struct event *e);
 

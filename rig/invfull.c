@@ -14,6 +14,7 @@
 struct scan {
 	struct pvset managed;	/* (pmap, va) -> PTE of every valid managed mapping */
 	uint8_t *ptref;		/* per page: a PDE points at it */
+	uint8_t *adbits;	/* per page: CHK_AD_* of its live managed PTEs */
 	uint32_t resident[CHK_MAX_PMAPS], wired[CHK_MAX_PMAPS];
 };
 
@@ -24,6 +25,8 @@ static int scan_pte(struct checker *c, struct scan *sc, int i, uint32_t va, uint
 
 	if (pg < c->npages && c->shadow.mapcount[pg] < UINT16_MAX)
 		c->shadow.mapcount[pg]++;
+	if (pg < c->npages && (pte & PG_MANAGED))
+		sc->adbits[pg] |= (pte & PG_A ? CHK_AD_REF : 0) | (pte & PG_M ? CHK_AD_DIRTY : 0);
 	if (i > 0 || (pte & PG_MANAGED))
 		sc->resident[i]++;
 	sc->wired[i] += (pte & PG_W) != 0;
@@ -384,8 +387,10 @@ int checker_full(struct checker *c, struct violation *v)
 	if (chk_load_pmaps(c, v) < 0 || chk_directories(c, v) < 0)
 		return -1;
 	sc.ptref = calloc(c->npages, 1);
-	if (sc.ptref == NULL || pvset_init(&sc.managed, 1024) < 0) {
+	sc.adbits = calloc(c->npages, 1);
+	if (sc.ptref == NULL || sc.adbits == NULL || pvset_init(&sc.managed, 1024) < 0) {
 		free(sc.ptref);
+		free(sc.adbits);
 		return vfail(v, "PAGE-STATE", "out of memory");
 	}
 	rc = scan_tables(c, &sc, v);
@@ -393,6 +398,8 @@ int checker_full(struct checker *c, struct violation *v)
 		rc = check_pv_side(c, &sc, &chunks, v);
 	if (rc == 0 && !chk_off(c, INV_PAGE_STATE))
 		rc = check_pages_full(c, &sc, v);
+	if (rc == 0)
+		rc = chk_ad_full(c, sc.adbits, v);
 	if (chunks.v != NULL)
 		shadow_reset(c, &sc, &chunks);
 	c->shadow.valid = rc == 0 && c->shadow.chunk_inuse != NULL;
@@ -400,6 +407,7 @@ int checker_full(struct checker *c, struct violation *v)
 	for (int i = 0; i < c->npmaps; i++)
 		c->known[i] = c->pmaps[i].pd;
 	free(sc.ptref);
+	free(sc.adbits);
 	pvset_free(&sc.managed);
 	return rc;
 }

@@ -36,7 +36,7 @@ void checker_free(struct checker *c)
 
 void checker_begin_step(struct checker *c)
 {
-	c->nwrites = c->ndirty_chunks = c->ndirty_pages = 0;
+	c->nwrites = c->ndirty_chunks = c->ndirty_pages = c->ad.ntouched = 0;
 	c->step_cr3 = machine_reg(c->m, UC_X86_REG_CR3) & PG_FRAME;
 }
 
@@ -133,6 +133,10 @@ void checker_event(void *arg, const struct event *e)
 		dirty_chunk(c, e->va, e->pa & PAGE_MASK);
 		break;
 	case EV_VMPAGE_WRITE:
+		/* aflags stores are kept: they may be the cause of a lost A/D bit */
+		if (((e->pa - e->va * (uint32_t)sizeof(struct vm_page)) & PAGE_MASK) == offsetof(struct vm_page, aflags) &&
+		    e->old != e->new && grow((void **)&c->writes, c->nwrites, &c->capwrites, sizeof(*e)) == 0)
+			c->writes[c->nwrites++] = *e;
 		if (c->ndirty_pages == 0 || c->dirty_pages[c->ndirty_pages - 1] != e->va) {
 			if (grow((void **)&c->dirty_pages, c->ndirty_pages, &c->capdirty_pages, sizeof(uint32_t)) < 0)
 				c->shadow.valid = 0;
@@ -424,5 +428,7 @@ int checker_step(struct checker *c, struct violation *v)
 		if (!chk_off(c, INV_PV_MAPPING) && step_page_list(c, c->dirty_pages[i], v) < 0)
 			return -1;
 	}
+	if (chk_ad_step(c, v) < 0)
+		return -1;
 	return checker_tlb(c, v);
 }

@@ -54,6 +54,11 @@ const struct mentry *model_get(const struct model *m, int pmap, uint32_t va)
 	return e->page >= 0 ? e : NULL;
 }
 
+struct mentry *model_find(struct model *m, int pmap, uint32_t va)
+{
+	return (struct mentry *)model_get(m, pmap, va);
+}
+
 /* Double the table (or create it). */
 static int grow(struct mtable *t)
 {
@@ -104,7 +109,7 @@ int model_set(struct model *m, int pmap, uint32_t va, int32_t page, int writable
 	if ((t->n + 1) * 2 > t->cap && grow(t) < 0)
 		return -1;
 	e = slot(t, va >> 12);
-	*e = (struct mentry){ va >> 12, page, (uint8_t)writable, (uint8_t)wired, (uint8_t)managed };
+	*e = (struct mentry){ va >> 12, page, (uint8_t)writable, (uint8_t)wired, (uint8_t)managed, MAD_REF_UNKNOWN };
 	t->n++;
 	return rev_add(&m->pages[page], KEY(pmap, va >> 12));
 }

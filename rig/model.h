@@ -9,11 +9,22 @@
 
 #define MODEL_MAX_PMAPS 64
 
+/*
+ * What the model knows of one mapping's own PG_A/PG_M: each bit is known
+ * set, known clear, or unknown (a pmap may legitimately do either, e.g. set
+ * PG_A when it enters a mapping, as modern FreeBSD does).
+ */
+#define MAD_REF		0x1	/* PG_A known set */
+#define MAD_DIRTY	0x2	/* PG_M known set */
+#define MAD_REF_UNKNOWN	0x4
+#define MAD_DIRTY_UNKNOWN 0x8
+
 /* One expected mapping. */
 struct mentry {
 	uint32_t vpn;		/* va >> 12 */
 	int32_t page;		/* flat page index; -1 = empty slot */
 	uint8_t writable, wired, managed;
+	uint8_t ad;		/* MAD_* */
 };
 
 /* Open-addressing table of one pmap's expected mappings. */
@@ -40,6 +51,8 @@ void model_free(struct model *m);
 const struct mentry *model_get(const struct model *m, int pmap, uint32_t va);
 /* Expect va -> page in pmap (replacing whatever was there). */
 int model_set(struct model *m, int pmap, uint32_t va, int32_t page, int writable, int wired, int managed);
+/* The same, for updating its A/D knowledge. */
+struct mentry *model_find(struct model *m, int pmap, uint32_t va);
 /* Expect nothing at va in pmap. */
 void model_del(struct model *m, int pmap, uint32_t va);
 /* Number of expected mappings in a pmap, and of a page (managed ones only if managed_only). */

@@ -362,6 +362,7 @@ static int start_watching(struct run *r)
 		for (int i = 0; invariant_catalog[i].id != NULL; i++)
 			r->chk.ignore_mask |= (uint32_t)scenario_ignores(r->s, invariant_catalog[i].id) << i;
 		events_subscribe(&r->ev, checker_event, &r->chk);
+		r->chk.ad = (struct chk_ad){ .want = r->ad_want, .describe = ad_describe, .ctx = r };
 		if (witness_attach(&r->wit, &r->m) < 0)
 			return failf(r, OUT_CRASH, "boot", NULL, "cannot hook the guest's lock functions");
 		r->wit.ignored = ignored;
@@ -413,7 +414,7 @@ static int start(struct run *r)
 	r->page_pa = calloc(n, sizeof(uint32_t));
 	r->page_freed = calloc(n, 1);
 	if (r->page_gva == NULL || r->page_pa == NULL || r->page_freed == NULL ||
-	    model_init(&r->model, r->s->npages_total) < 0)
+	    model_init(&r->model, r->s->npages_total) < 0 || ad_init(r) < 0)
 		return failf(r, OUT_FAIL, "error", NULL, "out of memory");
 	if (resolve(r) < 0)
 		return -1;
@@ -481,6 +482,7 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 		kvamap_sample(o->kvamap, &r.m, 0);	/* the final state */
 	settle_expected(s, res);
 	model_free(&r.model);
+	ad_free(&r);
 	free(r.page_gva);
 	free(r.page_pa);
 	free(r.page_freed);

@@ -179,3 +179,123 @@ int model_check_step(struct run *r)
 	return 0;
 }
 
+
+/*
+ * The A/D model. A page's bits come from what the CPU did, never from
+ * guest code: a load or store that completed through a managed mapping
+ * makes the page referenced (and, a store, dirty), and so does a PG_A/PG_M
+ * the CPU left in the PTE it used (read back after the touch). clear-modify
+ * makes the page clean; a page allocated or freed starts with nothing. The
+ * checker (invad.c) then requires every bit the model holds to be findable
+ * by the VM.
+ */
+
+int ad_init(struct run *r)
+{
+	uint32_t n = r->s->npages_total ? r->s->npages_total : 1;
+
+	r->ad_npages = (uint32_t)(r->m.pm.size >> PAGE_SHIFT);
+	r->ad_want = calloc(r->ad_npages, 1);
+	r->ad_from = calloc((size_t)n * 2, sizeof(*r->ad_from));
+	return r->ad_want && r->ad_from ? 0 : -1;
+}
+
+void ad_free(struct run *r)
+{
+	free(r->ad_want);
+	free(r->ad_from);
+	r->ad_want = NULL;
+	r->ad_from = NULL;
+}
+
+void ad_page_clean(struct run *r, int32_t page, uint8_t bits)
+{
+	uint32_t pg = r->page_pa[page] >> PAGE_SHIFT;
+
+	if (r->page_gva[page] != 0 && pg < r->ad_npages)
+		r->ad_want[pg] &= (uint8_t)~bits;
+	if (!(bits & CHK_AD_DIRTY))
+		return;
+	for (uint32_t k = 0; k < r->model.pages[page].n; k++) {	/* and every mapping's PG_M */
+		uint32_t key = model_page_key(&r->model, page, k);
+		struct mentry *e = model_find(&r->model, key >> 20, (key & 0xfffff) << PAGE_SHIFT);
+
+		e->ad &= (uint8_t)~(MAD_DIRTY | MAD_DIRTY_UNKNOWN);
+	}
+}
+
+/* Give page the bits `got` (CHK_AD_*), remembering the access behind them. */
+static void ad_page_set(struct run *r, int32_t page, uint8_t got, int pmap, uint32_t va, uint32_t pte)
+{
+	uint32_t pg = r->page_pa[page] >> PAGE_SHIFT;
+	struct ad_origin o = { r->ops + 1, r->step ? r->step->line : 0, pmap, va, pte };
+
+	if (pg >= r->ad_npages)
+		return;
+	r->ad_want[pg] |= got;
+	if (got & CHK_AD_REF)
+		r->ad_from[2 * page] = o;
+	if (got & CHK_AD_DIRTY)
+		r->ad_from[2 * page + 1] = o;
+	if (r->checking)
+		checker_ad_touched(&r->chk, pg);
+}
+
+void ad_after_touch(struct run *r, int pmap, uint32_t va, int write, int faulted)
+{
+	struct mentry *e = model_find(&r->model, pmap, va);
+	struct pmap *pm = GV(&r->m, struct pmap, r->pmap_gva[pmap]);
+	uint8_t got = faulted ? 0 : write ? CHK_AD_REF | CHK_AD_DIRTY : CHK_AD_REF;
+	struct walk w;
+
+	if (e == NULL || !e->managed || pm == NULL)
+		return;
+	gv_walk(&r->m, pm->pm_pdir_pa, va, &w);
+	if (w.status == WALK_MAPPED && (w.pte & PG_FRAME) == r->page_pa[e->page]) {
+		/* the PTE the CPU used: its A/D bits are now exactly known */
+		e->ad = (w.pte & PG_A ? MAD_REF : 0) | (w.pte & PG_M ? MAD_DIRTY : 0);
+		got |= (w.pte & PG_A ? CHK_AD_REF : 0) | (w.pte & PG_M ? CHK_AD_DIRTY : 0);
+	} else if (got) {
+		e->ad |= (got & CHK_AD_REF ? MAD_REF : 0) | (got & CHK_AD_DIRTY ? MAD_DIRTY : 0);
+	}
+	if (got)
+		ad_page_set(r, e->page, got, pmap, va, w.status == WALK_MAPPED ? w.pte : 0);
+}
+
+int ad_expected_answer(struct run *r, int32_t page, uint8_t bit)
+{
+	uint8_t set = bit == CHK_AD_DIRTY ? MAD_DIRTY : MAD_REF;
+	uint8_t unknown = bit == CHK_AD_DIRTY ? MAD_DIRTY_UNKNOWN : MAD_REF_UNKNOWN;
+	int answer = 0;
+
+	for (uint32_t k = 0; k < r->model.pages[page].n; k++) {
+		uint32_t key = model_page_key(&r->model, page, k);
+		const struct mentry *e = model_get(&r->model, key >> 20, (key & 0xfffff) << PAGE_SHIFT);
+
+		if (!e->managed)
+			continue;
+		if (e->ad & set)
+			return 1;
+		if (e->ad & unknown)
+			answer = -1;
+	}
+	return answer;
+}
+
+/* The checker's describer: "p[3], written by operation #N at line L through pmap a va V (PTE then P),". */
+void ad_describe(void *ctx, uint32_t pg, uint8_t bit, char *buf, size_t len)
+{
+	struct run *r = ctx;
+	char name[80];
+
+	for (uint32_t p = 0; p < r->s->npages_total; p++) {
+		const struct ad_origin *o = &r->ad_from[2 * p + (bit == CHK_AD_DIRTY)];
+
+		if (r->page_gva[p] == 0 || r->page_freed[p] || r->page_pa[p] >> PAGE_SHIFT != pg)
+			continue;
+		snprintf(buf, len, "(%s, %s by operation #%llu at line %d through pmap %s va 0x%08x, PTE then 0x%08x)",
+		    page_name(r, (int32_t)p, name, sizeof(name)), bit == CHK_AD_DIRTY ? "written" : "accessed",
+		    (unsigned long long)o->op, o->line, r->s->pmap_names[o->pmap], o->va, o->pte);
+		return;
+	}
+}

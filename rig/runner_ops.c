@@ -65,8 +65,22 @@ int op_page(struct run *r, const struct step *st)
 			return failf(r, OUT_FAIL, "shortage", NULL, "out of physical pages after %u of %u",
 			    i, ref_count(r, &st->page));
 		r->page_pa[p] = vp->phys_addr;
+		ad_page_clean(r, p, CHK_AD_REF | CHK_AD_DIRTY);	/* a new page starts clean */
 	}
 	return 0;
+}
+
+/*
+ * What the model knows of a mapping's own A/D bits after pmap_enter put
+ * page p there. A new mapping is clean; whether PG_A is set at once is the
+ * pmap's choice. The same page again keeps PG_A or sets it anew, and PG_M
+ * may stay only while it is writable.
+ */
+static uint8_t enter_ad(const struct mentry *old, int32_t p, int writable)
+{
+	if (old == NULL || old->page != p)
+		return MAD_REF_UNKNOWN;
+	return MAD_REF_UNKNOWN | (writable && (old->ad & (MAD_DIRTY | MAD_DIRTY_UNKNOWN)) ? MAD_DIRTY_UNKNOWN : 0);
 }
 
 /* map PMAP VA PAGE [PROT] [wired] [shortage] */
@@ -91,8 +105,12 @@ static int op_map(struct run *r, const struct step *st)
 		if (want_shortage)
 			return failf(r, OUT_FAIL, "expectation", NULL,
 			    "expected KERN_RESOURCE_SHORTAGE for va 0x%08x; pmap_enter returned %u", va, rv);
+		const struct mentry *old = model_get(&r->model, st->pmap, va);
+		uint8_t ad = enter_ad(old, p, (st->prot & SCN_PROT_W) != 0);
+
 		if (model_set(&r->model, st->pmap, va, p, (st->prot & SCN_PROT_W) != 0, wired, 1) < 0)
 			return failf(r, OUT_FAIL, "error", NULL, "out of memory");
+		model_find(&r->model, st->pmap, va)->ad = ad;
 	}
 	touch_range(r, st->pmap, st->va, st->eva);
 	return 0;
@@ -127,7 +145,11 @@ static int op_protect(struct run *r, const struct step *st)
 	for (uint32_t i = 0; i < r->nkeys; i++) {
 		const struct mentry *e = model_get(&r->model, st->pmap, r->keys[i] << PAGE_SHIFT);
 
+		/* FreeBSD's rule: read-only clears PG_M (after saving it in the page) and keeps PG_A */
+		uint8_t ad = e->ad & (uint8_t)~(MAD_DIRTY | MAD_DIRTY_UNKNOWN);
+
 		model_set(&r->model, st->pmap, r->keys[i] << PAGE_SHIFT, e->page, 0, e->wired, e->managed);
+		model_find(&r->model, st->pmap, r->keys[i] << PAGE_SHIFT)->ad = ad;
 	}
 	r->nkeys = 0;
 	touch_range(r, st->pmap, st->va, st->eva);
@@ -184,6 +206,7 @@ static int op_clear_modify(struct run *r, const struct step *st)
 
 		if (live_page(r, p) < 0 || gcall(r, r->fn.clear_modify, NULL, 1, r->page_gva[p]) < 0)
 			return -1;
+		ad_page_clean(r, p, CHK_AD_DIRTY);
 	}
 	return 0;
 }
@@ -208,6 +231,7 @@ static int op_touch(struct run *r, const struct step *st)
 	if (k != STOP_RETURN && !faulted)
 		return gcall(r, r->fn.touch, NULL, 0);	/* report the crash */
 	r->active = st->pmap;
+	ad_after_touch(r, st->pmap, st->va, write, faulted);
 	if (faulted == (int)st->n || ((st->flag & 2) && scenario_ignores(r->s, "MODEL")))
 		return 0;
 	return failf(r, OUT_FAIL, (st->flag & 2) ? "violation" : "expectation", (st->flag & 2) ? "MODEL" : NULL,
@@ -266,6 +290,7 @@ static int op_free(struct run *r, const struct step *st)
 			return failf(r, OUT_FAIL, "violation", "MODEL",
 			    "page %s has no mapping in the model, but the guest refuses to free it (pv_count %u)",
 			    page_name(r, p, name, sizeof(name)), GV(&r->m, struct vm_page, r->page_gva[p])->pv_count);
+		ad_page_clean(r, p, CHK_AD_REF | CHK_AD_DIRTY);
 		r->page_freed[p] = 1;
 	}
 	return 0;

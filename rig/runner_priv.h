@@ -27,6 +27,14 @@ struct guest_fns {
 	    pmap_destroy, page_alloc, page_free;
 };
 
+/* The access that last gave a page one of its A/D bits in the model. */
+struct ad_origin {
+	uint64_t op;		/* operation number (1-based) */
+	int line;		/* scenario line of the touch */
+	int pmap;		/* through this pmap */
+	uint32_t va, pte;	/* at this VA; the PTE read back after it */
+};
+
 struct run {
 	const struct scenario *s;
 	const struct run_options *o;
@@ -60,6 +68,9 @@ struct run {
 	uint64_t insns;				/* guest instructions, with count_insns */
 	uc_hook insn_hook;
 	struct timespec t0, last_progress;
+	uint8_t *ad_want;			/* per physical page: CHK_AD_* the model holds */
+	struct ad_origin *ad_from;		/* per flat page, [2p] referenced and [2p+1] dirty */
+	uint32_t ad_npages;			/* physical pages of RAM */
 };
 
 /* runner.c */
@@ -80,6 +91,17 @@ void collect_key(const struct mentry *e, void *arg);
 int model_check_all(struct run *r, int reclaim_ok);
 void model_forget_reclaimed(struct run *r);
 int model_check_step(struct run *r);
+/* The A/D model: storage, a page made clean (bits: CHK_AD_*), and a touch's effect
+ * read back from the PTE the CPU used. */
+int ad_init(struct run *r);
+void ad_free(struct run *r);
+void ad_page_clean(struct run *r, int32_t page, uint8_t bits);
+void ad_after_touch(struct run *r, int pmap, uint32_t va, int write, int faulted);
+/* What the model knows page's live managed mappings must answer to pmap_is_modified
+ * (bit CHK_AD_DIRTY) or pmap_is_referenced (CHK_AD_REF): 1 yes, 0 no, -1 either. */
+int ad_expected_answer(struct run *r, int32_t page, uint8_t bit);
+/* The checker's describer of how a page got an A/D bit (struct chk_ad). */
+void ad_describe(void *ctx, uint32_t pg, uint8_t bit, char *buf, size_t len);
 
 /* runner_ops.c */
 int live_pmap(struct run *r, int pmap);
