@@ -1,7 +1,7 @@
 /*
  * cli_trace.c - `rig trace FILE [filters] [--stack] [--format text|json]
- * [--break-on-pte VA]`: run one scenario with watching on and print every
- * paging event the filters let through. The file's result goes to stderr so
+ * [--stable] [--show vm_page,pv] [--break-on-pte VA]`: run one scenario with
+ * watching on and print every paging event the filters let through. The file's result goes to stderr so
  * that stdout is the trace alone.
  */
 #include <getopt.h>
@@ -19,7 +19,19 @@
 
 static const char trace_usage[] =
 	"usage: rig trace FILE [--va ADDR[-ADDR]] [--pmap NAME] [--step LINE[-LINE]] [--stack]\n"
-	"                      [--format text|json] [--break-on-pte VA] [--timeout MS]\n";
+	"                      [--format text|json] [--stable] [--show vm_page,pv]\n"
+	"                      [--break-on-pte VA] [--timeout MS]\n";
+
+/* --show's list into o->show; 0, or -1 after naming the unknown word. */
+static int show_opt(const char *arg, struct trace_opts *o)
+{
+	char bad[64];
+
+	if (trace_parse_show(arg, &o->show, bad, sizeof(bad)) == NULL)
+		return 0;
+	fprintf(stderr, "rig: error: --show: unknown word '%s' (known: vm_page, pv)\n%s", bad, trace_usage);
+	return -1;
+}
 
 /* Parse one trace option into o; 0, or -1 after printing an error. */
 static int trace_opt(int ch, const char *arg, struct trace_opts *o, struct run_options *ro)
@@ -54,6 +66,8 @@ static int trace_opt(int ch, const char *arg, struct trace_opts *o, struct run_o
 			break;
 		o->json = !strcmp(arg, "json");
 		return 0;
+	case 'w':
+		return show_opt(arg, o);
 	}
 	fprintf(stderr, "rig: error: bad argument '%s'\n%s", arg ? arg : "", trace_usage);
 	return -1;
@@ -66,7 +80,8 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o, struct 
 		{ "va", required_argument, NULL, 'v' }, { "pmap", required_argument, NULL, 'p' },
 		{ "step", required_argument, NULL, 's' }, { "stack", no_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'f' }, { "break-on-pte", required_argument, NULL, 'b' },
-		{ "timeout", required_argument, NULL, 't' }, { NULL, 0, NULL, 0 },
+		{ "timeout", required_argument, NULL, 't' }, { "stable", no_argument, NULL, 'A' },
+		{ "show", required_argument, NULL, 'w' }, { NULL, 0, NULL, 0 },
 	};
 	int ch;
 
@@ -77,6 +92,8 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o, struct 
 			o->pmap = optarg;
 		else if (ch == 'S')
 			o->stack = 1;
+		else if (ch == 'A')
+			o->stable = 1;
 		else if (ch == '?' || trace_opt(ch, optarg, o, ro) < 0)
 			return -1;
 	}

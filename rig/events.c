@@ -23,7 +23,7 @@ int events_subscribe(struct events *ev, void (*fn)(void *, const struct event *)
 const char *event_kind_name(enum event_kind k)
 {
 	static const char *names[] = { "step-begin", "step-end", "cr", "pde", "pte", "invlpg",
-		"fault", "panic", "warning", "pv-write", "vm-page-write" };
+		"fault", "panic", "warning", "pv", "vm_page" };
 
 	return (unsigned)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }

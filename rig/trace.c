@@ -197,7 +197,7 @@ static void print_stack(struct trace *t, const struct event *e)
 
 static void text_line(struct trace *t, const struct event *e)
 {
-	char what[256], sym[128];
+	char what[512], sym[128];
 	const char *hi = t->o.color ? "\033[1m" : "", *lo = t->o.color ? "\033[0m" : "";
 
 	describe(t, e, what, sizeof(what));
