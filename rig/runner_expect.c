@@ -108,6 +108,117 @@ static int expect_page_bit(struct run *r, const struct step *st)
 	    modified ? "modified" : "referenced", rv ? "yes" : "no");
 }
 
+/* CHK_AD_* of the live managed PTEs that map physical page pg, over every live pmap's tables. */
+static uint8_t page_pte_ad(struct run *r, uint32_t pg)
+{
+	uint8_t have = 0;
+
+	for (int p = 0; p < r->s->npmaps; p++) {
+		struct pmap *pm = r->pmap_gva[p] ? GV(&r->m, struct pmap, r->pmap_gva[p]) : NULL;
+		const uint32_t *pd = pm ? phys_ptr(&r->m.pm, pm->pm_pdir_pa & PG_FRAME, PAGE_SIZE) : NULL;
+
+		for (uint32_t pdx = p == SCN_KERNEL ? KPTDI : 0; pd != NULL && pdx < (p == SCN_KERNEL ? PTDPTDI : KPTDI); pdx++) {
+			const uint32_t *pt = (pd[pdx] & (PG_V | PG_PS)) == PG_V ?
+			    phys_ptr(&r->m.pm, pd[pdx] & PG_FRAME, PAGE_SIZE) : NULL;
+
+			for (uint32_t i = 0; pt != NULL && i < NPTEPG; i++)
+				if ((pt[i] & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED) && pt[i] >> PAGE_SHIFT == pg)
+					have |= (pt[i] & PG_A ? CHK_AD_REF : 0) | (pt[i] & PG_M ? CHK_AD_DIRTY : 0);
+		}
+	}
+	return have;
+}
+
+/* expect dirty PAGE yes|no: what the VM would conclude (PG_M in a live managed PTE, or PGA_MODIFIED). */
+static int expect_dirty(struct run *r, const struct step *st)
+{
+	int32_t p = flat_page(r, &st->page, 0);
+	struct vm_page *m;
+	int ptes, summary;
+	char name[80];
+
+	if (live_page(r, p) < 0)
+		return -1;
+	m = GV(&r->m, struct vm_page, r->page_gva[p]);
+	ptes = (page_pte_ad(r, r->page_pa[p] >> PAGE_SHIFT) & CHK_AD_DIRTY) != 0;
+	summary = m != NULL && (m->aflags & PGA_MODIFIED) != 0;
+	if ((ptes || summary) == st->flag)
+		return 0;
+	return failf(r, OUT_FAIL, "expectation", NULL, "expected page %s %s; %s (PG_M in a live managed PTE: %s; "
+	    "vm_page aflags 0x%x: PGA_MODIFIED %s)", page_name(r, p, name, sizeof(name)), st->flag ? "dirty" : "clean",
+	    st->flag ? "the VM would take it for clean" : "the VM would take it for dirty", ptes ? "yes" : "no",
+	    m ? m->aflags : 0, summary ? "set" : "clear");
+}
+
+/* "V -RW A" for the flags of an `expect pte` (must-be-set and -must-be-clear). */
+static const char *pte_want_text(uint32_t set, uint32_t clear, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < SCN_NPTE_FLAGS; i++)
+		if ((set | clear) & scn_pte_flags[i].bit)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s%s", n ? " " : "",
+			    clear & scn_pte_flags[i].bit ? "-" : "", scn_pte_flags[i].name);
+	return buf;
+}
+
+/* "M is clear, RW is set" for the flags an `expect pte` got wrong. */
+static const char *pte_wrong_text(uint32_t wrong_set, uint32_t wrong_clear, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < SCN_NPTE_FLAGS; i++)
+		if ((wrong_set | wrong_clear) & scn_pte_flags[i].bit)
+			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s is %s", n ? ", " : "",
+			    scn_pte_flags[i].name, wrong_set & scn_pte_flags[i].bit ? "clear" : "set");
+	return buf;
+}
+
+/* expect pte PMAP VA FLAG...: the named flags of the PTE (0 where no page table is). */
+static int expect_pte(struct run *r, const struct step *st)
+{
+	struct pmap *pm;
+	struct walk w;
+	uint32_t pte, wrong_set, wrong_clear;
+	char want[64], got[128], flags[96];
+
+	if (live_pmap(r, st->pmap) < 0)
+		return -1;
+	pm = GV(&r->m, struct pmap, r->pmap_gva[st->pmap]);
+	gv_walk(&r->m, pm->pm_pdir_pa, st->va, &w);
+	pte = w.status == WALK_MAPPED || w.status == WALK_NO_PTE ? w.pte : 0;
+	wrong_set = st->pte_set & ~pte;
+	wrong_clear = st->pte_clear & pte;
+	if (wrong_set == 0 && wrong_clear == 0)
+		return 0;
+	return failf(r, OUT_FAIL, "expectation", NULL, "expected pmap %s va 0x%08x PTE with %s; found %s0x%08x "
+	    "(%s): %s", r->s->pmap_names[st->pmap], st->va,
+	    pte_want_text(st->pte_set, st->pte_clear, want, sizeof(want)),
+	    w.status == WALK_NO_PDE ? "no page table, PTE " : "", pte, pte_flags(pte, flags, sizeof(flags)),
+	    pte_wrong_text(wrong_set, wrong_clear, got, sizeof(got)));
+}
+
+/* expect ptp PMAP VA present|absent: a page-table page backs VA's 4 MiB. */
+static int expect_ptp(struct run *r, const struct step *st)
+{
+	struct pmap *pm;
+	uint32_t pde;
+	int present;
+
+	if (live_pmap(r, st->pmap) < 0)
+		return -1;
+	pm = GV(&r->m, struct pmap, r->pmap_gva[st->pmap]);
+	pde = phys_read32(&r->m.pm, (pm->pm_pdir_pa & PG_FRAME) + PDX(st->va) * 4, NULL);
+	present = (pde & (PG_V | PG_PS)) == PG_V;
+	if (present == st->flag)
+		return 0;
+	return failf(r, OUT_FAIL, "expectation", NULL, "expected a page table %s for pmap %s va 0x%08x-0x%08x; "
+	    "PDE[%u] is 0x%08x", st->flag ? "present" : "absent", r->s->pmap_names[st->pmap], trunc_4mpage(st->va),
+	    trunc_4mpage(st->va) + NBPDR - 1, PDX(st->va), pde);
+}
+
 /* Every expect statement. */
 int do_expect(struct run *r, const struct step *st)
 {
@@ -135,6 +246,12 @@ int do_expect(struct run *r, const struct step *st)
 		return expect_eq(r, pv_free_kva(r), st->n, "free pv chunk KVA slots");
 	case ST_EXPECT_PV_PAGES_HELD:
 		return expect_eq(r, r->stats->pv_pages_held, st->n, "pages held by the pv allocator");
+	case ST_EXPECT_DIRTY:
+		return expect_dirty(r, st);
+	case ST_EXPECT_PTE:
+		return expect_pte(r, st);
+	case ST_EXPECT_PTP:
+		return expect_ptp(r, st);
 	default:
 		return expect_page_bit(r, st);
 	}

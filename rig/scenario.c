@@ -724,6 +724,44 @@ static void parse_expect_failure(struct parser *p, const struct token *t, int n)
 		s->expect_panic[strlen(s->expect_panic) - 1] = '\0';
 }
 
+const struct scn_pte_flag scn_pte_flags[SCN_NPTE_FLAGS] = {
+	{ "V", PG_V }, { "RW", PG_RW }, { "U", PG_U }, { "A", PG_A }, { "M", PG_M },
+	{ "W", PG_W }, { "MAN", PG_MANAGED },
+};
+
+/* FLAG or -FLAG of `expect pte`, into the must-be-set or must-be-clear mask. */
+static int pte_flag_arg(struct parser *p, const struct token *t, struct step *st)
+{
+	const char *name = t->s + (t->s[0] == '-');
+
+	for (int i = 0; i < SCN_NPTE_FLAGS; i++) {
+		uint32_t bit = scn_pte_flags[i].bit;
+
+		if (strcmp(name, scn_pte_flags[i].name) != 0)
+			continue;
+		if ((st->pte_set | st->pte_clear) & bit) {
+			perr(p, t->col, "PTE flag %s is named twice", name);
+			return -1;
+		}
+		*(t->s[0] == '-' ? &st->pte_clear : &st->pte_set) |= bit;
+		return 0;
+	}
+	perr(p, t->col, "unknown PTE flag '%s' (expected V, RW, U, A, M, W or MAN, each optionally prefixed by -)",
+	    t->s);
+	return -1;
+}
+
+/* present or absent. */
+static int present_arg(struct parser *p, const struct token *t, int *v)
+{
+	if (strcmp(t->s, "present") == 0 || strcmp(t->s, "absent") == 0) {
+		*v = t->s[0] == 'p';
+		return 0;
+	}
+	perr(p, t->col, "expected present or absent, not '%s'", t->s);
+	return -1;
+}
+
 /* The arguments of one expectation form into st; 1 if they all parse. */
 static int expect_args(struct parser *p, const struct token *t, int n, struct step *st)
 {
@@ -739,7 +777,17 @@ static int expect_args(struct parser *p, const struct token *t, int n, struct st
 		return n == 4 && !pmap_ref(p, &t[2], &st->pmap) && !num(p, &t[3], &st->n);
 	case ST_EXPECT_PV_FREE_KVA: case ST_EXPECT_PV_PAGES_HELD:
 		return n == 3 && !num(p, &t[2], &st->n);
-	default:	/* modified, referenced */
+	case ST_EXPECT_PTE:
+		if (n < 5 || pmap_ref(p, &t[2], &st->pmap) || va_arg32(p, &t[3], &st->va))
+			return 0;
+		for (int i = 4; i < n; i++)
+			if (pte_flag_arg(p, &t[i], st) < 0)
+				return 0;
+		return 1;
+	case ST_EXPECT_PTP:
+		return n == 5 && !pmap_ref(p, &t[2], &st->pmap) && !va_arg32(p, &t[3], &st->va) &&
+		    !present_arg(p, &t[4], &st->flag);
+	default:	/* modified, referenced, dirty */
 		return n == 4 && !page_ref(p, &t[2], &st->page, 0) && !yesno(p, &t[3], &st->flag);
 	}
 }
@@ -758,6 +806,9 @@ static void parse_expect(struct parser *p, const struct token *t, int n, const c
 		{ "pv-pages-held", ST_EXPECT_PV_PAGES_HELD, "expect pv-pages-held N" },
 		{ "modified", ST_EXPECT_MODIFIED, "expect modified PAGE yes|no" },
 		{ "referenced", ST_EXPECT_REFERENCED, "expect referenced PAGE yes|no" },
+		{ "dirty", ST_EXPECT_DIRTY, "expect dirty PAGE yes|no" },
+		{ "pte", ST_EXPECT_PTE, "expect pte PMAP VA FLAG... (flags V RW U A M W MAN, -FLAG: must be clear)" },
+		{ "ptp", ST_EXPECT_PTP, "expect ptp PMAP VA present|absent" },
 	};
 	struct step st = { 0 };
 	int before = p->errors;
@@ -772,7 +823,7 @@ static void parse_expect(struct parser *p, const struct token *t, int n, const c
 		;
 	if (n < 2) {
 		perr(p, t->col, "usage: expect mapped|unmapped|pv|resident|wired|chunks|pv-free-kva|pv-pages-held|"
-		    "modified|referenced|violation|panic ...");
+		    "modified|referenced|dirty|pte|ptp|violation|panic ...");
 		return;
 	}
 	if (f == sizeof(forms) / sizeof(forms[0])) {
@@ -786,7 +837,8 @@ static void parse_expect(struct parser *p, const struct token *t, int n, const c
 			perr(p, t->col, "usage: %s", forms[f].usage);
 		return;
 	}
-	if (st.kind == ST_EXPECT_MAPPED || st.kind == ST_EXPECT_UNMAPPED)
+	if (st.kind == ST_EXPECT_MAPPED || st.kind == ST_EXPECT_UNMAPPED || st.kind == ST_EXPECT_PTE ||
+	    st.kind == ST_EXPECT_PTP)
 		if (check_space(p, &t[3], st.pmap, st.va, (uint64_t)st.va + PAGE_SIZE))
 			return;
 	emit(p, st, t, text, 1);

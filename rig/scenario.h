@@ -22,6 +22,7 @@ enum step_kind {
 	ST_EXPECT_MAPPED, ST_EXPECT_UNMAPPED, ST_EXPECT_PV, ST_EXPECT_RESIDENT,
 	ST_EXPECT_WIRED, ST_EXPECT_CHUNKS, ST_EXPECT_PV_FREE_KVA,
 	ST_EXPECT_PV_PAGES_HELD, ST_EXPECT_MODIFIED, ST_EXPECT_REFERENCED,
+	ST_EXPECT_DIRTY, ST_EXPECT_PTE, ST_EXPECT_PTP,
 };
 
 /* Protections, as VM_PROT_* bits. */
@@ -45,7 +46,8 @@ struct step {
 	uint32_t prot;
 	uint64_t n;		/* count, expected number, repeat count, seed */
 	uint32_t ops, npmaps, npages;	/* random */
-	int flag;		/* wired / faults / write / yes / shortage / alloc on */
+	int flag;		/* wired / faults / write / yes / shortage / alloc on / present */
+	uint32_t pte_set, pte_clear;	/* expect pte: PTE bits that must be set, must be clear */
 	struct step *body;	/* repeat */
 	int nbody;
 };
@@ -81,6 +83,14 @@ struct scenario {
 	int nsteps;
 	uint64_t total_ops;		/* operations once repeats and randoms expand */
 };
+
+/* The PTE flags `expect pte` names (V RW U A M W MAN) and their bits. */
+#define SCN_NPTE_FLAGS	7
+struct scn_pte_flag {
+	const char *name;
+	uint32_t bit;
+};
+extern const struct scn_pte_flag scn_pte_flags[SCN_NPTE_FLAGS];
 
 /* Parse path; 0 on success, else the number of errors (each printed to err). */
 int scenario_parse(struct scenario *s, const char *path, FILE *err);
