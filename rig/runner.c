@@ -153,22 +153,47 @@ static void progress(struct run *r)
 	    (unsigned long long)r->s->total_ops, ms > 0 ? r->ops * 1000.0 / ms : 0.0);
 }
 
+/* "event #N: pmap_protect+0x178: lock cmpxchg ...: PTE va=... pa=...: old -> new +flags" for a cause. */
+static void format_cause(struct run *r, const struct event *e, char *buf, size_t len)
+{
+	char sym[128], insn[96], flags[128];
+	uint8_t *code = machine_kva_ptr(&r->m, e->eip, 16);
+	int n;
+
+	if (code == NULL || disasm_one(r->m.dis, code, 16, e->eip, insn, sizeof(insn)) == 0)
+		snprintf(insn, sizeof(insn), "??");
+	n = snprintf(buf, len, "event #%llu: %s: %s: ", (unsigned long long)e->seq,
+	    elf_addr_name(&r->m.elf, e->eip, sym, sizeof(sym)), insn);
+	if (n < 0 || (size_t)n >= len)
+		return;
+	if (e->kind == EV_VMPAGE_WRITE)
+		snprintf(buf + n, len - (size_t)n, "vm_page %u (pa 0x%08x) aflags 0x%x -> 0x%x", e->va,
+		    e->va << PAGE_SHIFT, e->old, e->new);
+	else
+		snprintf(buf + n, len - (size_t)n, "%s va=0x%08x pa=0x%08x: 0x%08x -> 0x%08x %s",
+		    e->kind == EV_PDE_WRITE ? "PDE" : "PTE", e->va, e->pa, e->old, e->new,
+		    pte_flags_diff(e->old, e->new, flags, sizeof(flags)));
+}
+
 /* Report a violation, with the write that caused it when there is one. */
 int report_violation(struct run *r, const struct violation *v)
 {
-	char sym[128], insn[96], flags[128];
-	uint8_t *code;
+	char cause[512];
 
 	if (!v->has_cause)
 		return failf(r, OUT_FAIL, "violation", v->id, "%s", v->detail);
-	code = machine_kva_ptr(&r->m, v->cause.eip, 16);
-	if (code == NULL || disasm_one(r->m.dis, code, 16, v->cause.eip, insn, sizeof(insn)) == 0)
-		snprintf(insn, sizeof(insn), "??");
-	return failf(r, OUT_FAIL, "violation", v->id, "%s\n  caused by event #%llu: %s: %s: %s va=0x%08x pa=0x%08x: "
-	    "0x%08x -> 0x%08x %s", v->detail, (unsigned long long)v->cause.seq,
-	    elf_addr_name(&r->m.elf, v->cause.eip, sym, sizeof(sym)), insn,
-	    v->cause.kind == EV_PDE_WRITE ? "PDE" : "PTE", v->cause.va, v->cause.pa, v->cause.old, v->cause.new,
-	    pte_flags_diff(v->cause.old, v->cause.new, flags, sizeof(flags)));
+	format_cause(r, &v->cause, cause, sizeof(cause));
+	return failf(r, OUT_FAIL, "violation", v->id, "%s\n  caused by %s", v->detail, cause);
+}
+
+int blame_write(struct run *r, const struct event *e)
+{
+	size_t n = strlen(r->res->message);
+	char cause[512];
+
+	format_cause(r, e, cause, sizeof(cause));
+	snprintf(r->res->message + n, sizeof(r->res->message) - n, "\n  caused by %s", cause);
+	return -1;
 }
 
 /* The invariant checker after a step (incremental, or full if asked). */

@@ -161,7 +161,44 @@ void model_forget_reclaimed(struct run *r)
 	r->nkeys = 0;
 }
 
-/* The MODEL check after a step: what it touched, or everything after a reclaim. */
+/* The scenario pmap whose directory is at pd (the kernel's for EV_KERNEL_SPACE), or -1. */
+static int scenario_pmap_of_pd(struct run *r, uint32_t pd)
+{
+	if (pd == EV_KERNEL_SPACE)
+		return SCN_KERNEL;
+	for (int p = 0; p < r->s->npmaps; p++) {
+		struct pmap *pm = r->pmap_gva[p] ? GV(&r->m, struct pmap, r->pmap_gva[p]) : NULL;
+
+		if (pm != NULL && (pm->pm_pdir_pa & PG_FRAME) == pd)
+			return p;
+	}
+	return -1;
+}
+
+/*
+ * Every PTE and PDE the step wrote, wherever it is, against the model: a
+ * wrong entry is blamed on the step (and the store) that wrote it, not on
+ * a later step that happens to look there.
+ */
+static int model_check_writes(struct run *r)
+{
+	uint32_t kva_end = gv_u32(&r->m, r->gi->gi_kernel_vm_end);
+
+	for (int i = 0; r->checking && i < r->chk.nwrites; i++) {
+		const struct event *e = &r->chk.writes[i];
+		int p = e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE ? scenario_pmap_of_pd(r, e->pd) : -1;
+		uint64_t va = e->va, eva = va + (e->kind == EV_PDE_WRITE ? NBPDR : PAGE_SIZE);
+		uint64_t lo = p == SCN_KERNEL ? r->gi->gi_kva_free : 0, hi = p == SCN_KERNEL ? kva_end : KERNBASE;
+
+		if (p < 0 || va < lo || va >= hi)
+			continue;
+		if (model_check_range(r, p, (uint32_t)va, (uint32_t)(eva < hi ? eva : hi), 0) < 0)
+			return blame_write(r, e);
+	}
+	return 0;
+}
+
+/* The MODEL check after a step: what it wrote and touched, or everything after a reclaim. */
 int model_check_step(struct run *r)
 {
 	int reclaimed = r->stats->pv_reclaimed != r->reclaimed0;
@@ -170,11 +207,13 @@ int model_check_step(struct run *r)
 		return 0;
 	if (reclaimed || r->o->full_checks)
 		return model_check_all(r, reclaimed);
-	for (int i = 0; i < r->ntouched; i++)
-		if (model_check_range(r, r->touched[i].pmap, r->touched[i].va, r->touched[i].eva, 0) < 0)
-			return -1;
 	for (uint32_t i = 0; i < r->nkeys; i++)	/* unmap-all: the page's old mappings */
 		if (model_check_va(r, r->keys[i] >> 20, (r->keys[i] & 0xfffff) << PAGE_SHIFT, 0) < 0)
+			return -1;
+	if (model_check_writes(r) < 0)	/* (uses r->keys as scratch) */
+		return -1;
+	for (int i = 0; i < r->ntouched; i++)
+		if (model_check_range(r, r->touched[i].pmap, r->touched[i].va, r->touched[i].eva, 0) < 0)
 			return -1;
 	return 0;
 }

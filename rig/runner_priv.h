@@ -82,6 +82,8 @@ const char *page_name(const struct run *r, int32_t page, char *buf, size_t len);
 int32_t flat_page(const struct run *r, const struct pageref *ref, uint32_t i);
 uint32_t ref_count(const struct run *r, const struct pageref *ref);
 int report_violation(struct run *r, const struct violation *v);
+/* Add "caused by" the write e to the failure just recorded; returns -1. */
+int blame_write(struct run *r, const struct event *e);
 int run_op(struct run *r, const struct step *op);
 
 /* runner_model.c */
