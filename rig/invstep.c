@@ -234,6 +234,29 @@ static int step_pde(struct checker *c, const struct event *e, struct violation *
 	return 0;
 }
 
+/*
+ * Is slot va still on a free list threaded through the slots' PTEs (the
+ * ptelist policy: pv_vafree is the head, a free slot's PTE the next node)?
+ * Looked at only when a slot becomes mapped, so the walk over the block's
+ * PTEs is rare.
+ */
+static int slot_on_free_list(struct checker *c, uint32_t va)
+{
+	uint32_t base = c->gi->gi_pv_kva_base;
+
+	if (c->gi->gi_pv_vafree == 0)
+		return 0;
+	if (gv_u32(c->m, c->gi->gi_pv_vafree) == va)
+		return 1;
+	for (uint32_t s = 0; s < c->gi->gi_pv_maxchunks; s++) {
+		uint32_t pte = current_pte(c, c->pmaps[0].pd, base + s * PAGE_SIZE);
+
+		if (!(pte & PG_V) && pte == va)
+			return 1;
+	}
+	return 0;
+}
+
 /* PV-KVA for a chunk slot whose PTE was written: a chunk page, or a free-list node. */
 static int step_kva_slot(struct checker *c, uint32_t va, struct violation *v)
 {
@@ -248,6 +271,9 @@ static int step_kva_slot(struct checker *c, uint32_t va, struct violation *v)
 		    va, pte, m ? m->state : 0);
 	if (!(pte & PG_V) && pte != 0 && ((pte & PAGE_MASK) || pte < base || pte >= end))
 		return vfail(v, "PV-KVA", "slot va 0x%08x: free-list PTE 0x%08x is not a slot of the block", va, pte);
+	if ((pte & PG_V) && slot_on_free_list(c, va))
+		return vfail(v, "PV-KVA", "slot va 0x%08x is mapped (PTE 0x%08x) but still on the free list "
+		    "(pv_vafree or a free slot's PTE names it)", va, pte);
 	return 0;
 }
 

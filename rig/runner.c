@@ -448,6 +448,18 @@ static int start(struct run *r)
 	return r->o->watch || r->o->trace ? start_watching(r) : 0;
 }
 
+/* A full check of what boot left, before step 1: a boot-time corruption is a rule, not a later panic. */
+static int boot_check(struct run *r)
+{
+	if (r->s->cadence == CHECK_OFF)
+		return 0;
+	snprintf(r->synth, sizeof(r->synth), "(after boot: full check)");
+	if (full_check(r) < 0)
+		return -1;
+	r->synth[0] = '\0';
+	return 0;
+}
+
 /* An expected failure passes only when exactly it happened. */
 static void settle_expected(const struct scenario *s, struct file_result *res)
 {
@@ -488,7 +500,9 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 		int rc;
 
 		clock_gettime(CLOCK_MONOTONIC, &t1);
-		rc = exec_steps(&r, s->steps, s->nsteps);
+		rc = boot_check(&r);
+		if (rc == 0)
+			rc = exec_steps(&r, s->steps, s->nsteps);
 		res->run_ms = elapsed_ms(&t1);
 		if (rc == 0 && s->cadence != CHECK_OFF) {
 			r.step = NULL;
