@@ -1,11 +1,13 @@
 /*
  * test_trace.c - the JSON trace: every line validates against the schema in
- * docs/trace.md, and two runs of the same scenario are byte-identical.
+ * docs/trace.md (also with --stable and --show), and two runs of the same
+ * scenario are byte-identical; the decoding of vm_page and pv chunk stores.
  */
 #include <ctype.h>
 #include <stdlib.h>
 
 #include "harness.h"
+#include "recwrite.h"
 #include "runner.h"
 #include "trace.h"
 
@@ -81,7 +83,7 @@ static int is_hex32(const char *s)
 	return 1;
 }
 
-/* The keys a kind must have (in order), after seq, kind, line, step. */
+/* The keys a kind must have (in order), after seq, kind, line, step (--stable drops eip and insn). */
 static const char *schema(const char *kind)
 {
 	static const struct { const char *kind, *keys; } s[] = {
@@ -90,6 +92,8 @@ static const char *schema(const char *kind)
 		{ "invlpg", "eip sym insn space va" }, { "cr", "eip sym insn space cr old new" },
 		{ "fault", "eip sym insn space vector cr2 message" }, { "panic", "eip sym insn space message" },
 		{ "warning", "eip sym insn space message" },
+		{ "vm_page", "eip sym insn index page pa field old new decoded" },
+		{ "pv", "eip sym insn chunk pa field old new decoded" },
 	};
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
@@ -98,8 +102,19 @@ static const char *schema(const char *kind)
 	return NULL;
 }
 
-/* Validate one line; fails the test with the reason. */
-static void validate(const char *line, long long *last_seq)
+/* Is key a string that is not a 0x%08x number? */
+static int is_text_key(const char *key)
+{
+	static const char *text[] = { "sym", "insn", "space", "message", "field", "decoded" };
+
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]); i++)
+		if (!strcmp(key, text[i]))
+			return 1;
+	return 0;
+}
+
+/* Validate one line (of a --stable trace if stable); fails the test with the reason. */
+static void validate_as(const char *line, long long *last_seq, int stable)
 {
 	struct kv kv[24];
 	int n = json_object(line, kv, 24), k = 4;
@@ -114,16 +129,24 @@ static void validate(const char *line, long long *last_seq)
 	ck_assert_msg(!strcmp(kv[3].key, "step") && kv[3].is_str, "step: %s", line);
 	snprintf(keys, sizeof(keys), "%s", want);
 	for (char *key = strtok(keys, " "); key; key = strtok(NULL, " "), k++) {
-		int number = !strcmp(key, "cr") || !strcmp(key, "vector");
-		int hex = !number && strcmp(key, "sym") && strcmp(key, "insn") && strcmp(key, "space") &&
-		    strcmp(key, "message");
+		int number = !strcmp(key, "cr") || !strcmp(key, "vector") || !strcmp(key, "index");
+		int hex = !number && !is_text_key(key);
 
+		if (stable && (!strcmp(key, "eip") || !strcmp(key, "insn"))) {
+			k--;
+			continue;
+		}
 		ck_assert_msg(k < n && !strcmp(kv[k].key, key), "missing %s: %s", key, line);
 		ck_assert_msg(number ? !kv[k].is_str : kv[k].is_str && (!hex || is_hex32(kv[k].str)),
 		    "bad %s: %s", key, line);
 	}
 	if (k < n)	/* only the optional backtrace may follow */
 		ck_assert_msg(k + 1 == n && !strcmp(kv[k].key, "stack") && kv[k].is_str, "extra keys: %s", line);
+}
+
+static void validate(const char *line, long long *last_seq)
+{
+	validate_as(line, last_seq, 0);
 }
 
 /* The trace of a scenario text with options o, in a malloc'd buffer. */
@@ -146,11 +169,17 @@ static char *trace_with(const char *text, struct trace_opts o)
 	return buf;
 }
 
+/* Options that let every event through. */
+static struct trace_opts all_events(int json, int stack, int stable, unsigned show)
+{
+	return (struct trace_opts){ .json = json, .stack = stack, .stable = stable, .show = show,
+				    .va_hi = 0xffffffff, .line_hi = 1 << 30 };
+}
+
 /* The whole JSON trace of a scenario text, with or without backtraces. */
 static char *trace_of(const char *text, int stack)
 {
-	return trace_with(text, (struct trace_opts){ .json = 1, .stack = stack, .va_hi = 0xffffffff,
-						    .line_hi = 1 << 30 });
+	return trace_with(text, all_events(1, stack, 0, 0));
 }
 
 static const char scn[] =
@@ -189,11 +218,11 @@ static const char panic_scn[] =
 
 START_TEST(a_panic_is_one_event_with_its_message)
 {
-	char *buf = trace_of(panic_scn, 0), *save = NULL, *panic = NULL;
+	char *buf = trace_with(panic_scn, all_events(1, 0, 1, 0)), *save = NULL, *panic = NULL;
 	long long seq = 0;
 
 	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
-		validate(l, &seq);
+		validate_as(l, &seq, 1);
 		if (strstr(l, "\"kind\":\"panic\"")) {
 			ck_assert_ptr_null(panic);
 			panic = l;
@@ -201,18 +230,33 @@ START_TEST(a_panic_is_one_event_with_its_message)
 	}
 	ck_assert_ptr_nonnull(panic);
 	ck_assert_ptr_nonnull(strstr(panic, "\"line\":23,\"step\":\"map p8 0x10000000 p[8]\""));
-	ck_assert_ptr_nonnull(strstr(panic, "\"sym\":\"panic+0x"));
+	ck_assert_ptr_nonnull(strstr(panic, "\"sym\":\"panic\","));
 	ck_assert_ptr_nonnull(strstr(panic, "\"message\":\"recursing on non-recursive lock kernel map\"}"));
 	free(buf);
 }
 END_TEST
+
+/* The first hex number in s wider than 32 bits (a host pointer), or NULL. */
+static const char *wide_hex(const char *s)
+{
+	for (const char *p = strstr(s, "0x"); p; p = strstr(p + 2, "0x")) {
+		size_t n = 0;
+
+		while (isxdigit((unsigned char)p[2 + n]))
+			n++;
+		if (n > 8)
+			return p;
+	}
+	return NULL;
+}
 
 START_TEST(two_runs_are_identical)
 {
 	char *a = trace_of(scn, 1), *b = trace_of(scn, 1);
 
 	ck_assert_str_eq(a, b);
-	ck_assert_ptr_null(strstr(a, "0x7f"));	/* no host pointers */
+	ck_assert_ptr_null(wide_hex(a));	/* guest values only: no host pointers */
+	ck_assert_ptr_nonnull(wide_hex("at 0x7ffd12345678"));
 	free(a);
 	free(b);
 }
@@ -223,14 +267,174 @@ START_TEST(filters_select_events)
 	struct trace_opts o = { .json = 1, .va_lo = 0x401000, .va_hi = 0x401fff, .line_lo = 3, .line_hi = 5,
 				.pmap = "A" };
 	char *buf = trace_with(scn, o), *save = NULL;
-	int n = 0;
+	int pde = 0, map_pte = 0, protect_pte = 0, protect_invlpg = 0;
 
-	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save), n++) {
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		int map = strstr(l, "\"line\":3,") != NULL;
+
 		ck_assert_msg(strstr(l, "\"space\":\"A\""), "%s", l);
-		ck_assert_msg(strstr(l, "\"line\":3,") || strstr(l, "\"line\":5,"), "%s", l);
+		ck_assert_msg(map || strstr(l, "\"line\":5,"), "%s", l);
+		ck_assert_msg(strstr(l, "\"kind\":\"pde\",") ? strstr(l, "\"va\":\"0x00400000\"") != NULL :
+		    strstr(l, "\"va\":\"0x00401000\"") != NULL, "outside --va: %s", l);
+		pde += map && strstr(l, "\"kind\":\"pde\",") != NULL;
+		map_pte += map && strstr(l, "\"kind\":\"pte\",") != NULL;
+		protect_pte += !map && strstr(l, "\"kind\":\"pte\",") != NULL;
+		protect_invlpg += !map && strstr(l, "\"kind\":\"invlpg\",") != NULL;
 	}
-	ck_assert_int_eq(n, 4);	/* the PDE covering it, its PTE; then protect's PTE and INVLPG */
+	/* the PDE covering it and its PTE; then protect's PTE and its INVLPG */
+	ck_assert(pde > 0 && map_pte > 0 && protect_pte > 0 && protect_invlpg > 0);
 	free(buf);
+}
+END_TEST
+
+/* Every line of s has no instruction address, disassembly or symbol offset. */
+static void no_code_layout(const char *s)
+{
+	ck_assert_ptr_null(strstr(s, "\"eip\""));
+	ck_assert_ptr_null(strstr(s, "\"insn\""));
+	ck_assert_ptr_null(strstr(s, "+0x"));
+	ck_assert_ptr_null(strstr(s, "ptr ["));	/* no operand of a disassembled store */
+}
+
+START_TEST(stable_drops_code_layout_only)
+{
+	char *full = trace_with(scn, all_events(0, 1, 0, 0)), *stable = trace_with(scn, all_events(0, 1, 1, 0));
+	char *json = trace_with(scn, all_events(1, 1, 1, 0)), *save = NULL, *save2 = NULL;
+	long long seq = 0;
+	int lines = 0;
+
+	no_code_layout(stable);
+	no_code_layout(json);
+	for (char *l = strtok_r(json, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		validate_as(l, &seq, 1);
+	/* The same events, the same "what": each stable line is its full line minus the layout. */
+	save = NULL;
+	for (char *a = strtok_r(full, "\n", &save), *b = strtok_r(stable, "\n", &save2); a || b;
+	    a = strtok_r(NULL, "\n", &save), b = strtok_r(NULL, "\n", &save2), lines++) {
+		ck_assert_msg(a && b, "line counts differ");
+		if (a[0] != '#' || a[1] == ' ' || strstr(a, "      at ") == a)
+			continue;	/* the header, a backtrace */
+		ck_assert_str_eq(strrchr(a, '|'), strrchr(b, '|'));
+		ck_assert_int_eq(strcspn(a, "|"), strcspn(b, "|"));	/* the same #seq and step */
+	}
+	ck_assert_int_gt(lines, 500);
+	free(full);
+	free(stable);
+	free(json);
+}
+END_TEST
+
+/* The value of "key":"..." in a JSON line, into out ("" if absent). */
+static const char *json_get(const char *line, const char *key, char *out, size_t len)
+{
+	char pat[32];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":\"", key);
+	p = strstr(line, pat);
+	snprintf(out, len, "%.*s", p ? (int)strcspn(p + strlen(pat), "\"") : 0, p ? p + strlen(pat) : "");
+	return out;
+}
+
+START_TEST(show_decodes_vm_page_and_pv_stores)
+{
+	char *buf = trace_with(scn, all_events(1, 0, 1, TRACE_SHOW_VMPAGE | TRACE_SHOW_PV)), *save = NULL;
+	char field[48], dec[160], chunk[16], nw[16], taken_chunk[16] = "";
+	long long seq = 0;
+	int managed = 0, pv_counted = 0, modified = 0, taken = -1, entry_va = -1, vm_pages = 0, pvs = 0;
+
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		validate_as(l, &seq, 1);
+		json_get(l, "field", field, sizeof(field));
+		json_get(l, "decoded", dec, sizeof(dec));
+		json_get(l, "new", nw, sizeof(nw));
+		vm_pages += strstr(l, "\"kind\":\"vm_page\",") != NULL;
+		pvs += strstr(l, "\"kind\":\"pv\",") != NULL;
+		/* page p 3 (line 2) allocates managed pages; map (line 3) gives p[0] a pv entry */
+		managed += strstr(l, "\"line\":2,") && !strcmp(field, "state") && !strcmp(dec, "FREE -> MANAGED");
+		pv_counted += strstr(l, "\"line\":3,") && !strcmp(field, "pv_count") &&
+		    strstr(l, "\"old\":\"0x00000000\",\"new\":\"0x00000001\"");
+		/* protect (line 5) after a write (line 4) folds the dirty bit into aflags */
+		modified += strstr(l, "\"line\":5,") && !strcmp(field, "aflags") && strstr(dec, "+MODIFIED");
+		/* map takes a pv entry from a chunk, and that entry records the VA */
+		if (strstr(l, "\"line\":3,") && taken < 0 && sscanf(dec, "entry %d taken", &taken) == 1)
+			json_get(l, "chunk", taken_chunk, sizeof(taken_chunk));
+		if (strstr(l, "\"line\":3,") && !strcmp(nw, "0x00400000") &&
+		    !strcmp(json_get(l, "chunk", chunk, sizeof(chunk)), taken_chunk))
+			sscanf(field, "pc_pventry[%d].pv_va", &entry_va);
+	}
+	ck_assert_int_gt(vm_pages, 0);
+	ck_assert_int_gt(pvs, 0);
+	ck_assert_int_eq(managed, 3);
+	ck_assert_int_gt(pv_counted, 0);
+	ck_assert_int_gt(modified, 0);
+	ck_assert_int_ge(taken, 0);
+	ck_assert_int_eq(entry_va, taken);
+	free(buf);
+}
+END_TEST
+
+START_TEST(show_off_hides_record_stores)
+{
+	char *buf = trace_with(scn, all_events(1, 0, 0, TRACE_SHOW_PV));
+
+	ck_assert_ptr_null(strstr(buf, "\"kind\":\"vm_page\""));
+	ck_assert_ptr_nonnull(strstr(buf, "\"kind\":\"pv\""));
+	free(buf);
+	buf = trace_of(scn, 0);
+	ck_assert_ptr_null(strstr(buf, "\"kind\":\"vm_page\""));
+	ck_assert_ptr_null(strstr(buf, "\"kind\":\"pv\""));
+	free(buf);
+}
+END_TEST
+
+/* rec_format of a decoded store, into a static buffer. */
+static const char *rec_text(const struct rec_write *r)
+{
+	static char buf[320];
+
+	rec_format(r, buf, sizeof(buf));
+	return buf;
+}
+
+START_TEST(record_fields_are_named_and_decoded)
+{
+	struct rec_write r;
+	const uint32_t map = offsetof(struct pv_chunk, pc_map), pv = offsetof(struct pv_chunk, pc_pventry);
+	unsigned show = 0;
+	char bad[16];
+
+	rec_vm_page(347, offsetof(struct vm_page, aflags), PGA_REFERENCED, PGA_REFERENCED | PGA_MODIFIED, &r);
+	ck_assert_str_eq(rec_text(&r), "vm_page[347] (pa 0x0015b000) aflags 0x1 -> 0x3 +MODIFIED");
+	rec_vm_page(347, offsetof(struct vm_page, aflags), 3, 0, &r);
+	ck_assert_str_eq(r.decoded, "-REFERENCED -MODIFIED");
+	rec_vm_page(347, offsetof(struct vm_page, state), VPS_FREE, VPS_MANAGED, &r);
+	ck_assert_str_eq(rec_text(&r), "vm_page[347] (pa 0x0015b000) state 2 -> 3 (FREE -> MANAGED)");
+	rec_vm_page(1, offsetof(struct vm_page, pv_list.tqh_last), 0xc0803074, 0xc088a044, &r);
+	ck_assert_str_eq(rec_text(&r), "vm_page[1] (pa 0x00001000) pv_list.tqh_last 0xc0803074 -> 0xc088a044");
+	rec_vm_page(1, offsetof(struct vm_page, listq.tqe_prev), 0, 1, &r);
+	ck_assert_str_eq(r.field, "listq.tqe_prev");
+	rec_pv_chunk(0xc088a000, map + 12, 0xffffffff, 0xfffffffe, &r);
+	ck_assert_str_eq(rec_text(&r), "pv chunk 0xc088a000 pc_map[3] 0xffffffff -> 0xfffffffe (entry 96 taken)");
+	rec_pv_chunk(0xc088a000, map + 12, 0xfffffffe, 0xffffffff, &r);
+	ck_assert_str_eq(r.decoded, "entry 96 freed");
+	rec_pv_chunk(0xc088a000, map, 0x0000000f, 0x000000f0, &r);
+	ck_assert_str_eq(r.decoded, "entries 0-3 taken, entries 4-7 freed");
+	rec_pv_chunk(0xc088a000, map + 40, 0, 0xffffffff, &r);	/* only 16 entries live in the last word */
+	ck_assert_str_eq(r.decoded, "entries 320-335 freed");
+	rec_pv_chunk(0xc088a000, pv + 5 * sizeof(struct pv_entry), 0, 0x10000000, &r);
+	ck_assert_str_eq(rec_text(&r), "pv chunk 0xc088a000 pc_pventry[5].pv_va 0x00000000 -> 0x10000000");
+	rec_pv_chunk(0xc088a000, pv + 5 * sizeof(struct pv_entry) + 8, 0, 0, &r);
+	ck_assert_str_eq(r.field, "pc_pventry[5].pv_next.tqe_prev");
+	rec_pv_chunk(0xc088a000, offsetof(struct pv_chunk, pc_pmap), 0, 0xc010c160, &r);
+	ck_assert_str_eq(r.field, "pc_pmap");
+	rec_pv_chunk(0xc088a000, offsetof(struct pv_chunk, pc_lru) + 4, 0, 0, &r);
+	ck_assert_str_eq(r.field, "pc_lru.tqe_prev");
+	rec_pv_chunk(0xc088a000, offsetof(struct pv_chunk, pc_list), 0, 0, &r);
+	ck_assert_str_eq(r.field, "pc_list.tqe_next");
+	ck_assert_ptr_null(trace_parse_show("vm_page,pv", &show, bad, sizeof(bad)));
+	ck_assert_uint_eq(show, TRACE_SHOW_VMPAGE | TRACE_SHOW_PV);
+	ck_assert_str_eq(trace_parse_show("pv,vmpage", &show, bad, sizeof(bad)), "vmpage");
 }
 END_TEST
 
@@ -244,6 +448,10 @@ int main(void)
 	tcase_add_test(tc, a_panic_is_one_event_with_its_message);
 	tcase_add_test(tc, two_runs_are_identical);
 	tcase_add_test(tc, filters_select_events);
+	tcase_add_test(tc, stable_drops_code_layout_only);
+	tcase_add_test(tc, show_decodes_vm_page_and_pv_stores);
+	tcase_add_test(tc, show_off_hides_record_stores);
+	tcase_add_test(tc, record_fields_are_named_and_decoded);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
