@@ -518,6 +518,31 @@ START_TEST(dynamic_refill_recurses)
 }
 END_TEST
 
+/*
+ * vm_page_free's own assertion, reached directly: freeing a page that a
+ * pmap still maps panics with the page's address; an unmapped one is freed.
+ */
+START_TEST(vm_page_free_of_a_mapped_page_panics)
+{
+	struct machine m;
+	uint32_t p, pg[2], free_before;
+	char want[64];
+
+	boot(&m);
+	p = CALL(&m, "rig_pmap_create");
+	pages(&m, pg, 2);
+	free_before = *GPTR_OF(&m, uint32_t, machine_info(&m)->gi_free_count_va);
+	CALL(&m, "vm_page_free", pg[1]);	/* no mappings: freed */
+	ck_assert_uint_eq(vmpage(&m, pg[1])->state, VPS_FREE);
+	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, machine_info(&m)->gi_free_count_va), free_before + 1);
+	ck_assert_uint_eq(enter(&m, p, VA1, pg[0], PROT_RW, 0), 0);
+	ck_assert_int_eq(GCALL(&m, "vm_page_free", NULL, pg[0]), STOP_PANIC);
+	snprintf(want, sizeof(want), "vm_page_free: page %x still mapped", page_pa(&m, pg[0]));
+	ck_assert_str_eq(m.stop.message, want);
+	machine_close(&m);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("pmap");
@@ -543,6 +568,7 @@ int main(void)
 	tcase_add_test(tc, cpu_sets_accessed_and_modified);
 	tcase_add_test(tc, no_stale_tlb_entry_after_any_call);
 	tcase_add_test(tc, dynamic_refill_recurses);
+	tcase_add_test(tc, vm_page_free_of_a_mapped_page_panics);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
