@@ -29,7 +29,10 @@ static int show_opt(const char *arg, struct trace_opts *o)
 
 	if (trace_parse_show(arg, &o->show, bad, sizeof(bad)) == NULL)
 		return 0;
-	fprintf(stderr, "rig: error: --show: unknown word '%s' (known: vm_page, pv)\n%s", bad, trace_usage);
+	if (bad[0] == '\0')
+		fprintf(stderr, "rig: error: --show: empty word in '%s' (known: vm_page, pv)\n%s", arg, trace_usage);
+	else
+		fprintf(stderr, "rig: error: --show: unknown word '%s' (known: vm_page, pv)\n%s", bad, trace_usage);
 	return -1;
 }
 
