@@ -65,6 +65,7 @@ int op_page(struct run *r, const struct step *st)
 			return failf(r, OUT_FAIL, "shortage", NULL, "out of physical pages after %u of %u",
 			    i, ref_count(r, &st->page));
 		r->page_pa[p] = vp->phys_addr;
+		r->page_freed[p] = 0;	/* (random recycles pages) */
 		ad_page_clean(r, p, CHK_AD_REF | CHK_AD_DIRTY);	/* a new page starts clean */
 	}
 	return 0;
@@ -304,6 +305,34 @@ static int op_fail_alloc(struct run *r, const struct step *st)
 }
 
 
+/* One of pmap_is_modified / pmap_is_referenced on page p against the model (CHK_AD_* bit). */
+static int query_one(struct run *r, int32_t p, uint8_t bit)
+{
+	int modified = bit == CHK_AD_DIRTY, want = ad_expected_answer(r, p, bit);
+	char name[80];
+	uint32_t rv;
+
+	if (gcall(r, modified ? r->fn.is_modified : r->fn.is_referenced, &rv, 1, r->page_gva[p]) < 0)
+		return -1;
+	if (want < 0 || !!rv == want || scenario_ignores(r->s, "MODEL"))
+		return 0;
+	return failf(r, OUT_FAIL, "violation", "MODEL", "pmap_is_%s(%s) says %s; the model says %s (%s)",
+	    modified ? "modified" : "referenced", page_name(r, p, name, sizeof(name)), rv ? "yes" : "no",
+	    want ? "yes" : "no", want ? (modified ? "a live managed mapping was written through and not cleaned since" :
+	    "a live managed mapping was used") : (modified ? "no live managed mapping has been written through since it "
+	    "was made or cleaned" : "no live managed mapping has been used"));
+}
+
+/* query PAGE (random only): pmap_is_modified and pmap_is_referenced against the model. */
+static int op_query(struct run *r, const struct step *st)
+{
+	int32_t p = flat_page(r, &st->page, 0);
+
+	if (live_page(r, p) < 0 || query_one(r, p, CHK_AD_DIRTY) < 0)
+		return -1;
+	return query_one(r, p, CHK_AD_REF);
+}
+
 /* One operation statement. */
 int exec_op(struct run *r, const struct step *st)
 {
@@ -321,6 +350,8 @@ int exec_op(struct run *r, const struct step *st)
 	case ST_CLEAR_MODIFY: return op_clear_modify(r, st);
 	case ST_TOUCH: return op_touch(r, st);
 	case ST_FAIL_ALLOC: return op_fail_alloc(r, st);
+	case ST_QUERY: return op_query(r, st);
+	case ST_RECYCLE: return op_free(r, st) < 0 ? -1 : op_page(r, st);
 	default: return failf(r, OUT_FAIL, "error", NULL, "internal: step kind %d", st->kind);
 	}
 }

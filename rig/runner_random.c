@@ -73,36 +73,100 @@ static void random_touch(struct run *r, struct random_ctx *c, struct step *op)
 	op->n = e == NULL || ((op->flag & 1) && !e->writable);
 }
 
+/* A kernel VA for random: window 0 for kenter (its first 64 pages of scenario KVA), window 1 for managed
+ * kernel mappings (64 pages in each of the three 4 MiB spans above, so the kernel grows by steps). */
+static uint32_t random_kva(struct run *r, struct random_ctx *c, int window)
+{
+	uint32_t page = (uint32_t)(rng_next(&c->rng) % 64);
+	uint32_t span = window ? 1 + (uint32_t)(rng_next(&c->rng) % 3) : 0;
+
+	return r->gi->gi_kva_free + span * NBPDR + page * PAGE_SIZE;
+}
+
+/* A map of one page, or (rarely) of the whole of randpg at consecutive VAs. */
+static void random_map(struct random_ctx *c, struct step *op, int burst)
+{
+	op->kind = ST_MAP;
+	op->prot = rng_next(&c->rng) % 4 ? SCN_PROT_R | SCN_PROT_W : SCN_PROT_R;
+	op->flag = (rng_next(&c->rng) % 16 == 0) | 4;	/* wired 1/16; a shortage is an outcome */
+	if (burst) {
+		op->page.index = -1;
+		op->va = 0x10000000u + (uint32_t)(rng_next(&c->rng) % (c->span - c->npages + 1)) * PAGE_SIZE;
+		op->flag &= ~1;
+	}
+	op->eva = op->va + (burst ? c->npages : 1) * PAGE_SIZE;
+}
+
+/* The kernel's operations: kenter/kremove in window 0, managed map/unmap and touches in window 1. */
+static void random_kernel(struct run *r, struct random_ctx *c, struct step *op, uint32_t roll)
+{
+	op->pmap = SCN_KERNEL;
+	op->va = random_kva(r, c, roll >= 35);
+	op->eva = op->va + PAGE_SIZE;
+	if (roll < 35)	/* kremove only what kenter made (a kernel VA without a page table faults) */
+		op->kind = roll < 20 || model_get(&r->model, SCN_KERNEL, op->va) == NULL ? ST_KENTER : ST_KREMOVE;
+	else if (roll < 60)
+		random_map(c, op, 0), op->flag &= ~1;	/* kernel mappings are never wired here */
+	else if (roll < 75)
+		op->kind = ST_UNMAP;
+	else
+		random_touch(r, c, op);
+}
+
 /*
- * Pick one random operation into op (and its text into r->synth). The mix:
- * map 40%, unmap 20%, protect 10%, unmap-all 5%, touch 20%, activate 5%
- * (docs/scenarios.md).
+ * Pick one random operation into op. The mix, in thousandths
+ * (docs/scenarios.md): map 280, map of all of randpg 10, unmap 130, unmap of
+ * a pmap's whole span 10, protect 80, unmap-all 50, touch 220, clear-modify
+ * 30, query 40 (pmap_is_modified and pmap_is_referenced against the model),
+ * kernel operations 90 (kenter 20, kremove 15, map 25, unmap 15, touch 15),
+ * free and reallocate a page 20, activate 30, destroy a pmap 10 (one that
+ * still has mappings is emptied by an unmap of its whole span instead; a
+ * destroyed pmap is made again, by `pmap`, when it is next picked; neither
+ * happens while allocations are made to fail). A kremove where nothing was kentered is a kenter; a page still mapped
+ * (or any page while allocations are made to fail) is queried instead of
+ * reallocated.
  */
 static void random_pick(struct run *r, struct random_ctx *c, struct step *op)
 {
-	uint32_t roll = (uint32_t)(rng_next(&c->rng) % 100);
+	uint32_t roll = (uint32_t)(rng_next(&c->rng) % 1000);
 
 	op->pmap = c->pmaps[rng_next(&c->rng) % c->npmaps];
 	op->page = (struct pageref){ scenario_find_array(r->s, "randpg"), (int)(rng_next(&c->rng) % c->npages) };
 	op->va = 0x10000000u + (uint32_t)(rng_next(&c->rng) % c->span) * PAGE_SIZE;
-	if (roll < 40) {
-		op->kind = ST_MAP;
-		op->prot = rng_next(&c->rng) % 4 ? SCN_PROT_R | SCN_PROT_W : SCN_PROT_R;
-		op->flag = (rng_next(&c->rng) % 16 == 0) | 4;	/* wired 1/16; a shortage is an outcome */
-		op->eva = op->va + PAGE_SIZE;
-		return;
-	}
-	if (roll < 70) {
-		op->kind = roll < 60 ? ST_UNMAP : ST_PROTECT;
+	if (roll < 290)
+		random_map(c, op, roll >= 280);
+	else if (roll < 430) {
+		op->kind = ST_UNMAP;
+		random_range(c, op);
+		if (roll >= 420)
+			op->va = 0x10000000u, op->eva = op->va + c->span * PAGE_SIZE;
+	} else if (roll < 510) {
+		op->kind = ST_PROTECT;
 		op->prot = rng_next(&c->rng) % 4 ? SCN_PROT_R : SCN_PROT_R | SCN_PROT_W;
 		random_range(c, op);
-	} else if (roll < 75) {
+	} else if (roll < 560)
 		op->kind = ST_UNMAP_ALL;
-	} else if (roll < 95) {
+	else if (roll < 780)
 		random_touch(r, c, op);
-	} else {
+	else if (roll < 810)
+		op->kind = ST_CLEAR_MODIFY;
+	else if (roll < 850)
+		op->kind = ST_QUERY;
+	else if (roll < 940)
+		random_kernel(r, c, op, roll - 850);
+	else if (roll < 960)	/* not while the file injects allocation failures: the page would be lost */
+		op->kind = model_count_page(&r->model, flat_page(r, &op->page, 0), 0) ||
+		    r->gi->gi_alloc_fail_after != ~0u ? ST_QUERY : ST_RECYCLE;
+	else if (roll < 990)
 		op->kind = ST_ACTIVATE;
+	else if (r->gi->gi_alloc_fail_after == ~0u && model_count_pmap(&r->model, op->pmap) == 0)
+		op->kind = ST_DESTROY;		/* made again when next picked */
+	else {
+		op->kind = ST_UNMAP;		/* empty it first, in a step of its own */
+		op->va = 0x10000000u, op->eva = op->va + c->span * PAGE_SIZE;
 	}
+	if (r->pmap_gva[op->pmap] == 0)		/* destroyed: make it again first */
+		op->kind = r->gi->gi_alloc_fail_after == ~0u ? ST_PMAP : ST_QUERY;
 }
 
 /* The text of a random operation, formatted only when someone reads it. */
@@ -111,7 +175,10 @@ void random_text(struct run *r, const struct step *op, char *buf, size_t len)
 	const char *pm = r->s->pmap_names[op->pmap];
 	char name[80];
 
-	page_name(r, flat_page(r, &op->page, 0), name, sizeof(name));
+	if (op->page.index < 0)
+		snprintf(name, sizeof(name), "%s", r->s->arrays[op->page.array].name);
+	else
+		page_name(r, flat_page(r, &op->page, 0), name, sizeof(name));
 	switch (op->kind) {
 	case ST_MAP:
 		snprintf(buf, len, "random: map %s 0x%08x %s %s%s", pm, op->va, name,
@@ -121,18 +188,27 @@ void random_text(struct run *r, const struct step *op, char *buf, size_t len)
 		snprintf(buf, len, "random: %s %s 0x%08x 0x%08x%s", op->kind == ST_UNMAP ? "unmap" : "protect", pm,
 		    op->va, op->eva, op->kind == ST_UNMAP ? "" : op->prot & SCN_PROT_W ? " rw" : " r");
 		break;
-	case ST_UNMAP_ALL:
-		snprintf(buf, len, "random: unmap-all %s", name);
+	case ST_UNMAP_ALL: case ST_CLEAR_MODIFY: case ST_QUERY: case ST_RECYCLE:
+		snprintf(buf, len, "random: %s %s", op->kind == ST_UNMAP_ALL ? "unmap-all" : op->kind == ST_CLEAR_MODIFY ?
+		    "clear-modify" : op->kind == ST_QUERY ? "query" : "free and reallocate", name);
 		break;
 	case ST_TOUCH:
 		snprintf(buf, len, "random: touch %s 0x%08x %s%s", pm, op->va, op->flag & 1 ? "w" : "r",
 		    op->n ? " faults" : "");
 		break;
+	case ST_KENTER:
+		snprintf(buf, len, "random: kenter 0x%08x %s", op->va, name);
+		break;
+	case ST_KREMOVE:
+		snprintf(buf, len, "random: kremove 0x%08x", op->va);
+		break;
+	case ST_DESTROY: case ST_PMAP:
+		snprintf(buf, len, "random: %s %s", op->kind == ST_DESTROY ? "destroy" : "pmap", pm);
+		break;
 	default:
 		snprintf(buf, len, "random: activate %s", pm);
 	}
 }
-
 
 /* random seed=S ops=N ...: N operations, each a step. */
 int exec_random(struct run *r, const struct step *st)
