@@ -15,6 +15,7 @@
  * check looks at every page, with the PTE bits its table scan found.
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "gview.h"
 #include "invcheck.h"
@@ -119,19 +120,29 @@ static int ad_check_page(struct checker *c, uint32_t pg, uint8_t have, struct vi
 	    pg << PAGE_SHIFT, how[0] ? " " : "", how, m ? m->aflags : 0);
 }
 
-/* One candidate page of the per-step check; the cause is the step's event that dropped the bit. */
-static int ad_step_page(struct checker *c, uint32_t pg, struct violation *v)
+/* A violation for page pg: the cause is the step's event that dropped the bit, with its callers. */
+static int ad_blame(struct checker *c, uint32_t pg, struct violation *v)
 {
-	const struct event *cause;
+	const struct event *cause = ad_cause(c, pg, v->id[3] == 'D' ? CHK_AD_DIRTY : CHK_AD_REF);
 
-	if (pg >= c->npages || c->ad.want[pg] == 0 || ad_check_page(c, pg, checker_ad_have(c, pg), v) == 0)
-		return 0;
-	cause = ad_cause(c, pg, v->id[3] == 'D' ? CHK_AD_DIRTY : CHK_AD_REF);
 	if (cause != NULL) {
 		v->cause = *cause;
 		v->has_cause = 1;
+		for (int i = 0; i < c->nstacks; i++)
+			if (c->stacks[i].seq == cause->seq) {
+				v->nstack = c->stacks[i].n;
+				memcpy(v->stack, c->stacks[i].frames, sizeof(v->stack));
+			}
 	}
 	return -1;
+}
+
+/* One candidate page of the per-step check. */
+static int ad_step_page(struct checker *c, uint32_t pg, struct violation *v)
+{
+	if (pg >= c->npages || c->ad.want[pg] == 0 || ad_check_page(c, pg, checker_ad_have(c, pg), v) == 0)
+		return 0;
+	return ad_blame(c, pg, v);
 }
 
 int chk_ad_step(struct checker *c, struct violation *v)
@@ -168,7 +179,7 @@ int chk_ad_full(struct checker *c, const uint8_t *ptebits, struct violation *v)
 			continue;
 		m = chk_page(c, pg);
 		if (ad_check_page(c, pg, ptebits[pg] | (m ? ad_of_aflags(m->aflags) : 0), v) < 0)
-			return -1;
+			return ad_blame(c, pg, v);	/* the last step's writes, if one of them dropped it */
 	}
 	return 0;
 }

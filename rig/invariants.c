@@ -21,6 +21,7 @@ int vfail(struct violation *v, const char *id, const char *fmt, ...)
 
 	v->id = id;
 	v->has_cause = 0;
+	v->nstack = 0;
 	va_start(ap, fmt);
 	vsnprintf(v->detail, sizeof(v->detail), fmt, ap);
 	va_end(ap);

@@ -61,6 +61,8 @@ struct violation {
 	char detail[2048];
 	struct event cause;	/* the write that caused it, when known */
 	int has_cause;
+	uint32_t stack[RIG_MAX_FRAMES];	/* the cause's callers (return addresses), when known */
+	int nstack;
 };
 
 #define CHK_MAX_PMAPS	80
@@ -76,6 +78,15 @@ struct chk_pmap {
 struct chk_stats {
 	uint32_t pd, resident, wired;
 };
+
+/* The callers of a step's write that took PG_A or PG_M out of a managed PTE. */
+struct chk_stack {
+	uint64_t seq;
+	uint32_t frames[RIG_MAX_FRAMES];
+	int n;
+};
+
+#define CHK_MAX_STACKS	32
 
 /* A chunk page written in this step, and which of its entries may have changed. */
 struct chk_dirty_chunk {
@@ -130,6 +141,8 @@ struct checker {
 	uint32_t known[CHK_MAX_PMAPS];	/* directories seen at the last check */
 	int nknown;
 	struct chk_ad ad;	/* the A/D model the runner keeps */
+	struct chk_stack stacks[CHK_MAX_STACKS];	/* callers of this step's A/D-dropping writes */
+	int nstacks;
 };
 
 int checker_init(struct checker *c, struct machine *m);

@@ -36,7 +36,7 @@ void checker_free(struct checker *c)
 
 void checker_begin_step(struct checker *c)
 {
-	c->nwrites = c->ndirty_chunks = c->ndirty_pages = c->ad.ntouched = 0;
+	c->nwrites = c->ndirty_chunks = c->ndirty_pages = c->ad.ntouched = c->nstacks = 0;
 	c->step_cr3 = machine_reg(c->m, UC_X86_REG_CR3) & PG_FRAME;
 }
 
@@ -114,6 +114,24 @@ static void dirty_chunk(struct checker *c, uint32_t va, uint32_t off)
 		d->mask[i / 32] |= 1u << (i % 32);
 }
 
+/*
+ * A write that takes PG_A or PG_M out of a managed PTE may be the cause of
+ * an A/D rule's violation: remember its callers now, while the guest's
+ * frames are live (the report names the path, not just the store).
+ */
+static void remember_stack(struct checker *c, const struct event *e)
+{
+	uint32_t had = e->old & (PG_A | PG_M), kept = ((e->new ^ e->old) & PG_FRAME) ? 0 : e->new;
+	struct chk_stack *s;
+
+	if ((e->old & (PG_V | PG_MANAGED)) != (PG_V | PG_MANAGED) || (had & ~kept) == 0 ||
+	    c->nstacks == CHK_MAX_STACKS)
+		return;
+	s = &c->stacks[c->nstacks++];
+	s->seq = e->seq;
+	s->n = machine_backtrace(c->m, machine_reg(c->m, UC_X86_REG_EBP), s->frames, RIG_MAX_FRAMES);
+}
+
 void checker_event(void *arg, const struct event *e)
 {
 	struct checker *c = arg;
@@ -122,6 +140,7 @@ void checker_event(void *arg, const struct event *e)
 	case EV_PTE_WRITE:
 		if (c->shadow.valid)
 			shadow_pte(c, e);
+		remember_stack(c, e);
 		/* fall through */
 	case EV_PDE_WRITE: case EV_INVLPG: case EV_CR_LOAD:
 		if (grow((void **)&c->writes, c->nwrites, &c->capwrites, sizeof(*e)) < 0)

@@ -175,15 +175,33 @@ static void format_cause(struct run *r, const struct event *e, char *buf, size_t
 		    pte_flags_diff(e->old, e->new, flags, sizeof(flags)));
 }
 
+/* Remember the functions on a violation's cause path, " f g h " (for `expect violation ID in FUNCTION`). */
+static void cause_functions(struct run *r, uint32_t eip, const uint32_t *stack, int n)
+{
+	char *path = r->res->cause_path, sym[128];
+	size_t used = (size_t)snprintf(path, sizeof(r->res->cause_path), " ");
+
+	for (int i = -1; i < n && used < sizeof(r->res->cause_path); i++) {
+		elf_addr_name(&r->m.elf, i < 0 ? eip : stack[i], sym, sizeof(sym));
+		sym[strcspn(sym, "+")] = '\0';		/* the function, without the offset */
+		used += (size_t)snprintf(path + used, sizeof(r->res->cause_path) - used, "%s ", sym);
+	}
+}
+
 /* Report a violation, with the write that caused it when there is one. */
 int report_violation(struct run *r, const struct violation *v)
 {
-	char cause[512];
+	char cause[512], callers[1024] = "";
 
 	if (!v->has_cause)
 		return failf(r, OUT_FAIL, "violation", v->id, "%s", v->detail);
 	format_cause(r, &v->cause, cause, sizeof(cause));
-	return failf(r, OUT_FAIL, "violation", v->id, "%s\n  caused by %s", v->detail, cause);
+	if (!r->failed)
+		cause_functions(r, v->cause.eip, v->stack, v->nstack);
+	if (v->nstack > 0)
+		machine_format_frames(&r->m, v->stack, v->nstack, callers, sizeof(callers));
+	return failf(r, OUT_FAIL, "violation", v->id, "%s\n  caused by %s%s%s", v->detail, cause,
+	    callers[0] ? "\n    called from " : "", callers);
 }
 
 int blame_write(struct run *r, const struct event *e)
@@ -192,6 +210,7 @@ int blame_write(struct run *r, const struct event *e)
 	char cause[512];
 
 	format_cause(r, e, cause, sizeof(cause));
+	cause_functions(r, e->eip, NULL, 0);
 	snprintf(r->res->message + n, sizeof(r->res->message) - n, "\n  caused by %s", cause);
 	return -1;
 }
@@ -460,6 +479,15 @@ static int boot_check(struct run *r)
 	return 0;
 }
 
+/* Is fn the function of a violation's cause or one of its callers? */
+static int on_cause_path(const struct file_result *res, const char *fn)
+{
+	char word[80];
+
+	snprintf(word, sizeof(word), " %s ", fn);
+	return strstr(res->cause_path, word) != NULL;
+}
+
 /* An expected failure passes only when exactly it happened. */
 static void settle_expected(const struct scenario *s, struct file_result *res)
 {
@@ -468,11 +496,13 @@ static void settle_expected(const struct scenario *s, struct file_result *res)
 	if (s->expect_violation == NULL && s->expect_panic == NULL)
 		return;
 	if (s->expect_violation)
-		snprintf(res->expected, sizeof(res->expected), "violation %s", s->expect_violation);
+		snprintf(res->expected, sizeof(res->expected), "violation %s%s%s", s->expect_violation,
+		    s->expect_in[0] ? " in " : "", s->expect_in);
 	else
 		snprintf(res->expected, sizeof(res->expected), "panic \"%.50s\"", s->expect_panic);
 	matched = s->expect_violation ?
-	    res->outcome == OUT_FAIL && !strcmp(res->kind, "violation") && !strcmp(res->id, s->expect_violation) :
+	    res->outcome == OUT_FAIL && !strcmp(res->kind, "violation") && !strcmp(res->id, s->expect_violation) &&
+	    (s->expect_in[0] == '\0' || on_cause_path(res, s->expect_in)) :
 	    res->outcome == OUT_CRASH && !strcmp(res->kind, "panic") && strstr(res->message, s->expect_panic);
 	if (matched) {
 		res->outcome = OUT_PASS;

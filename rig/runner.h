@@ -48,7 +48,8 @@ struct file_result {
 	char kind[24];		/* expectation, violation, misuse, shortage, crash, expected-failure */
 	char id[24];		/* invariant ID of a violation */
 	char message[4096];	/* what was expected and what was found */
-	char expected[64];	/* the file's declared failure, if any */
+	char expected[128];	/* the file's declared failure, if any */
+	char cause_path[256];	/* a violation's cause: " store's-function caller ... " (functions only), or "" */
 	struct pv_stats pv;	/* the guest's pv counters at the end of the run */
 };
 

@@ -703,10 +703,16 @@ static void parse_expect_failure(struct parser *p, const struct token *t, int n)
 		perr(p, t[1].col, "'expect %s' cannot be inside repeat", t[1].s);
 		return;
 	}
-	if (n != 3) {
-		perr(p, t->col, "usage: expect violation ID | expect panic \"TEXT\"");
+	if (n != 3 && !(n == 5 && t[1].s[0] == 'v' && !strcmp(t[3].s, "in"))) {
+		perr(p, t->col, "usage: expect violation ID [in FUNCTION] | expect panic \"TEXT\"");
 		return;
 	}
+	if (n == 5 && (!valid_name(t[4].s) || strlen(t[4].s) >= sizeof(s->expect_in))) {
+		perr(p, t[4].col, "'%s' is not a function name", t[4].s);
+		return;
+	}
+	if (n == 5)
+		snprintf(s->expect_in, sizeof(s->expect_in), "%s", t[4].s);
 	s->expect_line = p->line;
 	if (t[1].s[0] == 'v') {
 		if (invariant_lookup(t[2].s) == NULL)

@@ -72,6 +72,7 @@ struct scenario {
 	const char *ignore[SCN_MAX_IGNORES];
 	int nignore;
 	const char *expect_violation;	/* invariant ID, or NULL */
+	char expect_in[64];		/* ... in FUNCTION: the function of the write that caused it, or "" */
 	char *expect_panic;		/* text, or NULL */
 	int expect_line;
 	/* symbols */

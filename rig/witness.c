@@ -65,6 +65,7 @@ static void violate(struct witness *w, const char *id, const char *detail)
 	w->violated = 1;
 	w->v.id = id;
 	w->v.has_cause = 0;
+	w->v.nstack = 0;
 	snprintf(w->v.detail, sizeof(w->v.detail), "%s", detail);
 	machine_request_stop(w->m);
 }
@@ -164,6 +165,7 @@ int witness_after_call(struct witness *w)
 	w->nheld = 0;
 	w->v.id = "LOCK-HELD";
 	w->v.has_cause = 0;
+	w->v.nstack = 0;
 	snprintf(w->v.detail, sizeof(w->v.detail), "%s", detail);
 	return -1;
 }
