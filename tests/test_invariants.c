@@ -327,6 +327,72 @@ START_TEST(model)
 }
 END_TEST
 
+/* AD-*: between two steps the host clears an A/D bit of the first pmap's PTE at VA1 (at line `line`). */
+static void clear_pte_bit(struct machine *m, uint32_t bit)
+{
+	struct pmaplist *all = machine_gptr(m, machine_info(m)->gi_allpmaps, sizeof(*all));
+	struct pmap *pm = machine_gptr(m, all->tqh_first, sizeof(*pm));
+	struct walk w;
+
+	if (walk_va(&m->pm, pm->pm_pdir_pa, 0, VA1, &w) == WALK_MAPPED)
+		*(uint32_t *)phys_ptr(&m->pm, w.pte_pa, 4) &= ~bit;
+}
+
+static void drop_pg_a(void *ctx, struct machine *m, int line)
+{
+	(void)ctx;
+	if (line == 4)
+		clear_pte_bit(m, PG_A);
+}
+
+/* AD-DIRTY-LOST: after the unmap saved PG_M in the page, the host clears every PGA_MODIFIED. */
+static void drop_pga_modified(void *ctx, struct machine *m, int line)
+{
+	struct guest_info *gi = machine_info(m);
+
+	(void)ctx;
+	for (uint32_t i = 0; line == 5 && i < gi->gi_vm_page_count; i++)
+		GPTR_OF(m, struct vm_page, gi->gi_vm_page_array + i * (uint32_t)sizeof(struct vm_page))->aflags &=
+		    ~PGA_MODIFIED;
+}
+
+/* Run text with an after-step corruption; it must fail with id at line. */
+static void expect_file_violation(const char *text, struct run_options *o, const char *id, int line,
+    const char *what)
+{
+	struct scenario s;
+	struct file_result res;
+
+	ck_assert_int_eq(scenario_parse_text(&s, "t.scn", text, strlen(text), stderr), 0);
+	ck_assert_int_eq(run_file(&s, o, &res), OUT_FAIL);
+	ck_assert_str_eq(res.kind, "violation");
+	ck_assert_str_eq(res.id, id);
+	ck_assert_int_eq(res.line, line);
+	ck_assert_msg(strstr(res.message, what) != NULL, "'%s' not in: %s", what, res.message);
+	scenario_free(&s);
+}
+
+START_TEST(ad_ref_lost)
+{
+	static const char text[] = "pmap A\npage p\nmap A 0x08048000 p r\ntouch A 0x08048000 r\ncheck\n";
+	struct run_options o = { .watch = 1, .after_step = drop_pg_a };
+
+	expect_file_violation(text, &o, "AD-REF-LOST", 4, "(p, accessed by operation #4 at line 4 through pmap A "
+	    "va 0x08048000, PTE then ");
+}
+END_TEST
+
+START_TEST(ad_dirty_lost)
+{
+	static const char text[] = "pmap A\npage p\nmap A 0x08048000 p rw\ntouch A 0x08048000 w\n"
+	    "unmap A 0x08048000 +1\ncheck\n";
+	struct run_options o = { .watch = 1, .after_step = drop_pga_modified };
+
+	expect_file_violation(text, &o, "AD-DIRTY-LOST", 5, "is dirty in the model, but no live managed PTE of it has "
+	    "PG_M and its vm_page's aflags (0x1) lack PGA_MODIFIED");
+}
+END_TEST
+
 /* Garbage pointers are violations, never host crashes: a wild pv list. */
 START_TEST(garbage_is_reported)
 {
@@ -359,6 +425,8 @@ int main(void)
 	tcase_add_test(tc, page_state);
 	tcase_add_test(tc, stats);
 	tcase_add_test(tc, model);
+	tcase_add_test(tc, ad_ref_lost);
+	tcase_add_test(tc, ad_dirty_lost);
 	tcase_add_test(tc, garbage_is_reported);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
