@@ -109,7 +109,7 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 		{ "format", required_argument, NULL, 'f' }, { "junit", required_argument, NULL, 'j' },
 		{ "timeout", required_argument, NULL, 't' }, { "full-checks", no_argument, NULL, 'F' },
 		{ "break-on-pte", required_argument, NULL, 'b' }, { "no-watch", no_argument, NULL, 'W' },
-		{ "kva-map", required_argument, NULL, 'k' },
+		{ "kva-map", required_argument, NULL, 'k' }, { "stable", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -120,6 +120,8 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch == 'W')
 			c->opts.watch = 0;
+		else if (ch == 'S')
+			c->opts.stable = 1;
 		else if (ch == 'k')
 			c->kva_map = optarg;
 		else if (ch == 'f' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))
@@ -139,7 +141,7 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 		}
 		else {
 			fprintf(stderr, "usage: rig run [--format text|json] [--junit FILE] [--timeout MS] "
-			    "[--full-checks] [--break-on-pte VA] [--kva-map FILE.svg] [--no-watch] FILE|DIR...\n");
+			    "[--full-checks] [--break-on-pte VA] [--kva-map FILE.svg] [--no-watch] [--stable] FILE|DIR...\n");
 			return -1;
 		}
 	}
@@ -184,7 +186,7 @@ static int run_all(struct run_cli *c, struct filelist *files, struct scenario *s
 		if (c->json)
 			report_json(stdout, files->v[i], &res[i]);
 		else
-			report_text(stdout, files->v[i], &res[i]);
+			report_text(stdout, files->v[i], &res[i], c->opts.stable);
 		fflush(stdout);
 	}
 	if (c->json)

@@ -127,7 +127,7 @@ int cmd_trace(int argc, char **argv)
 	trace_init(&t, &o, stdout, argv[first]);
 	ro.trace = &t;
 	out = run_file(&s, &ro, &res);
-	report_text(stderr, argv[first], &res);
+	report_text(stderr, argv[first], &res, 0);
 	scenario_free(&s);
 	return out == OUT_CRASH ? RIG_EXIT_GUEST : out == OUT_FAIL ? RIG_EXIT_FAIL : RIG_EXIT_OK;
 }

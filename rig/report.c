@@ -12,10 +12,12 @@ static const char *outcome_name(enum outcome o)
 	return o == OUT_PASS ? "PASS" : o == OUT_FAIL ? "FAIL" : o == OUT_BREAK ? "BREAK" : "CRASH";
 }
 
-void report_text(FILE *out, const char *path, const struct file_result *res)
+void report_text(FILE *out, const char *path, const struct file_result *res, int stable)
 {
-	fprintf(out, "%s %s (%llu steps, %.0f ms)", outcome_name(res->outcome), path,
-	    (unsigned long long)res->ops, res->ms);
+	fprintf(out, "%s %s (%llu steps", outcome_name(res->outcome), path, (unsigned long long)res->ops);
+	if (!stable)
+		fprintf(out, ", %.0f ms", res->ms);
+	fputc(')', out);
 	if (res->outcome == OUT_PASS && res->expected[0])
 		fprintf(out, ": failed as expected at line %d (%s%s%s)", res->line, res->kind,
 		    res->id[0] ? " " : "", res->id);

@@ -7,7 +7,8 @@
 #include "runner.h"
 
 /* One file's result: "PASS path (N steps, T ms)" or FAIL with details. */
-void report_text(FILE *out, const char *path, const struct file_result *res);
+/* The text report of one file; stable: without the wall time (for docs and goldens). */
+void report_text(FILE *out, const char *path, const struct file_result *res, int stable);
 /* One file's result as one JSON object on one line (docs/scenarios.md). */
 void report_json(FILE *out, const char *path, const struct file_result *res);
 /* Write JSON string contents (escaped, without quotes). */

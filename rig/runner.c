@@ -6,6 +6,7 @@
  */
 #include "runner_priv.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,8 +163,13 @@ static void format_cause(struct run *r, const struct event *e, char *buf, size_t
 
 	if (code == NULL || disasm_one(r->m.dis, code, 16, e->eip, insn, sizeof(insn)) == 0)
 		snprintf(insn, sizeof(insn), "??");
-	n = snprintf(buf, len, "event #%llu: %s: %s: ", (unsigned long long)e->seq,
-	    elf_addr_name(&r->m.elf, e->eip, sym, sizeof(sym)), insn);
+	elf_addr_name(&r->m.elf, e->eip, sym, sizeof(sym));
+	if (r->o->stable) {
+		sym[strcspn(sym, "+")] = '\0';
+		n = snprintf(buf, len, "%s: ", sym);
+	} else {
+		n = snprintf(buf, len, "event #%llu: %s: %s: ", (unsigned long long)e->seq, sym, insn);
+	}
 	if (n < 0 || (size_t)n >= len)
 		return;
 	if (e->kind == EV_VMPAGE_WRITE)
@@ -188,6 +194,21 @@ static void cause_functions(struct run *r, uint32_t eip, const uint32_t *stack, 
 	}
 }
 
+/* "f+0x1c <- g+0x8" -> "f <- g" (in place). */
+static void strip_offsets(char *s)
+{
+	char *out = s;
+
+	for (; *s; s++) {
+		if (*s == '+' && s[1] == '0' && s[2] == 'x')
+			for (s += 3; s[1] && isxdigit((unsigned char)s[1]); s++)
+				;
+		else
+			*out++ = *s;
+	}
+	*out = '\0';
+}
+
 /* Report a violation, with the write that caused it when there is one. */
 int report_violation(struct run *r, const struct violation *v)
 {
@@ -200,6 +221,8 @@ int report_violation(struct run *r, const struct violation *v)
 		cause_functions(r, v->cause.eip, v->stack, v->nstack);
 	if (v->nstack > 0)
 		machine_format_frames(&r->m, v->stack, v->nstack, callers, sizeof(callers));
+	if (r->o->stable)
+		strip_offsets(callers);
 	return failf(r, OUT_FAIL, "violation", v->id, "%s\n  caused by %s%s%s", v->detail, cause,
 	    callers[0] ? "\n    called from " : "", callers);
 }

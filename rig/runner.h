@@ -33,6 +33,8 @@ struct run_options {
 	void *after_ctx;
 	struct kvamap *kvamap;	/* sample the chunk KVA block for --kva-map, or NULL */
 	int count_insns;	/* count guest instructions (slow: a code hook on all text) */
+	int stable;		/* reports without what changes with the guest's code layout or
+				 * the clock: event numbers, code offsets, instructions, times */
 };
 
 struct kvamap;

@@ -32,10 +32,21 @@ static char *render(void (*fn)(FILE *, const char *, const struct file_result *)
 	return buf;
 }
 
+/* The text report, and its --stable form. */
+static void text(FILE *out, const char *path, const struct file_result *r)
+{
+	report_text(out, path, r, 0);
+}
+
+static void text_stable(FILE *out, const char *path, const struct file_result *r)
+{
+	report_text(out, path, r, 1);
+}
+
 START_TEST(text_pass_and_fail)
 {
 	struct file_result pass = { .outcome = OUT_PASS, .ops = 3, .ms = 2.4 }, fail = failing();
-	char *a = render(report_text, &pass), *b = render(report_text, &fail);
+	char *a = render(text, &pass), *b = render(text, &fail);
 
 	ck_assert_str_eq(a, "PASS f.scn (3 steps, 2 ms)\n");
 	ck_assert_str_eq(b, "FAIL f.scn (7 steps, 2 ms)\n"
@@ -46,6 +57,18 @@ START_TEST(text_pass_and_fail)
 }
 END_TEST
 
+START_TEST(text_stable_has_no_time)
+{
+	struct file_result r = failing();
+	char *a = render(text_stable, &r);
+
+	ck_assert_str_eq(a, "FAIL f.scn (7 steps)\n"
+	    "  f.scn:12: expect mapped A 0x1000 p\n"
+	    "  violation MODEL: a \"quoted\" <thing> & a\nsecond line\n");
+	free(a);
+}
+END_TEST
+
 START_TEST(text_expected_failure)
 {
 	struct file_result r = failing();
@@ -53,7 +76,7 @@ START_TEST(text_expected_failure)
 
 	r.outcome = OUT_PASS;
 	snprintf(r.expected, sizeof(r.expected), "violation MODEL");
-	a = render(report_text, &r);
+	a = render(text, &r);
 	ck_assert_str_eq(a, "PASS f.scn (7 steps, 2 ms): failed as expected at line 12 (violation MODEL)\n");
 	free(a);
 }
@@ -107,6 +130,7 @@ int main(void)
 	TCase *tc = tcase_create("report");
 
 	tcase_add_test(tc, text_pass_and_fail);
+	tcase_add_test(tc, text_stable_has_no_time);
 	tcase_add_test(tc, text_expected_failure);
 	tcase_add_test(tc, json_object);
 	tcase_add_test(tc, junit_xml);
