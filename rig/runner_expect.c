@@ -150,29 +150,28 @@ static int expect_dirty(struct run *r, const struct step *st)
 	    m ? m->aflags : 0, summary ? "set" : "clear");
 }
 
-/* "V -RW A" for the flags of an `expect pte` (must-be-set and -must-be-clear). */
-static const char *pte_want_text(uint32_t set, uint32_t clear, char *buf, size_t len)
+/*
+ * The flags of an `expect pte`, in catalog order: as written ("V -RW A":
+ * set, and -clear), or as found wrong ("M is clear, RW is set": set holds
+ * the flags found clear, clear those found set).
+ */
+static const char *pte_flags_text(uint32_t set, uint32_t clear, int wrong, char *buf, size_t len)
 {
 	size_t n = 0;
 
 	buf[0] = '\0';
-	for (int i = 0; i < SCN_NPTE_FLAGS; i++)
-		if ((set | clear) & scn_pte_flags[i].bit)
-			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s%s", n ? " " : "",
-			    clear & scn_pte_flags[i].bit ? "-" : "", scn_pte_flags[i].name);
-	return buf;
-}
+	for (int i = 0; i < SCN_NPTE_FLAGS && n < len; i++) {
+		uint32_t bit = scn_pte_flags[i].bit;
 
-/* "M is clear, RW is set" for the flags an `expect pte` got wrong. */
-static const char *pte_wrong_text(uint32_t wrong_set, uint32_t wrong_clear, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int i = 0; i < SCN_NPTE_FLAGS; i++)
-		if ((wrong_set | wrong_clear) & scn_pte_flags[i].bit)
-			n += (size_t)snprintf(buf + n, n < len ? len - n : 0, "%s%s is %s", n ? ", " : "",
-			    scn_pte_flags[i].name, wrong_set & scn_pte_flags[i].bit ? "clear" : "set");
+		if (!((set | clear) & bit))
+			continue;
+		if (wrong)
+			n += (size_t)snprintf(buf + n, len - n, "%s%s is %s", n ? ", " : "", scn_pte_flags[i].name,
+			    set & bit ? "clear" : "set");
+		else
+			n += (size_t)snprintf(buf + n, len - n, "%s%s%s", n ? " " : "", clear & bit ? "-" : "",
+			    scn_pte_flags[i].name);
+	}
 	return buf;
 }
 
@@ -195,9 +194,9 @@ static int expect_pte(struct run *r, const struct step *st)
 		return 0;
 	return failf(r, OUT_FAIL, "expectation", NULL, "expected pmap %s va 0x%08x PTE with %s; found %s0x%08x "
 	    "(%s): %s", r->s->pmap_names[st->pmap], st->va,
-	    pte_want_text(st->pte_set, st->pte_clear, want, sizeof(want)),
+	    pte_flags_text(st->pte_set, st->pte_clear, 0, want, sizeof(want)),
 	    w.status == WALK_NO_PDE ? "no page table, PTE " : "", pte, pte_flags(pte, flags, sizeof(flags)),
-	    pte_wrong_text(wrong_set, wrong_clear, got, sizeof(got)));
+	    pte_flags_text(wrong_set, wrong_clear, 1, got, sizeof(got)));
 }
 
 /* expect ptp PMAP VA present|absent: a page-table page backs VA's 4 MiB. */

@@ -6,6 +6,7 @@
 
 #include "harness.h"
 #include "scenario.h"
+#include "../guest/mmu.h"
 
 static char errbuf[8192];
 
@@ -165,6 +166,27 @@ START_TEST(nul_bytes_and_long_lines)
 }
 END_TEST
 
+START_TEST(ad_expectations)
+{
+	struct scenario s;
+
+	ck_assert_int_eq(parse(&s, "pmap A\npage p\nexpect pte A 0x1000 V -RW A -M MAN\nexpect ptp A 0x1000 absent\n"
+	    "expect dirty p yes\nexpect violation AD-DIRTY-LOST in pmap_protect\n"), 0);
+	ck_assert_int_eq(s.nsteps, 5);
+	ck_assert_int_eq(s.steps[2].kind, ST_EXPECT_PTE);
+	ck_assert_uint_eq(s.steps[2].va, 0x1000);
+	ck_assert_uint_eq(s.steps[2].pte_set, PG_V | PG_A | PG_MANAGED);
+	ck_assert_uint_eq(s.steps[2].pte_clear, PG_RW | PG_M);
+	ck_assert_int_eq(s.steps[3].kind, ST_EXPECT_PTP);
+	ck_assert_int_eq(s.steps[3].flag, 0);
+	ck_assert_int_eq(s.steps[4].kind, ST_EXPECT_DIRTY);
+	ck_assert_int_eq(s.steps[4].flag, 1);
+	ck_assert_str_eq(s.expect_violation, "AD-DIRTY-LOST");
+	ck_assert_str_eq(s.expect_in, "pmap_protect");
+	scenario_free(&s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scenario");
@@ -177,6 +199,7 @@ int main(void)
 	tcase_add_test(tc, reports_every_static_error);
 	tcase_add_test(tc, more_errors);
 	tcase_add_test(tc, nul_bytes_and_long_lines);
+	tcase_add_test(tc, ad_expectations);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
