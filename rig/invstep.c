@@ -268,9 +268,10 @@ static int slot_on_free_list(struct checker *c, uint32_t va)
 	if (gv_u32(c->m, c->gi->gi_pv_vafree) == va)
 		return 1;
 	for (uint32_t s = 0; s < c->gi->gi_pv_maxchunks; s++) {
-		uint32_t pte = current_pte(c, c->pmaps[0].pd, base + s * PAGE_SIZE);
+		uint32_t sva = base + s * PAGE_SIZE, pde = c->pmaps[0].pde[PDX(sva)];
+		const uint32_t *pt = (pde & (PG_V | PG_PS)) == PG_V ? phys_ptr(&c->m->pm, pde & PG_FRAME, PAGE_SIZE) : NULL;
 
-		if (!(pte & PG_V) && pte == va)
+		if (pt != NULL && pt[PTX(sva)] == va)	/* (va is page-aligned: PG_V is clear) */
 			return 1;
 	}
 	return 0;

@@ -134,7 +134,7 @@ static void random_pick(struct run *r, struct random_ctx *c, struct step *op)
 	op->page = (struct pageref){ scenario_find_array(r->s, "randpg"), (int)(rng_next(&c->rng) % c->npages) };
 	op->va = 0x10000000u + (uint32_t)(rng_next(&c->rng) % c->span) * PAGE_SIZE;
 	if (roll < 290)
-		random_map(c, op, roll >= 280);
+		random_map(c, op, roll >= 280 && c->npages <= 1024);	/* a burst stays one chunk or three */
 	else if (roll < 430) {
 		op->kind = ST_UNMAP;
 		random_range(c, op);
