@@ -630,6 +630,9 @@ void pmap_remove(struct pmap *pmap, vm_offset_t sva, vm_offset_t eva)
 {
 	pt_entry_t *pte;
 
+#ifdef RIG_BUG_REMOVE_PAST_END
+	eva += PAGE_SIZE;	/* one page too many */
+#endif
 	lock_acquire(&pv_lock);
 	PMAP_LOCK(pmap);
 	for (vm_offset_t va = trunc_page(sva), end; va < eva; va = end) {

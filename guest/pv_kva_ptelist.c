@@ -26,7 +26,9 @@ static vm_offset_t pmap_ptelist_alloc(vm_offset_t *head)
 	if (va == 0)
 		return 0;
 	pte = vtopte(va);
+#ifndef RIG_BUG_PTELIST_KEEPS_HEAD
 	*head = *pte;
+#endif
 	if (*head & PG_V)
 		panic("pmap_ptelist_alloc: va with PG_V set!");
 	*pte = 0;

@@ -54,6 +54,8 @@ const struct planted_bug planted_bugs[] = {
 	{ "remove-drops-dirty", "AD-DIRTY-LOST", "pmap_remove retires a PTE without saving its PG_M" },
 	{ "enter-drops-ref", "AD-REF-LOST", "pmap_enter replaces a mapping without saving its PG_A" },
 	{ "remove-all-drops-ref", "AD-REF-LOST", "pmap_remove_all retires PTEs without saving their PG_A" },
+	{ "remove-past-end", "MODEL", "pmap_remove removes one page past the end of its range" },
+	{ "ptelist-keeps-head", "PV-KVA", "pmap_ptelist_alloc hands out a slot but leaves it at the head of the free list" },
 	{ NULL, NULL, NULL },
 };
 
