@@ -63,9 +63,7 @@ uint8_t checker_ad_have(struct checker *c, uint32_t pg)
 /* Is the store e one into the aflags word of a vm_page record? */
 static int is_aflags_store(const struct event *e)
 {
-	uint32_t field = (e->pa - e->va * (uint32_t)sizeof(struct vm_page)) & PAGE_MASK;
-
-	return e->kind == EV_VMPAGE_WRITE && field == offsetof(struct vm_page, aflags);
+	return e->kind == EV_VMPAGE_WRITE && chk_vmpage_field(e) == offsetof(struct vm_page, aflags);
 }
 
 /*

@@ -131,6 +131,12 @@ int chk_pmap_of_gva(const struct checker *c, uint32_t gva)
 	return -1;
 }
 
+uint32_t chk_vmpage_field(const struct event *e)
+{
+	/* the array is page-aligned: the word's page offset is its array offset's */
+	return (e->pa - e->va * (uint32_t)sizeof(struct vm_page)) & PAGE_MASK;
+}
+
 int chk_is_free_bit(const struct pv_chunk *pc, int idx)
 {
 	return (pc->pc_map[idx / 32] >> (idx % 32)) & 1;

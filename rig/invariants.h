@@ -100,6 +100,8 @@ struct chk_shadow {
 	struct chk_stats stats[CHK_MAX_PMAPS];
 	int nstats;
 	int32_t entries;	/* pv entries in use, summed over chunks */
+	int32_t free_pages;	/* pages in state VPS_FREE (from stores into `state`) */
+	int32_t pv_counts;	/* pv_count summed over pages (from stores into `pv_count`) */
 	struct pvset *chunk_inuse;	/* chunk VA -> entries in use */
 	int valid;		/* set by a full check; cleared when unsure */
 };
@@ -152,7 +154,7 @@ void checker_free(struct checker *c);
 /* Every rule over the whole state; 0, or -1 with *v filled (the first rule that fails,
  * in the order of invfull.c: directories, page tables and STATS, pv side, pages). */
 int checker_full(struct checker *c, struct violation *v);
-/* The rules over what the current step changed; then forget the step. */
+/* TLB-STALE, then the rules over what the current step changed. */
 int checker_step(struct checker *c, struct violation *v);
 /* TLB-STALE over the current step's events alone. */
 int checker_tlb(struct checker *c, struct violation *v);

@@ -33,6 +33,8 @@ int chk_pmap_of_pd(const struct checker *c, uint32_t pd);
 /* The pmap whose struct is at gva (index into c->pmaps), or -1. */
 int chk_pmap_of_gva(const struct checker *c, uint32_t gva);
 int chk_is_free_bit(const struct pv_chunk *pc, int idx);
+/* The byte offset, within its vm_page record, of the word an EV_VMPAGE_WRITE stored. */
+uint32_t chk_vmpage_field(const struct event *e);
 /* AD-DIRTY-LOST and AD-REF-LOST over the pages the step wrote or touched. */
 int chk_ad_step(struct checker *c, struct violation *v);
 /* The same over every page; ptebits: per page, CHK_AD_* of its live managed PTEs. */

@@ -364,6 +364,13 @@ static int check_pv_side(struct checker *c, struct scan *sc, struct pvset *chunk
 /* Start the per-step shadow counts from what a full check found. */
 static void shadow_reset(struct checker *c, struct scan *sc, struct pvset *chunks)
 {
+	c->shadow.free_pages = c->shadow.pv_counts = 0;
+	for (uint32_t pg = 0; pg < c->gi->gi_vm_page_count; pg++) {
+		struct vm_page *m = chk_page(c, pg);
+
+		c->shadow.free_pages += m != NULL && m->state == VPS_FREE;
+		c->shadow.pv_counts += m != NULL ? (int32_t)m->pv_count : 0;
+	}
 	c->shadow.nstats = c->npmaps;
 	for (int i = 0; i < c->npmaps; i++)
 		c->shadow.stats[i] = (struct chk_stats){ c->pmaps[i].pd & PG_FRAME, sc->resident[i], sc->wired[i] };

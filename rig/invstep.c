@@ -86,6 +86,17 @@ static void shadow_pte(struct checker *c, const struct event *e)
 	st->wired += ((e->new & (PG_V | PG_W)) == (PG_V | PG_W)) - ((e->old & (PG_V | PG_W)) == (PG_V | PG_W));
 }
 
+/* Keep the free-page and pv_count sums in step with a store into a vm_page record. */
+static void shadow_vmpage(struct checker *c, const struct event *e)
+{
+	uint32_t field = chk_vmpage_field(e);
+
+	if (field == offsetof(struct vm_page, state))
+		c->shadow.free_pages += (e->new == VPS_FREE) - (e->old == VPS_FREE);
+	else if (field == offsetof(struct vm_page, pv_count))
+		c->shadow.pv_counts += (int32_t)(e->new - e->old);
+}
+
 /* Note that entries of the chunk at va may have changed (a write at pa). */
 static void dirty_chunk(struct checker *c, uint32_t va, uint32_t off)
 {
@@ -152,9 +163,10 @@ void checker_event(void *arg, const struct event *e)
 		dirty_chunk(c, e->va, e->pa & PAGE_MASK);
 		break;
 	case EV_VMPAGE_WRITE:
+		shadow_vmpage(c, e);
 		/* aflags stores are kept: they may be the cause of a lost A/D bit */
-		if (((e->pa - e->va * (uint32_t)sizeof(struct vm_page)) & PAGE_MASK) == offsetof(struct vm_page, aflags) &&
-		    e->old != e->new && grow((void **)&c->writes, c->nwrites, &c->capwrites, sizeof(*e)) == 0)
+		if (chk_vmpage_field(e) == offsetof(struct vm_page, aflags) && e->old != e->new &&
+		    grow((void **)&c->writes, c->nwrites, &c->capwrites, sizeof(*e)) == 0)
 			c->writes[c->nwrites++] = *e;
 		if (c->ndirty_pages == 0 || c->dirty_pages[c->ndirty_pages - 1] != e->va) {
 			if (grow((void **)&c->dirty_pages, c->ndirty_pages, &c->capdirty_pages, sizeof(uint32_t)) < 0)
@@ -206,6 +218,8 @@ static int chk_page_lacks(struct checker *c, uint32_t pg, uint32_t pmap, uint32_
 	return 0;
 }
 
+static int step_page_list(struct checker *c, uint32_t pg, struct violation *v);
+
 /* The rules for one written PTE (its final value, and the page it used to map). */
 static int step_pte(struct checker *c, const struct event *e, struct violation *v, uint32_t *last_pt)
 {
@@ -227,8 +241,11 @@ static int step_pte(struct checker *c, const struct event *e, struct violation *
 	if ((pte & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED) && chk_pte_has_pv(c, pmap, e->va, pte, v) < 0)
 		return -1;
 	if ((e->old & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED) &&
-	    ((pte & (PG_V | PG_MANAGED)) != (PG_V | PG_MANAGED) || (pte ^ e->old) & PG_FRAME))
-		return chk_page_lacks(c, e->old >> PAGE_SHIFT, pmap, e->va, v);
+	    ((pte & (PG_V | PG_MANAGED)) != (PG_V | PG_MANAGED) || (pte ^ e->old) & PG_FRAME)) {
+		if (chk_page_lacks(c, e->old >> PAGE_SHIFT, pmap, e->va, v) < 0)
+			return -1;
+		return step_page_list(c, e->old >> PAGE_SHIFT, v);	/* the list it left, whole */
+	}
 	return 0;
 }
 
@@ -277,15 +294,58 @@ static int slot_on_free_list(struct checker *c, uint32_t va)
 	return 0;
 }
 
-/* PV-KVA for a chunk slot whose PTE was written: a chunk page, or a free-list node. */
-static int step_kva_slot(struct checker *c, uint32_t va, struct violation *v)
+/* Is the chunk at va on pv_chunks or on any pmap's chunk list (bounded walks)? */
+static int chunk_listed(struct checker *c, uint32_t va)
 {
-	uint32_t base = c->gi->gi_pv_kva_base, end = base + c->gi->gi_pv_maxchunks * PAGE_SIZE;
+	struct pv_chunklist *lru = GV(c->m, struct pv_chunklist, c->gi->gi_pv_chunks);
+	uint32_t pc = lru ? lru->tqh_first : 0;
+
+	for (uint32_t n = 0; pc != 0 && n <= c->gi->gi_pv_maxchunks; n++) {
+		if (pc == va)
+			return 1;
+		pc = gv_u32(c->m, pc + offsetof(struct pv_chunk, pc_lru));
+	}
+	for (int i = 0; i < c->npmaps; i++) {
+		struct pmap *pm = GV(c->m, struct pmap, c->pmaps[i].gva);
+
+		pc = pm ? pm->pm_pvchunk.tqh_first : 0;
+		for (uint32_t n = 0; pc != 0 && n <= c->gi->gi_pv_maxchunks; n++) {
+			if (pc == va)
+				return 1;
+			pc = gv_u32(c->m, pc + offsetof(struct pv_chunk, pc_list));
+		}
+	}
+	return 0;
+}
+
+/*
+ * PV-KVA for a chunk slot whose PTE was written (e): a chunk page, or a
+ * free-list node; a page is never swapped for another in place; below
+ * pv_nextindex (nofree). A slot that lost its page must not hold a chunk
+ * that is still listed (PV-CHUNK-LISTS: the next walk of the list would
+ * read an unmapped page).
+ */
+static int step_kva_slot(struct checker *c, const struct event *e, struct violation *v)
+{
+	uint32_t va = e->va, base = c->gi->gi_pv_kva_base, end = base + c->gi->gi_pv_maxchunks * PAGE_SIZE;
 	uint32_t pte = current_pte(c, c->pmaps[0].pd, va);
 	struct vm_page *m = (pte & PG_V) ? chk_page(c, pte >> PAGE_SHIFT) : NULL;
 
-	if (va < base || va >= end || chk_off(c, INV_PV_KVA))
+	if (va < base || va >= end)
 		return 0;
+	if (!(pte & PG_V) && (e->old & PG_V) && !chk_off(c, INV_PV_CHUNK_LISTS) && chunk_listed(c, va))
+		return vfail(v, "PV-CHUNK-LISTS", "chunk 0x%08x lost its page (slot PTE 0x%08x -> 0x%08x) but is still on "
+		    "pv_chunks or a pmap's chunk list", va, e->old, pte);
+	if (chk_off(c, INV_PV_KVA))
+		return 0;
+	if ((e->old & e->new & PG_V) && ((e->old ^ e->new) & PG_FRAME))
+		return vfail(v, "PV-KVA", "slot va 0x%08x: its PTE went from page 0x%08x to page 0x%08x without being "
+		    "freed (the first page is lost)", va, e->old & PG_FRAME, e->new & PG_FRAME);
+	if ((pte & PG_V) && c->gi->gi_pv_nextindex != 0 &&
+	    (va - base) >> PAGE_SHIFT >= gv_u32(c->m, c->gi->gi_pv_nextindex))
+		return vfail(v, "PV-KVA", "slot %u (va 0x%08x) is mapped but at or above pv_nextindex (%u): a slot is "
+		    "handed out only by advancing pv_nextindex", (va - base) >> PAGE_SHIFT, va,
+		    gv_u32(c->m, c->gi->gi_pv_nextindex));
 	if ((pte & PG_V) && (m == NULL || m->state != VPS_PVCHUNK))
 		return vfail(v, "PV-KVA", "slot va 0x%08x: PTE 0x%08x maps a page that is not a chunk page (state %u)",
 		    va, pte, m ? m->state : 0);
@@ -355,6 +415,23 @@ static int step_chunks(struct checker *c, struct violation *v)
 	if (!chk_off(c, INV_PV_CHUNK_BITMAP) && c->shadow.entries != (int32_t)gv_u32(c->m, c->gi->gi_pv_entry_count))
 		return vfail(v, "PV-CHUNK-BITMAP", "chunks have %d entries in use; pv_entry_count says %u",
 		    c->shadow.entries, gv_u32(c->m, c->gi->gi_pv_entry_count));
+	return 0;
+}
+
+/*
+ * The global counts the step's vm_page stores must keep: every entry in use
+ * is on exactly one page list (pv_count summed over pages = pv_entry_count),
+ * and vm_free_count counts the pages in state VPS_FREE.
+ */
+static int step_counts(struct checker *c, struct violation *v)
+{
+	uint32_t entries = gv_u32(c->m, c->gi->gi_pv_entry_count), nfree = gv_u32(c->m, c->gi->gi_free_count_va);
+
+	if (!chk_off(c, INV_PV_MAPPING) && c->shadow.pv_counts != (int32_t)entries)
+		return vfail(v, "PV-MAPPING", "the pages' pv_count add up to %d pv entries; pv_entry_count says %u",
+		    c->shadow.pv_counts, entries);
+	if (!chk_off(c, INV_PAGE_STATE) && c->shadow.free_pages != (int32_t)nfree)
+		return vfail(v, "PAGE-STATE", "%d pages are free, vm_free_count says %u", c->shadow.free_pages, nfree);
 	return 0;
 }
 
@@ -448,8 +525,11 @@ int checker_tlb(struct checker *c, struct violation *v)
 
 int checker_step(struct checker *c, struct violation *v)
 {
+	/* A missing invalidation first: a stale translation can corrupt the rest. */
+	if (checker_tlb(c, v) < 0)
+		return -1;
 	if (!c->shadow.valid)
-		return checker_full(c, v) < 0 ? -1 : checker_tlb(c, v);
+		return checker_full(c, v);
 	if (chk_load_pmaps(c, v) < 0 || step_new_pmaps(c, v) < 0)
 		return -1;
 	uint32_t last_pt = ~0u;		/* directory | PDE index last counted */
@@ -459,14 +539,18 @@ int checker_step(struct checker *c, struct violation *v)
 		int rc = e->kind == EV_PTE_WRITE ? step_pte(c, e, v, &last_pt) : e->kind == EV_PDE_WRITE ? step_pde(c, e, v) : 0;
 
 		if (rc == 0 && e->kind == EV_PTE_WRITE && e->pd == EV_KERNEL_SPACE)
-			rc = step_kva_slot(c, e->va, v);
+			rc = step_kva_slot(c, e, v);
+		/* the page a PTE stopped mapping: e.g. a chunk page that nothing maps any more */
+		if (rc == 0 && e->kind == EV_PTE_WRITE && (e->old & PG_V) && !chk_off(c, INV_PAGE_STATE) &&
+		    (e->old >> PAGE_SHIFT) < c->gi->gi_vm_page_count)
+			rc = chk_page_state(c, e->old >> PAGE_SHIFT, v);
 		if (rc < 0) {
 			v->cause = *e;
 			v->has_cause = 1;
 			return -1;
 		}
 	}
-	if (step_chunks(c, v) < 0 || step_stats(c, v) < 0)
+	if (step_chunks(c, v) < 0 || step_stats(c, v) < 0 || step_counts(c, v) < 0)
 		return -1;
 	for (int i = 0; i < c->ndirty_pages; i++) {
 		if (!chk_off(c, INV_PAGE_STATE) && chk_page_state(c, c->dirty_pages[i], v) < 0)
@@ -474,7 +558,5 @@ int checker_step(struct checker *c, struct violation *v)
 		if (!chk_off(c, INV_PV_MAPPING) && step_page_list(c, c->dirty_pages[i], v) < 0)
 			return -1;
 	}
-	if (chk_ad_step(c, v) < 0)
-		return -1;
-	return checker_tlb(c, v);
+	return chk_ad_step(c, v);
 }

@@ -245,7 +245,7 @@ static int invariants_step(struct run *r)
 
 	if (!r->checking)
 		return 0;
-	if (r->o->full_checks ? checker_full(&r->chk, &v) == 0 && checker_tlb(&r->chk, &v) == 0 :
+	if (r->o->full_checks ? checker_tlb(&r->chk, &v) == 0 && checker_full(&r->chk, &v) == 0 :
 	    checker_step(&r->chk, &v) == 0)
 		return 0;
 	return report_violation(r, &v);
@@ -270,14 +270,21 @@ static int after_op(struct run *r)
 		r->o->after_step(r->o->after_ctx, &r->m, r->step ? r->step->line : 0);
 	if (r->o->kvamap != NULL)
 		kvamap_sample(r->o->kvamap, &r->m, r->ops);
-	if (r->s->cadence == CHECK_EVERY)
-		rc = model_check_step(r);
-	else if (r->stats->pv_reclaimed != r->reclaimed0)
-		model_forget_reclaimed(r);
-	if (rc == 0 && r->s->cadence == CHECK_EVERY)
+	/*
+	 * The invariants before MODEL: a structural rule (or a missing
+	 * invalidation, checked first of all) names the cause, where MODEL
+	 * would only see a translation that came out wrong.
+	 */
+	if (r->s->cadence == CHECK_EVERY) {
 		rc = invariants_step(r);
-	else if (rc == 0 && r->checking)
-		rc = tlb_step(r);	/* judged from the step's own events: it cannot wait */
+		if (rc == 0)
+			rc = model_check_step(r);
+	} else {
+		if (r->stats->pv_reclaimed != r->reclaimed0)
+			model_forget_reclaimed(r);
+		if (r->checking)
+			rc = tlb_step(r);	/* judged from the step's own events: it cannot wait */
+	}
 	r->ntouched = 0;
 	r->nkeys = 0;
 	r->reclaimed0 = r->stats->pv_reclaimed;
@@ -292,10 +299,10 @@ static int full_check(struct run *r)
 	struct violation v;
 
 	r->reclaimed0 = r->stats->pv_reclaimed;
-	if (!scenario_ignores(r->s, "MODEL") && model_check_all(r, reclaimed) < 0)
-		return -1;
 	if (r->checking && checker_full(&r->chk, &v) < 0)
 		return report_violation(r, &v);
+	if (!scenario_ignores(r->s, "MODEL") && model_check_all(r, reclaimed) < 0)
+		return -1;
 	return 0;
 }
 

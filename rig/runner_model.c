@@ -321,6 +321,27 @@ int ad_expected_answer(struct run *r, int32_t page, uint8_t bit)
 	return answer;
 }
 
+/* CHK_AD_* of the live managed PTEs that map physical page pg, over every live pmap's tables. */
+uint8_t page_pte_ad(struct run *r, uint32_t pg)
+{
+	uint8_t have = 0;
+
+	for (int p = 0; p < r->s->npmaps; p++) {
+		struct pmap *pm = r->pmap_gva[p] ? GV(&r->m, struct pmap, r->pmap_gva[p]) : NULL;
+		const uint32_t *pd = pm ? phys_ptr(&r->m.pm, pm->pm_pdir_pa & PG_FRAME, PAGE_SIZE) : NULL;
+
+		for (uint32_t pdx = p == SCN_KERNEL ? KPTDI : 0; pd != NULL && pdx < (p == SCN_KERNEL ? PTDPTDI : KPTDI); pdx++) {
+			const uint32_t *pt = (pd[pdx] & (PG_V | PG_PS)) == PG_V ?
+			    phys_ptr(&r->m.pm, pd[pdx] & PG_FRAME, PAGE_SIZE) : NULL;
+
+			for (uint32_t i = 0; pt != NULL && i < NPTEPG; i++)
+				if ((pt[i] & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED) && pt[i] >> PAGE_SHIFT == pg)
+					have |= (pt[i] & PG_A ? CHK_AD_REF : 0) | (pt[i] & PG_M ? CHK_AD_DIRTY : 0);
+		}
+	}
+	return have;
+}
+
 /* The checker's describer: "p[3], written by operation #N at line L through pmap a va V (PTE then P),". */
 void ad_describe(void *ctx, uint32_t pg, uint8_t bit, char *buf, size_t len)
 {

@@ -199,13 +199,32 @@ static int op_kernel(struct run *r, const struct step *st)
 	return 0;
 }
 
+/*
+ * After pmap_clear_modify the VM takes the page for clean: no live managed
+ * PTE of it may keep PG_M, and its summary no PGA_MODIFIED (a MODEL
+ * violation otherwise: the page would be written back forever).
+ */
+static int clean_now(struct run *r, int32_t p)
+{
+	struct vm_page *m = GV(&r->m, struct vm_page, r->page_gva[p]);
+	int ptes = (page_pte_ad(r, r->page_pa[p] >> PAGE_SHIFT) & CHK_AD_DIRTY) != 0;
+	char name[80];
+
+	if (scenario_ignores(r->s, "MODEL") || (!ptes && (m == NULL || !(m->aflags & PGA_MODIFIED))))
+		return 0;
+	return failf(r, OUT_FAIL, "violation", "MODEL", "pmap_clear_modify(%s) left the page dirty: %s",
+	    page_name(r, p, name, sizeof(name)), ptes ? "a live managed PTE of it still has PG_M" :
+	    "its vm_page's aflags still have PGA_MODIFIED");
+}
+
 /* clear-modify PAGE */
 static int op_clear_modify(struct run *r, const struct step *st)
 {
 	for (uint32_t i = 0; i < ref_count(r, &st->page); i++) {
 		int32_t p = flat_page(r, &st->page, i);
 
-		if (live_page(r, p) < 0 || gcall(r, r->fn.clear_modify, NULL, 1, r->page_gva[p]) < 0)
+		if (live_page(r, p) < 0 || gcall(r, r->fn.clear_modify, NULL, 1, r->page_gva[p]) < 0 ||
+		    clean_now(r, p) < 0)
 			return -1;
 		ad_page_clean(r, p, CHK_AD_DIRTY);
 	}

@@ -102,6 +102,8 @@ void ad_after_touch(struct run *r, int pmap, uint32_t va, int write, int faulted
 /* What the model knows page's live managed mappings must answer to pmap_is_modified
  * (bit CHK_AD_DIRTY) or pmap_is_referenced (CHK_AD_REF): 1 yes, 0 no, -1 either. */
 int ad_expected_answer(struct run *r, int32_t page, uint8_t bit);
+/* CHK_AD_* of the live managed PTEs that map physical page pg, over every live pmap's tables. */
+uint8_t page_pte_ad(struct run *r, uint32_t pg);
 /* The checker's describer of how a page got an A/D bit (struct chk_ad). */
 void ad_describe(void *ctx, uint32_t pg, uint8_t bit, char *buf, size_t len);
 

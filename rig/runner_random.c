@@ -26,7 +26,22 @@ struct random_ctx {
 	uint64_t rng;
 };
 
-/* Create random's pmaps and pages the first time they are used. */
+/* Run op as a step of its own, named "random: ..." in reports. */
+static int random_step(struct run *r, struct step *op)
+{
+	r->rop = op;
+	r->synth[0] = '\0';
+	if (run_op(r, op) < 0) {
+		step_text(r);	/* keep the text: op goes out of scope */
+		r->rop = NULL;
+		return -1;
+	}
+	r->rop = NULL;
+	r->synth[0] = '\0';
+	return 0;
+}
+
+/* Create random's pmaps and pages the first time they are used, each creation a step. */
 static int random_setup(struct run *r, const struct step *st, struct random_ctx *c)
 {
 	int a = scenario_find_array(r->s, "randpg");
@@ -42,13 +57,13 @@ static int random_setup(struct run *r, const struct step *st, struct random_ctx 
 
 		snprintf(name, sizeof(name), "rand%d", i);
 		c->pmaps[i] = ps.pmap = scenario_find_pmap(r->s, name);
-		if (r->pmap_gva[ps.pmap] == 0 && op_pmap(r, &ps) < 0)
+		if (r->pmap_gva[ps.pmap] == 0 && random_step(r, &ps) < 0)
 			return -1;
 	}
 	if (r->page_gva[c->first_page] == 0) {
 		struct step pg = { .kind = ST_PAGE, .page = { a, -1 } };
 
-		return op_page(r, &pg);
+		return random_step(r, &pg);
 	}
 	return 0;
 }
@@ -97,6 +112,19 @@ static void random_map(struct random_ctx *c, struct step *op, int burst)
 	op->eva = op->va + (burst ? c->npages : 1) * PAGE_SIZE;
 }
 
+/* A map of the page already mapped at op's VA again, with a new protection or wiring (pmap_enter's
+ * change-in-place path); a plain map where nothing of randpg is mapped. */
+static void random_remap(struct run *r, struct random_ctx *c, struct step *op)
+{
+	const struct mentry *e = model_get(&r->model, op->pmap, op->va);
+
+	random_map(c, op, 0);
+	if (e == NULL || e->page < c->first_page || e->page >= c->first_page + (int32_t)c->npages)
+		return;
+	op->page.index = e->page - c->first_page;
+	op->flag = (rng_next(&c->rng) % 4 == 0) | 4;	/* wired 1/4: wired_count moves both ways */
+}
+
 /* The kernel's operations: kenter/kremove in window 0, managed map/unmap and touches in window 1. */
 static void random_kernel(struct run *r, struct random_ctx *c, struct step *op, uint32_t roll)
 {
@@ -115,7 +143,8 @@ static void random_kernel(struct run *r, struct random_ctx *c, struct step *op, 
 
 /*
  * Pick one random operation into op. The mix, in thousandths
- * (docs/scenarios.md): map 280, map of all of randpg 10, unmap 130, unmap of
+ * (docs/scenarios.md): map 250, map of all of randpg 10, map of the page
+ * already mapped there again with a new protection or wiring 30, unmap 130, unmap of
  * a pmap's whole span 10, protect 80, unmap-all 50, touch 220, clear-modify
  * 30, query 40 (pmap_is_modified and pmap_is_referenced against the model),
  * kernel operations 90 (kenter 20, kremove 15, map 25, unmap 15, touch 15),
@@ -133,8 +162,10 @@ static void random_pick(struct run *r, struct random_ctx *c, struct step *op)
 	op->pmap = c->pmaps[rng_next(&c->rng) % c->npmaps];
 	op->page = (struct pageref){ scenario_find_array(r->s, "randpg"), (int)(rng_next(&c->rng) % c->npages) };
 	op->va = 0x10000000u + (uint32_t)(rng_next(&c->rng) % c->span) * PAGE_SIZE;
-	if (roll < 290)
-		random_map(c, op, roll >= 280 && c->npages <= 1024);	/* a burst stays one chunk or three */
+	if (roll < 260)
+		random_map(c, op, roll >= 250 && c->npages <= 1024);	/* a burst stays one chunk or three */
+	else if (roll < 290)
+		random_remap(r, c, op);
 	else if (roll < 430) {
 		op->kind = ST_UNMAP;
 		random_range(c, op);
@@ -205,6 +236,9 @@ void random_text(struct run *r, const struct step *op, char *buf, size_t len)
 	case ST_DESTROY: case ST_PMAP:
 		snprintf(buf, len, "random: %s %s", op->kind == ST_DESTROY ? "destroy" : "pmap", pm);
 		break;
+	case ST_PAGE:
+		snprintf(buf, len, "random: page %s", name);
+		break;
 	default:
 		snprintf(buf, len, "random: activate %s", pm);
 	}
@@ -221,16 +255,9 @@ int exec_random(struct run *r, const struct step *st)
 		struct step op = { 0 };
 
 		random_pick(r, &c, &op);
-		r->rop = &op;
-		r->synth[0] = '\0';
-		if (run_op(r, &op) < 0) {
-			step_text(r);	/* keep the text: op goes out of scope */
-			r->rop = NULL;
+		if (random_step(r, &op) < 0)
 			return -1;
-		}
 	}
-	r->rop = NULL;
-	r->synth[0] = '\0';
 	return 0;
 }
 
