@@ -404,6 +404,9 @@ static int step_chunks(struct checker *c, struct violation *v)
 			key->val = (uint32_t)now;
 		else
 			pvset_put(c->shadow.chunk_inuse, 0, d->va, (uint32_t)now);
+		if (!live && pc != NULL && !chk_off(c, INV_PV_CHUNK_LISTS) && chunk_listed(c, d->va))
+			return vfail(v, "PV-CHUNK-LISTS", "chunk 0x%08x belongs to no pmap (pc_pmap 0: freed or parked) but "
+			    "is still on pv_chunks or a pmap's chunk list", d->va);
 		if (!live)
 			continue;
 		if (chk_chunk(c, d->va, v) < 0)
