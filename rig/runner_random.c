@@ -133,27 +133,48 @@ static void random_kernel(struct run *r, struct random_ctx *c, struct step *op, 
 	op->eva = op->va + PAGE_SIZE;
 	if (roll < 35)	/* kremove only what kenter made (a kernel VA without a page table faults) */
 		op->kind = roll < 20 || model_get(&r->model, SCN_KERNEL, op->va) == NULL ? ST_KENTER : ST_KREMOVE;
-	else if (roll < 60)
-		random_map(c, op, 0), op->flag &= ~1;	/* kernel mappings are never wired here */
-	else if (roll < 75)
+	else if (roll < 60) {
+		random_map(c, op, 0);
+		op->flag &= ~1;		/* kernel mappings are never wired here */
+	} else if (roll < 75)
 		op->kind = ST_UNMAP;
 	else
 		random_touch(r, c, op);
 }
 
 /*
+ * The objects' life cycle (roll 940..999): free and reallocate a page (a
+ * query while it is mapped), activate, destroy a pmap (an unmap of its whole
+ * span while it has mappings). Nothing is freed or destroyed while the file
+ * makes allocations fail: it could not be had again.
+ */
+static void random_lifecycle(struct run *r, struct random_ctx *c, struct step *op, uint32_t roll)
+{
+	int failing = r->gi->gi_alloc_fail_after != ~0u;
+
+	if (roll < 960)
+		op->kind = model_count_page(&r->model, flat_page(r, &op->page, 0), 0) || failing ? ST_QUERY : ST_RECYCLE;
+	else if (roll < 990)
+		op->kind = ST_ACTIVATE;
+	else if (!failing && model_count_pmap(&r->model, op->pmap) == 0)
+		op->kind = ST_DESTROY;		/* made again when next picked */
+	else {
+		op->kind = ST_UNMAP;		/* empty it first, in a step of its own */
+		op->va = 0x10000000u, op->eva = op->va + c->span * PAGE_SIZE;
+	}
+}
+
+/*
  * Pick one random operation into op. The mix, in thousandths
  * (docs/scenarios.md): map 250, map of all of randpg 10, map of the page
- * already mapped there again with a new protection or wiring 30, unmap 130, unmap of
- * a pmap's whole span 10, protect 80, unmap-all 50, touch 220, clear-modify
- * 30, query 40 (pmap_is_modified and pmap_is_referenced against the model),
- * kernel operations 90 (kenter 20, kremove 15, map 25, unmap 15, touch 15),
- * free and reallocate a page 20, activate 30, destroy a pmap 10 (one that
- * still has mappings is emptied by an unmap of its whole span instead; a
- * destroyed pmap is made again, by `pmap`, when it is next picked; neither
- * happens while allocations are made to fail). A kremove where nothing was kentered is a kenter; a page still mapped
- * (or any page while allocations are made to fail) is queried instead of
- * reallocated.
+ * already mapped there again with a new protection or wiring 30, unmap 130,
+ * unmap of a pmap's whole span 10, protect 80, unmap-all 50, touch 220,
+ * clear-modify 30, query 40 (pmap_is_modified and pmap_is_referenced
+ * against the model), kernel operations 90 (kenter 20, kremove 15, map 25,
+ * unmap 15, touch 15; a kremove where nothing was kentered is a kenter),
+ * free and reallocate a page 20, activate 30, destroy a pmap 10. A
+ * destroyed pmap is made again, by `pmap`, as the next operation that
+ * picks it.
  */
 static void random_pick(struct run *r, struct random_ctx *c, struct step *op)
 {
@@ -185,17 +206,8 @@ static void random_pick(struct run *r, struct random_ctx *c, struct step *op)
 		op->kind = ST_QUERY;
 	else if (roll < 940)
 		random_kernel(r, c, op, roll - 850);
-	else if (roll < 960)	/* not while the file injects allocation failures: the page would be lost */
-		op->kind = model_count_page(&r->model, flat_page(r, &op->page, 0), 0) ||
-		    r->gi->gi_alloc_fail_after != ~0u ? ST_QUERY : ST_RECYCLE;
-	else if (roll < 990)
-		op->kind = ST_ACTIVATE;
-	else if (r->gi->gi_alloc_fail_after == ~0u && model_count_pmap(&r->model, op->pmap) == 0)
-		op->kind = ST_DESTROY;		/* made again when next picked */
-	else {
-		op->kind = ST_UNMAP;		/* empty it first, in a step of its own */
-		op->va = 0x10000000u, op->eva = op->va + c->span * PAGE_SIZE;
-	}
+	else
+		random_lifecycle(r, c, op, roll);
 	if (r->pmap_gva[op->pmap] == 0)		/* destroyed: make it again first */
 		op->kind = r->gi->gi_alloc_fail_after == ~0u ? ST_PMAP : ST_QUERY;
 }
