@@ -40,6 +40,7 @@ struct parser {
 	unsigned setup_seen;	/* bit per set-up statement */
 	struct steplist stack[SCN_MAX_DEPTH + 1];
 	int depth;
+	int skipping;		/* repeats open beyond SCN_MAX_DEPTH: their bodies are skipped */
 };
 
 /* Report one error at a column of the current line. */
@@ -100,6 +101,43 @@ static int tokenize(struct parser *p, char *line, struct token *t)
 	}
 }
 
+/* The guest function behind each statement that calls one (docs/scenarios.md has the whole table). */
+static const struct { const char *statement, *fn; } statement_calls[] = {
+	{ "map", "pmap_enter" }, { "unmap", "pmap_remove" }, { "protect", "pmap_protect" },
+	{ "unmap-all", "pmap_remove_all" }, { "kenter", "pmap_kenter" }, { "kremove", "pmap_kremove" },
+	{ "clear-modify", "pmap_clear_modify" }, { "activate", "pmap_activate" }, { "pmap", "pmap_pinit" },
+	{ "destroy", "pmap_release" }, { "page", "vm_page_alloc" }, { "free", "vm_page_free" },
+};
+
+/* Every statement's first word, for suggestions. */
+static const char *const command_words[] = {
+	"guest", "memory", "pv-chunks", "ignore", "check", "pmap", "page", "destroy", "activate", "free",
+	"unmap-all", "clear-modify", "map", "unmap", "protect", "kenter", "kremove", "touch", "random", "fail",
+	"expect", "repeat",
+};
+
+/* "unknown WHAT 'word'", with the nearest keyword when the word looks like a typo of one. */
+static void unknown_keyword(struct parser *p, const struct token *t, const char *what, const char *const *words,
+    size_t n)
+{
+	const char *near = nearest_word(t->s, words, n);
+
+	/* A function name (pmap_remove, or remove) names the statement that calls it. */
+	for (size_t i = 0; words == command_words && i < sizeof(statement_calls) / sizeof(statement_calls[0]); i++) {
+		const char *fn = statement_calls[i].fn;
+
+		if (strcmp(t->s, fn) == 0 || (strncmp(fn, "pmap_", 5) == 0 && strcmp(t->s, fn + 5) == 0)) {
+			perr(p, t->col, "unknown %s '%s'; did you mean '%s' (it calls %s)?", what, t->s,
+			    statement_calls[i].statement, fn);
+			return;
+		}
+	}
+	if (near != NULL)
+		perr(p, t->col, "unknown %s '%s'; did you mean '%s'?", what, t->s, near);
+	else
+		perr(p, t->col, "unknown %s '%s'", what, t->s);
+}
+
 static int valid_name(const char *s)
 {
 	if (!(isalpha((unsigned char)*s) || *s == '_') || strlen(s) >= 64)
@@ -150,14 +188,25 @@ static int va_arg32(struct parser *p, const struct token *t, uint32_t *va)
 /* Is [va, eva) in the right half of the address space for pmap? */
 static int check_space(struct parser *p, const struct token *t, int pmap, uint64_t va, uint64_t eva)
 {
+	int range = eva > va + PAGE_SIZE;
+
+	if (pmap != SCN_KERNEL && eva > KERNBASE && range && va < KERNBASE) {
+		perr(p, t->col, "user range [0x%08llx, 0x%08llx) runs past KERNBASE (0x%08x)",
+		    (unsigned long long)va, (unsigned long long)eva, KERNBASE);
+		return -1;
+	}
 	if (pmap != SCN_KERNEL && eva > KERNBASE) {
-		perr(p, t->col, "user address 0x%llx is at or above KERNBASE (0x%08x)",
-		    (unsigned long long)(eva > va + PAGE_SIZE ? eva - PAGE_SIZE : va), KERNBASE);
+		perr(p, t->col, "user address 0x%08llx is at or above KERNBASE (0x%08x)", (unsigned long long)va,
+		    KERNBASE);
 		return -1;
 	}
 	if (pmap == SCN_KERNEL && (va < KERNBASE || eva > PTMAP_VA)) {
-		perr(p, t->col, "kernel address 0x%llx is outside [KERNBASE, PTmap) = [0x%08x, 0x%08x)",
-		    (unsigned long long)va, KERNBASE, PTMAP_VA);
+		if (range)
+			perr(p, t->col, "kernel range [0x%08llx, 0x%08llx) is outside [KERNBASE, PTmap) = [0x%08x, 0x%08x)",
+			    (unsigned long long)va, (unsigned long long)eva, KERNBASE, PTMAP_VA);
+		else
+			perr(p, t->col, "kernel address 0x%08llx is outside [KERNBASE, PTmap) = [0x%08x, 0x%08x)",
+			    (unsigned long long)va, KERNBASE, PTMAP_VA);
 		return -1;
 	}
 	return 0;
@@ -249,14 +298,24 @@ static uint32_t pageref_count(const struct scenario *s, const struct pageref *r)
 	return r->index < 0 ? s->arrays[r->array].count : 1;
 }
 
-/* r, rw, rx or rwx. */
+/* The protections a statement may name. */
+static const struct { const char *s; uint32_t v; } prots[] = {
+	{ "none", 0 }, { "r", SCN_PROT_R }, { "rw", SCN_PROT_R | SCN_PROT_W },
+	{ "rx", SCN_PROT_R | SCN_PROT_X }, { "rwx", SCN_PROT_R | SCN_PROT_W | SCN_PROT_X },
+};
+
+/* Is s one of the protection words? */
+static int is_prot_word(const char *s)
+{
+	for (size_t i = 0; i < sizeof(prots) / sizeof(prots[0]); i++)
+		if (strcmp(s, prots[i].s) == 0)
+			return 1;
+	return 0;
+}
+
+/* none, r, rw, rx or rwx. */
 static int prot_arg(struct parser *p, const struct token *t, uint32_t *prot)
 {
-	static const struct { const char *s; uint32_t v; } prots[] = {
-		{ "none", 0 }, { "r", SCN_PROT_R }, { "rw", SCN_PROT_R | SCN_PROT_W },
-		{ "rx", SCN_PROT_R | SCN_PROT_X }, { "rwx", SCN_PROT_R | SCN_PROT_W | SCN_PROT_X },
-	};
-
 	for (size_t i = 0; i < sizeof(prots) / sizeof(prots[0]); i++)
 		if (strcmp(t->s, prots[i].s) == 0) {
 			*prot = prots[i].v;
@@ -489,7 +548,11 @@ static void parse_map(struct parser *p, const struct token *t, int n, const char
 			st.flag |= 1;
 		else if (!strcmp(t[i].s, "shortage"))
 			st.flag |= 2;
-		else {
+		else if (is_prot_word(t[i].s)) {
+			perr(p, t[i].col, "the protection '%s' must come right after the page (map PMAP VA PAGE [PROT] "
+			    "[wired] [shortage])", t[i].s);
+			return;
+		} else {
 			perr(p, t[i].col, "unexpected '%s' (expected a protection, wired or shortage)", t[i].s);
 			return;
 		}
@@ -833,7 +896,11 @@ static void parse_expect(struct parser *p, const struct token *t, int n, const c
 		return;
 	}
 	if (f == sizeof(forms) / sizeof(forms[0])) {
-		perr(p, t[1].col, "unknown expectation '%s'", t[1].s);
+		const char *words[sizeof(forms) / sizeof(forms[0]) + 2] = { "violation", "panic" };
+
+		for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++)
+			words[i + 2] = forms[i].what;
+		unknown_keyword(p, &t[1], "expectation", words, sizeof(words) / sizeof(words[0]));
 		return;
 	}
 	st.kind = forms[f].kind;
@@ -867,7 +934,9 @@ static void parse_repeat(struct parser *p, const struct token *t, int n, const c
 		st.n = 1;
 	}
 	if (p->depth == SCN_MAX_DEPTH) {
+		/* One error here; the body, up to its matching '}', is skipped. */
 		perr(p, t->col, "repeat nested too deeply (at most %d)", SCN_MAX_DEPTH);
+		p->skipping = 1;
 		return;
 	}
 	if (emit(p, st, t, text, 0) == NULL)
@@ -927,7 +996,7 @@ static void parse_operation(struct parser *p, const struct token *t, int n, cons
 		emit(p, (struct step){ .kind = ST_CHECK }, t, text, 1);
 		return;
 	}
-	perr(p, t->col, "unknown command '%s'", t->s);
+	unknown_keyword(p, t, "command", command_words, sizeof(command_words) / sizeof(command_words[0]));
 }
 
 /* Cut a "#" comment (outside quotes) and trailing blanks; returns the text. */
@@ -968,6 +1037,13 @@ static void parse_line(struct parser *p, char *line)
 	if ((n = tokenize(p, scratch, t)) <= 0)
 		return;
 	text = trim_statement(line);
+	if (p->skipping > 0) {	/* inside a repeat nested too deeply: only count its braces */
+		if (!strcmp(t->s, "repeat") && !strcmp(t[n - 1].s, "{"))
+			p->skipping++;
+		else if (!strcmp(t->s, "}"))
+			p->skipping--;
+		return;
+	}
 	if (!strcmp(t->s, "guest") || !strcmp(t->s, "memory") || !strcmp(t->s, "pv-chunks") ||
 	    !strcmp(t->s, "ignore") || (!strcmp(t->s, "check") && n > 1))
 		parse_setup(p, t, n);
@@ -992,6 +1068,32 @@ static void check_balanced(struct parser *p)
 	}
 }
 
+/*
+ * A scenario is text: report the first NUL or other control byte (tab, CR
+ * and LF aside) at its line and column; -1 if there is one.
+ */
+static int binary_byte(const char *text, size_t len, FILE *err, const char *path)
+{
+	int line = 1, col = 1;
+
+	for (size_t i = 0; i < len; i++, col++) {
+		unsigned char c = (unsigned char)text[i];
+
+		if (c == '\n') {
+			line++;
+			col = 0;
+		} else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+			if (c == 0)
+				fprintf(err, "%s:%d:%d: error: the file contains a NUL byte\n", path, line, col);
+			else
+				fprintf(err, "%s:%d:%d: error: binary content (byte 0x%02x): a scenario is text\n", path, line,
+				    col, c);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int scenario_parse_text(struct scenario *s, const char *path, const char *text, size_t len, FILE *err)
 {
 	struct parser p = { .s = s, .err = err };
@@ -1010,10 +1112,8 @@ int scenario_parse_text(struct scenario *s, const char *path, const char *text, 
 	s->memory = 32u << 20;
 	snprintf(s->pmap_names[0], 64, "kernel");
 	s->npmaps = 1;
-	if (memchr(text, '\0', len) != NULL) {
-		fprintf(err, "%s:1:1: error: the file contains a NUL byte\n", path);
+	if (binary_byte(text, len, err, path) < 0)
 		return 1;
-	}
 	for (line = s->source, p.line = 1; line != NULL; line = next, p.line++) {
 		if ((next = strchr(line, '\n')) != NULL)
 			*next++ = '\0';

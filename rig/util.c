@@ -66,3 +66,44 @@ int parse_size(const char *s, uint64_t *out)
 	*out = v << shift;
 	return 0;
 }
+
+/* Optimal string alignment distance between a and b (both at most 63 characters). */
+static int edit_distance(const char *a, const char *b)
+{
+	int d[64][64];
+	size_t la = strlen(a), lb = strlen(b);
+
+	if (la > 63 || lb > 63)
+		return 64;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (int)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (int)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int cost = a[i - 1] != b[j - 1], best = d[i - 1][j - 1] + cost;
+
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	return d[la][lb];
+}
+
+const char *nearest_word(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	int bestd = 64, limit = strlen(word) <= 4 ? 1 : 2;
+
+	for (size_t i = 0; i < n; i++) {
+		int dist = edit_distance(word, cands[i]);
+
+		if (dist < bestd)
+			best = cands[i], bestd = dist;
+	}
+	return bestd <= limit ? best : NULL;
+}

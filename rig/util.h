@@ -1,4 +1,4 @@
-/* util.h - number and size parsing shared by the command line and scenarios. */
+/* util.h - number and size parsing and keyword suggestions, shared by the command line and scenarios. */
 #ifndef RIG_UTIL_H
 #define RIG_UTIL_H
 
@@ -19,5 +19,8 @@ int errorf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format
 int parse_u64(const char *s, uint64_t *out);
 /* Parse a number with an optional K, M or G suffix (binary units); 0 or -1. */
 int parse_size(const char *s, uint64_t *out);
+/* The candidate nearest to word (edits, a swap of neighbours counting as one), if it is close
+ * enough to be a likely typo of it; else NULL. */
+const char *nearest_word(const char *word, const char *const *cands, size_t n);
 
 #endif

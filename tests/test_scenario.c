@@ -120,7 +120,7 @@ START_TEST(reports_every_static_error)
 	    "t.scn:6:16: error: range end 0x1000 is not above its start 0x00002000\n"
 	    "t.scn:7:5: error: unknown pmap 'B'\n"
 	    "t.scn:8:7: error: user address 0xc0000000 is at or above KERNBASE (0xc0000000)\n"
-	    "t.scn:9:8: error: kernel address 0x1000 is outside [KERNBASE, PTmap) = [0xc0000000, 0xffc00000)\n"
+	    "t.scn:9:8: error: kernel address 0x00001000 is outside [KERNBASE, PTmap) = [0xc0000000, 0xffc00000)\n"
 	    "t.scn:10:6: error: duplicate name 'A'\n"
 	    "t.scn:11:8: error: bad number '1x'\n"
 	    "t.scn:12:1: error: set-up statement 'ignore' after the first operation\n"
@@ -140,7 +140,7 @@ START_TEST(more_errors)
 	ck_assert_str_eq(errors_of("pmap A\nrepeat 2 {\npage p\n}\n"),
 	    "t.scn:3:1: error: 'page' declares a name and cannot be inside repeat\n");
 	ck_assert_str_eq(errors_of("pmap A\nunmap A 0xbffff000 +2\n"),
-	    "t.scn:2:20: error: user address 0xc0000000 is at or above KERNBASE (0xc0000000)\n");
+	    "t.scn:2:20: error: user range [0xbffff000, 0xc0001000) runs past KERNBASE (0xc0000000)\n");
 	ck_assert_str_eq(errors_of("pmap A\nrepeat 100000 {\nrepeat 100000 {\ncheck\n}\n}\n"),
 	    "t.scn:6:1: error: repeat 100000 of 100000 operations is absurd (at most 100000000 per file)\n");
 	ck_assert_str_eq(errors_of("expect panic \"x\nmap\n"),
@@ -158,7 +158,7 @@ START_TEST(nul_bytes_and_long_lines)
 
 	ck_assert_int_eq(scenario_parse_text(&s, "t.scn", "pmap A\n\0x", 9, err), 1);
 	fclose(err);
-	ck_assert_str_eq(errbuf, "t.scn:1:1: error: the file contains a NUL byte\n");
+	ck_assert_str_eq(errbuf, "t.scn:2:1: error: the file contains a NUL byte\n");	/* where it is */
 	scenario_free(&s);
 	memset(text, 'x', sizeof(text) - 2);
 	text[sizeof(text) - 2] = '\n';
