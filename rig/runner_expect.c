@@ -19,37 +19,47 @@ static int expect_eq(struct run *r, uint64_t got, uint64_t want, const char *wha
 	    (unsigned long long)want, (unsigned long long)got);
 }
 
-/* expect mapped PMAP VA PAGE [PROT] | expect unmapped PMAP VA */
-static int expect_mapping(struct run *r, const struct step *st)
+/* One page of expect mapped (p: the flat page) or expect unmapped (p < 0) at va. */
+static int expect_one_mapping(struct run *r, const struct step *st, uint32_t va, int32_t p)
 {
-	int32_t p = st->kind == ST_EXPECT_MAPPED ? flat_page(r, &st->page, 0) : -1;
-	struct pmap *pm;
+	struct pmap *pm = GV(&r->m, struct pmap, r->pmap_gva[st->pmap]);
 	struct walk w;
 	char flags[96], name[80];
 
-	if (live_pmap(r, st->pmap) < 0)
-		return -1;
-	pm = GV(&r->m, struct pmap, r->pmap_gva[st->pmap]);
-	gv_walk(&r->m, pm->pm_pdir_pa, st->va, &w);
+	gv_walk(&r->m, pm->pm_pdir_pa, va, &w);
 	if (p < 0 && w.status != WALK_MAPPED)
 		return 0;
 	if (p < 0)
 		return failf(r, OUT_FAIL, "expectation", NULL, "expected pmap %s va 0x%08x unmapped; "
-		    "found PTE 0x%08x (pa 0x%08x %s)", r->s->pmap_names[st->pmap], st->va, w.pte,
+		    "found PTE 0x%08x (pa 0x%08x %s)", r->s->pmap_names[st->pmap], va, w.pte,
 		    w.pa, pte_flags(w.pte, flags, sizeof(flags)));
 	if (w.status == WALK_MAPPED && (w.pte & PG_FRAME) == r->page_pa[p] &&
 	    (st->prot == 0 || !!(w.pte & PG_RW) == !!(st->prot & SCN_PROT_W)))
 		return 0;
 	if (w.status != WALK_MAPPED)
 		return failf(r, OUT_FAIL, "expectation", NULL, "expected pmap %s va 0x%08x -> %s (pa 0x%08x); "
-		    "found no mapping (%s 0x%08x)", r->s->pmap_names[st->pmap], st->va,
+		    "found no mapping (%s 0x%08x)", r->s->pmap_names[st->pmap], va,
 		    page_name(r, p, name, sizeof(name)), r->page_pa[p],
 		    w.status == WALK_NO_PDE ? "PDE" : "PTE", w.status == WALK_NO_PDE ? w.pde : w.pte);
 	return failf(r, OUT_FAIL, "expectation", NULL, "expected pmap %s va 0x%08x -> %s (pa 0x%08x)%s; "
-	    "found PTE 0x%08x (pa 0x%08x %s)", r->s->pmap_names[st->pmap], st->va,
+	    "found PTE 0x%08x (pa 0x%08x %s)", r->s->pmap_names[st->pmap], va,
 	    page_name(r, p, name, sizeof(name)), r->page_pa[p],
 	    st->prot == 0 ? "" : (st->prot & SCN_PROT_W) ? " rw" : " read-only",
 	    w.pte, w.pte & PG_FRAME, pte_flags(w.pte, flags, sizeof(flags)));
+}
+
+/* expect mapped PMAP VA PAGE|ARRAY [PROT] (an array: at consecutive pages, as map) | expect unmapped PMAP VA */
+static int expect_mapping(struct run *r, const struct step *st)
+{
+	uint32_t n = st->kind == ST_EXPECT_MAPPED ? ref_count(r, &st->page) : 1;
+
+	if (live_pmap(r, st->pmap) < 0)
+		return -1;
+	for (uint32_t i = 0; i < n; i++)
+		if (expect_one_mapping(r, st, st->va + i * PAGE_SIZE,
+		    st->kind == ST_EXPECT_MAPPED ? flat_page(r, &st->page, i) : -1) < 0)
+			return -1;
+	return 0;
 }
 
 /* Length of a pmap's chunk list (bounded: a cycle cannot hang us). */

@@ -837,7 +837,7 @@ static int expect_args(struct parser *p, const struct token *t, int n, struct st
 	switch (st->kind) {
 	case ST_EXPECT_MAPPED:
 		return n >= 5 && n <= 6 && !pmap_ref(p, &t[2], &st->pmap) && !va_arg32(p, &t[3], &st->va) &&
-		    !page_ref(p, &t[4], &st->page, 0) && (n == 5 || !prot_arg(p, &t[5], &st->prot));
+		    !page_ref(p, &t[4], &st->page, 1) && (n == 5 || !prot_arg(p, &t[5], &st->prot));
 	case ST_EXPECT_UNMAPPED:
 		return n == 4 && !pmap_ref(p, &t[2], &st->pmap) && !va_arg32(p, &t[3], &st->va);
 	case ST_EXPECT_PV:
@@ -911,8 +911,9 @@ static void parse_expect(struct parser *p, const struct token *t, int n, const c
 		return;
 	}
 	if (st.kind == ST_EXPECT_MAPPED || st.kind == ST_EXPECT_UNMAPPED || st.kind == ST_EXPECT_PTE ||
-	    st.kind == ST_EXPECT_PTP)
-		if (check_space(p, &t[3], st.pmap, st.va, (uint64_t)st.va + PAGE_SIZE))
+	    st.kind == ST_EXPECT_PTP)	/* (an array is expected at consecutive pages) */
+		if (check_space(p, &t[3], st.pmap, st.va, (uint64_t)st.va + (st.kind == ST_EXPECT_MAPPED ?
+		    pageref_count(p->s, &st.page) : 1) * PAGE_SIZE))
 			return;
 	emit(p, st, t, text, 1);
 }

@@ -74,6 +74,14 @@ START_TEST(ptp)
 }
 END_TEST
 
+START_TEST(mapped_array)
+{
+	passes("pmap A\npage arr 3\nmap A 0x10000000 arr r\nexpect mapped A 0x10000000 arr r\n");
+	fails_with("pmap A\npage arr 3\nmap A 0x10000000 arr\nunmap A 0x10002000 +1\nexpect mapped A 0x10000000 arr\n",
+	    5, "expected pmap A va 0x10002000 -> arr[2] (pa 0x", "; found no mapping (PTE 0x00000000)");
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("expect");
@@ -83,6 +91,7 @@ int main(void)
 	tcase_add_test(tc, pte_flags);
 	tcase_add_test(tc, dirty);
 	tcase_add_test(tc, ptp);
+	tcase_add_test(tc, mapped_array);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
