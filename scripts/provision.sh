@@ -5,8 +5,9 @@
 # >= 2.1 (Debian 12's 2.0.1 cannot do paging, see docs/architecture.md): a system
 # Unicorn that new is used as it is; otherwise, on a Debian-family system, Debian
 # 13's libunicorn2t64 + libunicorn-dev are fetched with `apt-get download` under a
-# private apt configuration in deps/apt (archive URI read from this machine's own
-# Debian source) and unpacked into deps/unicorn, where CMake finds them.
+# private apt configuration in deps/trixie/apt (archive URI read from this
+# machine's own Debian source; the .debs land in deps/trixie/debs) and unpacked
+# into deps/unicorn, where CMake finds them.
 # A no-op taking well under a second when everything is present.
 set -euo pipefail
 
