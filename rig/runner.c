@@ -42,6 +42,26 @@ const char *step_text(struct run *r)
 	return r->synth[0] ? r->synth : r->step ? r->step->text : "";
 }
 
+/* "f+0x1c <- g+0x8" -> "f <- g": drop the code offsets after symbol names (in place). */
+static void strip_offsets(char *s)
+{
+	char *start = s, *out = s;
+
+	while (*s) {
+		const char *hex = s + 3;
+
+		if (s[0] == '+' && s[1] == '0' && s[2] == 'x' && isxdigit((unsigned char)*hex) && out > start &&
+		    (isalnum((unsigned char)out[-1]) || out[-1] == '_')) {
+			while (isxdigit((unsigned char)*hex))
+				hex++;
+			s = (char *)hex;
+		} else {
+			*out++ = *s++;
+		}
+	}
+	*out = '\0';
+}
+
 /* Record the file's failure at the current step; returns -1. */
 int failf(struct run *r, enum outcome out, const char *kind, const char *id, const char *fmt, ...)
 {
@@ -59,6 +79,8 @@ int failf(struct run *r, enum outcome out, const char *kind, const char *id, con
 	va_start(ap, fmt);
 	vsnprintf(res->message, sizeof(res->message), fmt, ap);
 	va_end(ap);
+	if (r->o->stable)
+		strip_offsets(res->message);
 	return -1;
 }
 
@@ -194,21 +216,6 @@ static void cause_functions(struct run *r, uint32_t eip, const uint32_t *stack, 
 	}
 }
 
-/* "f+0x1c <- g+0x8" -> "f <- g" (in place). */
-static void strip_offsets(char *s)
-{
-	char *out = s;
-
-	for (; *s; s++) {
-		if (*s == '+' && s[1] == '0' && s[2] == 'x')
-			for (s += 3; s[1] && isxdigit((unsigned char)s[1]); s++)
-				;
-		else
-			*out++ = *s;
-	}
-	*out = '\0';
-}
-
 /* Report a violation, with the write that caused it when there is one. */
 int report_violation(struct run *r, const struct violation *v)
 {
@@ -221,8 +228,6 @@ int report_violation(struct run *r, const struct violation *v)
 		cause_functions(r, v->cause.eip, v->stack, v->nstack);
 	if (v->nstack > 0)
 		machine_format_frames(&r->m, v->stack, v->nstack, callers, sizeof(callers));
-	if (r->o->stable)
-		strip_offsets(callers);
 	return failf(r, OUT_FAIL, "violation", v->id, "%s\n  caused by %s%s%s", v->detail, cause,
 	    callers[0] ? "\n    called from " : "", callers);
 }
