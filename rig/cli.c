@@ -1,7 +1,8 @@
 /*
- * cli.c - owns the command line: global options, subcommand dispatch, usage
- * text, and `rig info`. Exit codes (util.h): 0 success, 1 check failure,
- * 2 usage or input error, 3 guest crash, panic or hang.
+ * cli.c - owns the command line: global options, subcommand dispatch, the
+ * usage text and each command's help (`rig COMMAND --help`), and `rig info`,
+ * `rig check-syntax`, `rig invariants`. Exit codes (util.h): 0 success,
+ * 1 check failure, 2 usage or input error, 3 guest crash, panic or hang.
  */
 #include "cli.h"
 
@@ -52,6 +53,8 @@ static const char usage_text[] =
 	"        boot the guest and print the machine: emulator versions, guest,\n"
 	"        RAM, KERNBASE, the recursive slot and the CR3 the guest loaded\n"
 	"\n"
+	"rig COMMAND --help prints that command's options, one line each.\n"
+	"\n"
 	"options:\n"
 	"  --guest FILE     guest ELF to run (default: the policy's build)\n"
 	"  --policy NAME    ptelist (default), nofree or dynamic\n"
@@ -59,6 +62,113 @@ static const char usage_text[] =
 	"\n"
 	"exit codes: 0 success, 1 check failed, 2 usage or input error,\n"
 	"            3 guest crash, panic or hang\n";
+
+/* One command's help: its synopsis (after "usage: rig "), what it does, one line per option,
+ * and what its exit codes mean. */
+struct command_help {
+	const char *name, *synopsis, *summary, *options, *exits;
+};
+
+static const struct command_help helps[] = {
+	{ "run", "run [OPTIONS] FILE|DIR...",
+	  "Run scenario files (a directory: every *.scn below it, sorted), each on a freshly booted\n"
+	  "guest: PASS, FAIL, CRASH, or ERROR (the file did not parse) per file, then a summary.\n",
+	  "  --format text|json   text lines (default), or one JSON object per file and a summary object\n"
+	  "  --junit FILE         also write a JUnit XML report to FILE\n"
+	  "  --timeout MS         a guest call running longer than MS ms is a hang (CRASH); default 2000\n"
+	  "  --full-checks        full checks after every step instead of incremental ones (slow)\n"
+	  "  --no-watch           install no paging watcher: only the MODEL check runs\n"
+	  "  --break-on-pte VA    stop at the first write to VA's PDE or PTE and show the machine (BREAK)\n"
+	  "  --kva-map FILE.svg   with one FILE: draw its pv chunk KVA slots over time into FILE.svg\n"
+	  "  --stable             leave out times, event numbers and code offsets (docs, goldens)\n"
+	  "  --help, -h           print this help\n",
+	  "0 all passed, 1 a file failed, 2 usage error or a file did not parse,\n"
+	  "            3 a guest crashed, panicked or hung (2 wins over 3, 3 over 1)\n" },
+	{ "trace", "trace FILE [OPTIONS]",
+	  "Run one scenario with the paging watcher and print every CR load, PDE/PTE write and\n"
+	  "INVLPG with the guest instruction; the file's result goes to stderr.\n",
+	  "  --va ADDR[-ADDR]     only PDE, PTE and INVLPG events in that range (one ADDR: its page)\n"
+	  "  --pmap NAME          only events in that address space: kernel, a pmap of FILE, or pd@0x...\n"
+	  "  --step LINE[-LINE]   only events of the steps written on those lines of FILE\n"
+	  "  --stack              add the guest backtrace of each event\n"
+	  "  --format text|json   one line per event (default), or one JSON object per event\n"
+	  "  --stable             leave out instruction addresses, instructions and symbol offsets\n"
+	  "  --show vm_page,pv    also print stores into vm_page records and pv chunks, decoded\n"
+	  "  --break-on-pte VA    stop at the first write to VA's PDE or PTE and show the machine\n"
+	  "  --timeout MS         a guest call running longer than MS ms is a hang; default 2000\n"
+	  "  --help, -h           print this help\n",
+	  "0 the file passed, 1 it failed, 2 usage error (also a --pmap FILE does not\n"
+	  "            declare) or the file did not parse, 3 a guest crash, panic or hang\n" },
+	{ "compare", "compare FILE [--guests dynamic,nofree,ptelist] [--format text|json]",
+	  "Run one scenario against several guest builds and print them side by side (its expected-\n"
+	  "failure declaration set aside), then each guest's failure with its message.\n",
+	  "  --guests A,B,...     the guest builds to run, at most 8 (default dynamic,nofree,ptelist)\n"
+	  "  --format text|json   a table (default), or one JSON object\n"
+	  "  --help, -h           print this help\n",
+	  "0 every guest passed, 1 a guest failed, 2 usage error, the file did not parse\n"
+	  "            or a guest did not boot, 3 a guest crashed, panicked or hung\n" },
+	{ "bench", "bench [--quick] [--runs N] [--dir BENCHDIR] [--out DIR]",
+	  "The benchmark: steps per second per workload and mode; writes DIR/bench.json and\n"
+	  "DIR/bench.svg (make bench).\n",
+	  "  --quick              one small workload, one run (a smoke test)\n"
+	  "  --runs N             runs per workload and mode, 1 to 31 (default 5; 3 for 1M steps)\n"
+	  "  --dir BENCHDIR       where the workload files are (default bench)\n"
+	  "  --out DIR            where bench.json and bench.svg go (default build)\n"
+	  "  --help, -h           print this help\n",
+	  "0 done, 1 a workload did not run, 2 usage error\n" },
+	{ "check-syntax", "check-syntax FILE...",
+	  "Parse scenario files without running them and print every error as FILE:LINE:COL on\n"
+	  "stderr; nothing and exit 0 when all are clean, exit 2 otherwise.\n",
+	  "  --help, -h           print this help\n",
+	  "0 no errors, 2 an error in some file, or no file given\n" },
+	{ "info", "info [--guest FILE | --policy NAME] [--memory SIZE]",
+	  "Boot the guest and print the machine: emulator versions, guest, RAM, KERNBASE, the\n"
+	  "recursive slot and the CR3 the guest loaded.\n",
+	  "  --guest FILE         the guest ELF to boot (default: the policy's build)\n"
+	  "  --policy NAME        ptelist (default), nofree or dynamic\n"
+	  "  --memory SIZE        guest RAM from 4M to 2G, K/M/G suffixes (default 32M)\n"
+	  "  --help, -h           print this help\n",
+	  "0 booted, 2 usage error or an unusable guest ELF, 3 the guest did not boot\n" },
+	{ "invariants", "invariants",
+	  "List the invariant catalog: stable IDs, one-line descriptions, and the planted bug\n"
+	  "(guest buggy-NAME) that breaks each rule.\n",
+	  "  --help, -h           print this help\n",
+	  "0, or 2 for an unexpected argument\n" },
+	{ NULL, NULL, NULL, NULL, NULL },
+};
+
+/* The help entry of a command, or NULL. */
+static const struct command_help *find_help(const char *cmd)
+{
+	for (const struct command_help *h = helps; h->name != NULL; h++)
+		if (!strcmp(h->name, cmd))
+			return h;
+	return NULL;
+}
+
+void cli_usage(const char *cmd, FILE *out)
+{
+	const struct command_help *h = find_help(cmd);
+
+	if (h != NULL)
+		fprintf(out, "usage: rig %s\n(rig %s --help describes each option)\n", h->synopsis, cmd);
+}
+
+/* rig COMMAND --help: usage, what it does, its options, on stdout. */
+static int print_help(const struct command_help *h)
+{
+	printf("usage: rig %s\n\n%s\noptions:\n%s\nexit codes: %s", h->synopsis, h->summary, h->options, h->exits);
+	return RIG_EXIT_OK;
+}
+
+/* Is --help or -h among a command's arguments (before a "--")? */
+static int wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	return 0;
+}
 
 const char *cli_guest_path(const char *policy, char *buf, size_t len)
 {
@@ -100,12 +210,13 @@ static int parse_machine_opts(int argc, char **argv, struct machine_opts *o)
 			}
 			break;
 		default:
-			fprintf(stderr, "%s", usage_text);
+			cli_usage(argv[0], stderr);
 			return RIG_EXIT_USAGE;
 		}
 	}
 	if (optind != argc) {
 		fprintf(stderr, "rig: error: unexpected argument '%s'\n", argv[optind]);
+		cli_usage(argv[0], stderr);
 		return RIG_EXIT_USAGE;
 	}
 	if (strcmp(o->policy, "ptelist") && strcmp(o->policy, "nofree") && strcmp(o->policy, "dynamic")) {
@@ -117,13 +228,25 @@ static int parse_machine_opts(int argc, char **argv, struct machine_opts *o)
 	return 0;
 }
 
+/* The first argument that looks like an option ("-x"; "-" alone is a file name), or NULL. */
+static const char *first_option(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (argv[i][0] == '-' && argv[i][1] != '\0')
+			return argv[i];
+	return NULL;
+}
+
 /* rig check-syntax FILE...: parse only; every error printed, exit 2 if any. */
 static int cmd_check_syntax(int argc, char **argv)
 {
+	const char *opt = first_option(argc, argv);
 	int errors = 0;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: rig check-syntax FILE...\n");
+	if (opt != NULL)
+		fprintf(stderr, "rig: error: unknown option '%s'\n", opt);
+	if (opt != NULL || argc < 2) {
+		cli_usage("check-syntax", stderr);
 		return RIG_EXIT_USAGE;
 	}
 	for (int i = 1; i < argc; i++) {
@@ -138,8 +261,11 @@ static int cmd_check_syntax(int argc, char **argv)
 /* rig invariants: the catalog, and which planted bug breaks each rule. */
 static int cmd_invariants(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 1) {
+		fprintf(stderr, "rig: error: unexpected argument '%s'\n", argv[1]);
+		cli_usage("invariants", stderr);
+		return RIG_EXIT_USAGE;
+	}
 	for (const struct invariant_info *i = invariant_catalog; i->id != NULL; i++) {
 		const char *bug = NULL;
 
@@ -202,6 +328,7 @@ static const struct command {
 	{ NULL, NULL },
 };
 
+/* rig [--help | --version | COMMAND ARGS...]: returns the exit code. */
 int cli_main(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
@@ -213,9 +340,13 @@ int cli_main(int argc, char **argv)
 		    disasm_version());
 		return RIG_EXIT_OK;
 	}
-	for (const struct command *c = commands; c->name != NULL; c++)
-		if (!strcmp(argv[1], c->name))
-			return c->fn(argc - 1, argv + 1);
+	for (const struct command *c = commands; c->name != NULL; c++) {
+		if (strcmp(argv[1], c->name))
+			continue;
+		if (wants_help(argc - 1, argv + 1) && find_help(c->name) != NULL)
+			return print_help(find_help(c->name));
+		return c->fn(argc - 1, argv + 1);
+	}
 	fprintf(stderr, "rig: error: unknown command '%s' (see rig --help)\n", argv[1]);
 	return RIG_EXIT_USAGE;
 }

@@ -3,8 +3,10 @@
  * one scenario against several guest builds (KVA policies, or a policy of
  * your own), side by side: outcome and first violation, pv pages held at
  * the end and at the peak, chunk allocations and frees, peak KVA slots in
- * use, reclaims, and steps per second. Expected-failure declarations in the
- * file are set aside: the table shows what actually happened.
+ * use, reclaims, and steps per second, then each failing guest's evidence.
+ * Expected-failure declarations in the file are set aside: the table shows
+ * what actually happened. Exit 0 when every guest passed, 2 when one did
+ * not boot (an unknown guest), else 3 when one crashed, else 1 when one failed.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -36,6 +38,7 @@ static const char *outcome_text(const struct file_result *r, char *buf, size_t l
 	return buf;
 }
 
+/* The table: one column per guest. */
 static void print_table(struct column *c, int n)
 {
 	static const char *rows[] = { "outcome", "pv pages held (end)", "pv pages held (peak)", "chunk allocs",
@@ -65,6 +68,20 @@ static void print_table(struct column *c, int n)
 	}
 }
 
+/* Each failing guest's evidence, as in rig run's report, under the table. */
+static void print_failures(const char *file, struct column *c, int n)
+{
+	char buf[96];
+
+	for (int g = 0; g < n; g++) {
+		if (c[g].res.outcome == OUT_PASS)
+			continue;
+		printf("\n%s: %s\n", c[g].guest, outcome_text(&c[g].res, buf, sizeof(buf)));
+		report_details(stdout, file, &c[g].res);
+	}
+}
+
+/* One JSON object: the file and one object per guest (with "failure" as in rig run's JSON). */
 static void print_json(const char *file, struct column *c, int n)
 {
 	char buf[96];
@@ -79,9 +96,11 @@ static void print_json(const char *file, struct column *c, int n)
 		printf("%s{\"guest\":\"%s\",\"outcome\":\"", g ? "," : "", c[g].guest);
 		json_escape(stdout, outcome_text(r, buf, sizeof(buf)));
 		printf("\",\"violation\":\"%s\",\"pv_pages_held\":%u,\"pv_pages_peak\":%u,\"chunk_allocs\":%u,"
-		    "\"chunk_frees\":%u,\"kva_slots_peak\":%u,\"reclaimed\":%u,\"steps\":%llu,\"steps_per_second\":%.0f}",
+		    "\"chunk_frees\":%u,\"kva_slots_peak\":%u,\"reclaimed\":%u,\"steps\":%llu,\"steps_per_second\":%.0f",
 		    r->id, p->pv_pages_held, p->pv_pages_peak, p->pc_chunk_allocs, p->pc_chunk_frees, p->pv_kva_peak,
 		    p->pv_reclaimed, (unsigned long long)r->ops, r->ms > 0 ? r->ops * 1000.0 / r->ms : 0.0);
+		report_json_failure(stdout, r);
+		putchar('}');
 	}
 	printf("]}\n");
 }
@@ -105,26 +124,34 @@ static int compare_run(struct scenario *s, const char *file, struct column *c, i
 	struct run_options o = { .watch = 1 };
 	const char *ev = s->expect_violation;
 	char *ep = s->expect_panic, policy[sizeof(s->policy)];
-	int crashed = 0;
+	int noboot = 0, crashed = 0, failed = 0;
 
 	memcpy(policy, s->policy, sizeof(policy));
 	s->expect_violation = NULL;
 	s->expect_panic = NULL;
 	for (int g = 0; g < n; g++) {
+		enum outcome out;
+
 		memcpy(s->policy, c[g].guest, sizeof(s->policy));
-		crashed |= run_file(s, &o, &c[g].res) == OUT_CRASH && !strcmp(c[g].res.kind, "boot");
+		out = run_file(s, &o, &c[g].res);
+		noboot |= out == OUT_CRASH && !strcmp(c[g].res.kind, "boot");
+		crashed |= out == OUT_CRASH;
+		failed |= out == OUT_FAIL;
 	}
 	s->expect_violation = ev;
 	s->expect_panic = ep;
 	memcpy(s->policy, policy, sizeof(policy));
 	if (json)
 		print_json(file, c, n);
-	else
+	else {
 		print_table(c, n);
+		print_failures(file, c, n);
+	}
 	scenario_free(s);
-	return crashed ? RIG_EXIT_USAGE : RIG_EXIT_OK;
+	return noboot ? RIG_EXIT_USAGE : crashed ? RIG_EXIT_GUEST : failed ? RIG_EXIT_FAIL : RIG_EXIT_OK;
 }
 
+/* rig compare FILE [--guests A,B,...] [--format text|json]. */
 int cmd_compare(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -153,6 +180,6 @@ int cmd_compare(int argc, char **argv)
 	}
 	return compare_run(&s, argv[optind], cols, n, json);
 usage:
-	fprintf(stderr, "usage: rig compare FILE [--guests dynamic,nofree,ptelist] [--format text|json]\n");
+	cli_usage("compare", stderr);
 	return RIG_EXIT_USAGE;
 }

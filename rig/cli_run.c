@@ -1,8 +1,10 @@
 /*
  * cli_run.c - `rig run FILE|DIR ...`: collect the scenario files (a
- * directory means every *.scn below it, sorted), parse them all first
- * (any static error: report all, exit 2), then run each on a fresh machine
- * and report. Exit 0 all passed, 1 a failure, 3 a guest crash.
+ * directory means every *.scn below it, sorted), parse them all first,
+ * then run each that parsed on a fresh machine and report every file in
+ * order (one that did not parse is an ERROR with its error lines). Exit 2
+ * if a file did not parse, else 3 if a guest crashed, else 1 if a file
+ * failed, else 0 (report_exit_code).
  */
 #include <dirent.h>
 #include <getopt.h>
@@ -140,75 +142,103 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 			c->opts.trace = &c->brk;
 		}
 		else {
-			fprintf(stderr, "usage: rig run [--format text|json] [--junit FILE] [--timeout MS] "
-			    "[--full-checks] [--break-on-pte VA] [--kva-map FILE.svg] [--no-watch] [--stable] FILE|DIR...\n");
+			if (ch != '?')
+				fprintf(stderr, "rig: error: bad argument '%s'\n", optarg);
+			cli_usage("run", stderr);
 			return -1;
 		}
 	}
 	if (optind == argc) {
 		fprintf(stderr, "rig: error: rig run needs at least one FILE or DIR\n");
+		cli_usage("run", stderr);
 		return -1;
 	}
 	c->opts.progress = !c->json && isatty(STDERR_FILENO);
 	return optind;
 }
 
-/* Parse every file; returns the number of errors (all printed). */
-static int parse_all(struct filelist *files, struct scenario *scn)
+/* Parse one file; its error lines in a malloc'd string (NULL if it parsed), or -1. */
+static int parse_one(struct scenario *s, const char *path, char **errors)
 {
-	int errors = 0;
+	size_t len = 0;
+	FILE *err = open_memstream(errors, &len);
+	int n;
 
-	for (int i = 0; i < files->n; i++)
-		errors += scenario_parse(&scn[i], files->v[i], stderr);
-	return errors;
+	if (err == NULL)
+		return -1;
+	n = scenario_parse(s, path, err);
+	fclose(err);
+	if (n == 0) {
+		free(*errors);
+		*errors = NULL;
+	} else if ((*errors)[0] == '\0') {	/* an error the parser did not word */
+		free(*errors);
+		if ((*errors = strdup("rig: error: the file did not parse\n")) == NULL)
+			return -1;
+	}
+	return 0;
 }
 
-/* Run every file, report each, return the exit code. */
-static int run_all(struct run_cli *c, struct filelist *files, struct scenario *scn)
+/* Parse every file, keeping each one's errors (errors[i], NULL when it parsed); 0 or -1. */
+static int parse_all(struct filelist *files, struct scenario *scn, char **errors)
+{
+	for (int i = 0; i < files->n; i++)
+		if (parse_one(&scn[i], files->v[i], &errors[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* Run file i (or, if it did not parse, make its result an ERROR) into res. */
+static void run_one(struct run_cli *c, struct filelist *files, int i, struct scenario *s, char *errors,
+    struct file_result *res)
+{
+	if (errors != NULL) {
+		*res = (struct file_result){ .outcome = OUT_FAIL, .static_errors = errors };
+		return;
+	}
+	if (c->opts.trace != NULL) {
+		c->brk.file = files->v[i];
+		c->brk.broke = 0;
+	}
+	run_file(s, &c->opts, res);
+}
+
+/* Run every file that parsed, report each, return the exit code. */
+static int run_all(struct run_cli *c, struct filelist *files, struct scenario *scn, char **errors)
 {
 	struct file_result *res = calloc(files->n, sizeof(*res));
-	int passed = 0, failed = 0, crashed = 0;
+	struct report_totals t = { 0 };
 
 	if (res == NULL)
 		return RIG_EXIT_USAGE;
 	for (int i = 0; i < files->n; i++) {
-		enum outcome o;
-
-		if (c->opts.trace != NULL) {
-			c->brk.file = files->v[i];
-			c->brk.broke = 0;
-		}
-		o = run_file(&scn[i], &c->opts, &res[i]);
-
-		passed += o == OUT_PASS || o == OUT_BREAK;
-		failed += o != OUT_PASS && o != OUT_BREAK;
-		crashed += o == OUT_CRASH;
+		run_one(c, files, i, &scn[i], errors[i], &res[i]);
+		report_count(&t, &res[i]);
 		if (c->json)
 			report_json(stdout, files->v[i], &res[i]);
 		else
 			report_text(stdout, files->v[i], &res[i], c->opts.stable);
 		fflush(stdout);
 	}
-	if (c->json)
-		printf("{\"summary\":{\"passed\":%d,\"failed\":%d}}\n", passed, failed);
-	else
-		printf("%d passed, %d failed\n", passed, failed);
+	report_summary(stdout, &t, c->json);
 	if (c->junit && report_junit(c->junit, (const char *const *)files->v, res, files->n) != 0)
 		fprintf(stderr, "rig: error: cannot write %s\n", c->junit);
 	free(res);
-	return crashed ? RIG_EXIT_GUEST : failed ? RIG_EXIT_FAIL : RIG_EXIT_OK;
+	return report_exit_code(&t);
 }
 
 /* Run the one file while sampling its chunk KVA block; write the SVG. */
-static int run_with_kva_map(struct run_cli *c, struct filelist *files, struct scenario *scn)
+static int run_with_kva_map(struct run_cli *c, struct filelist *files, struct scenario *scn, char **errors)
 {
 	struct kvamap k;
 	FILE *out;
 	int rc;
 
+	if (errors[0] != NULL)	/* it did not parse: report it, draw nothing */
+		return run_all(c, files, scn, errors);
 	kvamap_init(&k, scn[0].total_ops);
 	c->opts.kvamap = &k;
-	rc = run_all(c, files, scn);
+	rc = run_all(c, files, scn, errors);
 	if ((out = fopen(c->kva_map, "w")) == NULL || kvamap_write_svg(&k, out, files->v[0]) < 0) {
 		fprintf(stderr, "rig: error: cannot write %s\n", c->kva_map);
 		rc = rc ? rc : RIG_EXIT_USAGE;
@@ -224,6 +254,7 @@ int cmd_run(int argc, char **argv)
 	struct run_cli c = { 0 };
 	struct filelist files = { 0 };
 	struct scenario *scn = NULL;
+	char **errors = NULL;
 	int first = parse_run_opts(argc, argv, &c), rc = RIG_EXIT_USAGE;
 
 	if (first < 0 || collect(&files, argv + first, argc - first) < 0)
@@ -232,20 +263,24 @@ int cmd_run(int argc, char **argv)
 		fprintf(stderr, "rig: error: no scenario files found\n");
 		goto out;
 	}
-	if ((scn = calloc(files.n, sizeof(*scn))) == NULL)
+	if ((scn = calloc(files.n, sizeof(*scn))) == NULL || (errors = calloc(files.n, sizeof(*errors))) == NULL)
 		goto out;
 	if (c.kva_map != NULL && files.n != 1) {
 		fprintf(stderr, "rig: error: --kva-map needs exactly one scenario file\n");
 		goto out;
 	}
-	if (parse_all(&files, scn) == 0)
-		rc = c.kva_map ? run_with_kva_map(&c, &files, scn) : run_all(&c, &files, scn);
-	for (int i = 0; i < files.n; i++)
-		scenario_free(&scn[i]);
+	if (parse_all(&files, scn, errors) == 0)
+		rc = c.kva_map ? run_with_kva_map(&c, &files, scn, errors) : run_all(&c, &files, scn, errors);
 out:
-	for (int i = 0; i < files.n; i++)
+	for (int i = 0; i < files.n; i++) {
+		if (scn != NULL)
+			scenario_free(&scn[i]);
+		if (errors != NULL)
+			free(errors[i]);
 		free(files.v[i]);
+	}
 	free(files.v);
+	free(errors);
 	free(scn);
 	return rc;
 }

@@ -1,8 +1,9 @@
 /*
  * cli_trace.c - `rig trace FILE [filters] [--stack] [--format text|json]
  * [--stable] [--show vm_page,pv] [--break-on-pte VA]`: run one scenario with
- * watching on and print every paging event the filters let through. The file's result goes to stderr so
- * that stdout is the trace alone.
+ * watching on and print every paging event the filters let through. The
+ * file's result goes to stderr so that stdout is the trace alone. A --pmap
+ * that names no address space of FILE is a usage error (exit 2).
  */
 #include <getopt.h>
 #include <limits.h>
@@ -17,11 +18,6 @@
 #include "trace.h"
 #include "util.h"
 
-static const char trace_usage[] =
-	"usage: rig trace FILE [--va ADDR[-ADDR]] [--pmap NAME] [--step LINE[-LINE]] [--stack]\n"
-	"                      [--format text|json] [--stable] [--show vm_page,pv]\n"
-	"                      [--break-on-pte VA] [--timeout MS]\n";
-
 /* --show's list into o->show; 0, or -1 after naming the unknown word. */
 static int show_opt(const char *arg, struct trace_opts *o)
 {
@@ -30,9 +26,10 @@ static int show_opt(const char *arg, struct trace_opts *o)
 	if (trace_parse_show(arg, &o->show, bad, sizeof(bad)) == NULL)
 		return 0;
 	if (bad[0] == '\0')
-		fprintf(stderr, "rig: error: --show: empty word in '%s' (known: vm_page, pv)\n%s", arg, trace_usage);
+		fprintf(stderr, "rig: error: --show: empty word in '%s' (known: vm_page, pv)\n", arg);
 	else
-		fprintf(stderr, "rig: error: --show: unknown word '%s' (known: vm_page, pv)\n%s", bad, trace_usage);
+		fprintf(stderr, "rig: error: --show: unknown word '%s' (known: vm_page, pv)\n", bad);
+	cli_usage("trace", stderr);
 	return -1;
 }
 
@@ -72,7 +69,8 @@ static int trace_opt(int ch, const char *arg, struct trace_opts *o, struct run_o
 	case 'w':
 		return show_opt(arg, o);
 	}
-	fprintf(stderr, "rig: error: bad argument '%s'\n%s", arg ? arg : "", trace_usage);
+	fprintf(stderr, "rig: error: bad argument '%s'\n", arg ? arg : "");
+	cli_usage("trace", stderr);
 	return -1;
 }
 
@@ -97,17 +95,33 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o, struct 
 			o->stack = 1;
 		else if (ch == 'A')
 			o->stable = 1;
-		else if (ch == '?' || trace_opt(ch, optarg, o, ro) < 0)
+		else if (ch == '?') {
+			cli_usage("trace", stderr);
+			return -1;
+		} else if (trace_opt(ch, optarg, o, ro) < 0)
 			return -1;
 	}
 	if (optind != argc - 1) {
-		fprintf(stderr, "%s", trace_usage);
+		cli_usage("trace", stderr);
 		return -1;
 	}
 	o->color = !o->json && isatty(STDOUT_FILENO);
 	return optind;
 }
 
+/* Does --pmap name an address space of s: kernel, one of its pmaps, or pd@0x...? 0, or -1 after an error. */
+static int check_pmap(const struct scenario *s, const char *name, const char *file)
+{
+	if (name == NULL || scenario_find_pmap(s, name) >= 0 || !strncmp(name, "pd@0x", 5))
+		return 0;
+	fprintf(stderr, "rig: error: --pmap %s: %s declares no pmap '%s' (its pmaps:", name, file, name);
+	for (int i = 0; i < s->npmaps; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", s->pmap_names[i]);
+	fputs("; or pd@0xADDR for a directory no pmap owns)\n", stderr);
+	return -1;
+}
+
+/* rig trace FILE [OPTIONS]: exit 0, 1 (the file failed), 2 (usage) or 3 (crash). */
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_opts o;
@@ -120,7 +134,7 @@ int cmd_trace(int argc, char **argv)
 
 	if (first < 0)
 		return RIG_EXIT_USAGE;
-	if (scenario_parse(&s, argv[first], stderr) != 0) {
+	if (scenario_parse(&s, argv[first], stderr) != 0 || check_pmap(&s, o.pmap, argv[first]) < 0) {
 		scenario_free(&s);
 		return RIG_EXIT_USAGE;
 	}

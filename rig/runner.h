@@ -53,6 +53,9 @@ struct file_result {
 	char expected[128];	/* the file's declared failure, if any */
 	char cause_path[256];	/* a violation's cause: " store's-function caller ... " (functions only), or "" */
 	struct pv_stats pv;	/* the guest's pv counters at the end of the run */
+	const char *static_errors;	/* set by the caller for a file that did not parse: its error
+				 * lines ("PATH:LINE:COL: error: ..."), each ending in '\n';
+				 * the file did not run and outcome means nothing; NULL otherwise */
 };
 
 /* Run s; fills res and returns its outcome. */

@@ -9,7 +9,19 @@
 # machine's own Debian source; the .debs land in deps/trixie/debs) and unpacked
 # into deps/unicorn, where CMake finds them.
 # A no-op taking well under a second when everything is present.
+#
+# Usage: scripts/provision.sh [--old-unicorn]
+#   --old-unicorn  on Debian 12, also fetch Debian 12's Unicorn 2.0.1 into
+#                  deps/unicorn-2.0 for the test paging_probe_rejects_2_0
+#                  (`make test` passes it; `make run` and `make build` do not)
 set -euo pipefail
+
+old_unicorn=
+case "${1:-}" in
+  --old-unicorn) old_unicorn=1 ;;
+  "") ;;
+  *) echo "usage: scripts/provision.sh [--old-unicorn]" >&2; exit 2 ;;
+esac
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 deps="$top/deps"
@@ -102,9 +114,10 @@ fetch_unicorn() {
   say "Unicorn $(PKG_CONFIG_PATH="$prefix/pkgconfig" pkg-config --modversion unicorn) unpacked into deps/unicorn"
 }
 
-# On Debian 12, also keep its own Unicorn 2.0.1 (never linked into the rig):
-# the paging probe's test proves the probe rejects its identity-forced
-# translation (tests/CMakeLists.txt, paging_probe_rejects_2_0).
+# With --old-unicorn, on Debian 12, also keep its own Unicorn 2.0.1 (never
+# linked into the rig): the paging probe's test proves the probe rejects its
+# identity-forced translation (tests/CMakeLists.txt, paging_probe_rejects_2_0;
+# the test exists only when deps/unicorn-2.0 does).
 fetch_old_unicorn() {
   local old="$deps/unicorn-2.0"
 
@@ -152,4 +165,4 @@ install_unicorn() {
 
 install_distro_packages
 install_unicorn
-if [ -r /etc/debian_version ] && command -v apt-get >/dev/null; then fetch_old_unicorn; fi
+if [ -n "$old_unicorn" ] && [ -r /etc/debian_version ] && command -v apt-get >/dev/null; then fetch_old_unicorn; fi
