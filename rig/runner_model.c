@@ -1,7 +1,9 @@
 /*
- * runner_model.c - the runner's MODEL check: the guest's translations,
+ * runner_model.c - owns the runner's MODEL check (the guest's translations,
  * read with the host walker, against the reference model, over what a step
- * touched (or everything after a reclaim).
+ * wrote and touched, or everything after a reclaim) and the A/D model: what
+ * the CPU's own accesses say each page's referenced and dirty state is,
+ * which the AD rules of the checker (invad.c) compare with guest memory.
  */
 #include "runner_priv.h"
 
@@ -217,7 +219,6 @@ int model_check_step(struct run *r)
 			return -1;
 	return 0;
 }
-
 
 /*
  * The A/D model. A page's bits come from what the CPU did, never from
