@@ -20,12 +20,6 @@
 #include "gview.h"
 #include "invcheck.h"
 
-/* CHK_AD_* of a PTE's A/D bits. */
-static uint8_t ad_of_pte(uint32_t pte)
-{
-	return (pte & PG_A ? CHK_AD_REF : 0) | (pte & PG_M ? CHK_AD_DIRTY : 0);
-}
-
 /* CHK_AD_* of a vm_page's aflags. */
 static uint8_t ad_of_aflags(uint32_t aflags)
 {
@@ -38,7 +32,9 @@ void checker_ad_touched(struct checker *c, uint32_t pg)
 		c->ad.touched[c->ad.ntouched++] = pg;
 }
 
-uint8_t checker_ad_have(struct checker *c, uint32_t pg)
+/* The A/D bits the VM would find for page pg: PG_A/PG_M of the live managed PTEs its pv list
+ * names, and its aflags, as CHK_AD_* (the per-step view). */
+static uint8_t checker_ad_have(struct checker *c, uint32_t pg)
 {
 	struct vm_page *m = chk_page(c, pg);
 	uint32_t e = m ? m->pv_list.tqh_first : 0;
@@ -54,7 +50,7 @@ uint8_t checker_ad_have(struct checker *c, uint32_t pg)
 			break;
 		gv_walk(c->m, pm->pm_pdir_pa, pv->pv_va, &w);
 		if (w.status == WALK_MAPPED && (w.pte & PG_MANAGED) && (w.pte >> PAGE_SHIFT) == pg)
-			have |= ad_of_pte(w.pte);
+			have |= chk_ad_of_pte(w.pte);
 		e = pv->pv_next.tqe_next;
 	}
 	return have;

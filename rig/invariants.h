@@ -115,6 +115,12 @@ struct chk_shadow {
 #define CHK_AD_REF	0x1	/* accessed since the page was allocated */
 #define CHK_AD_DIRTY	0x2	/* written since allocated or last clear-modify */
 
+/* CHK_AD_* of a PTE's PG_A and PG_M. */
+static inline uint8_t chk_ad_of_pte(uint32_t pte)
+{
+	return (pte & PG_A ? CHK_AD_REF : 0) | (pte & PG_M ? CHK_AD_DIRTY : 0);
+}
+
 struct chk_ad {
 	const uint8_t *want;	/* per physical page: CHK_AD_*; NULL: no A/D rules */
 	/* Describe how page pg got bit (for messages); NULL: say nothing. */
@@ -162,9 +168,6 @@ int checker_tlb(struct checker *c, struct violation *v);
 void checker_begin_step(struct checker *c);
 /* Note that the CPU accessed physical page pg in this step (a touch). */
 void checker_ad_touched(struct checker *c, uint32_t pg);
-/* The A/D bits the VM would find for page pg: PG_A/PG_M of the live managed PTEs
- * its pv list names, and its aflags, as CHK_AD_* (the per-step view). */
-uint8_t checker_ad_have(struct checker *c, uint32_t pg);
 /* The event sink that records a step's changes (subscribe it to the stream). */
 void checker_event(void *arg, const struct event *e);
 

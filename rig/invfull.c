@@ -26,7 +26,7 @@ static int scan_pte(struct checker *c, struct scan *sc, int i, uint32_t va, uint
 	if (pg < c->npages && c->shadow.mapcount[pg] < UINT16_MAX)
 		c->shadow.mapcount[pg]++;
 	if (pg < c->npages && (pte & PG_MANAGED))
-		sc->adbits[pg] |= (pte & PG_A ? CHK_AD_REF : 0) | (pte & PG_M ? CHK_AD_DIRTY : 0);
+		sc->adbits[pg] |= chk_ad_of_pte(pte);
 	if (i > 0 || (pte & PG_MANAGED))
 		sc->resident[i]++;
 	sc->wired[i] += (pte & PG_W) != 0;

@@ -180,16 +180,17 @@ static void progress(struct run *r)
 static void format_cause(struct run *r, const struct event *e, char *buf, size_t len)
 {
 	char sym[128], insn[96], flags[128];
-	uint8_t *code = machine_kva_ptr(&r->m, e->eip, 16);
+	uint8_t *code;
 	int n;
 
-	if (code == NULL || disasm_one(r->m.dis, code, 16, e->eip, insn, sizeof(insn)) == 0)
-		snprintf(insn, sizeof(insn), "??");
 	elf_addr_name(&r->m.elf, e->eip, sym, sizeof(sym));
 	if (r->o->stable) {
 		sym[strcspn(sym, "+")] = '\0';
 		n = snprintf(buf, len, "%s: ", sym);
 	} else {
+		code = machine_kva_ptr(&r->m, e->eip, 16);
+		if (code == NULL || disasm_one(r->m.dis, code, 16, e->eip, insn, sizeof(insn)) == 0)
+			snprintf(insn, sizeof(insn), "??");
 		n = snprintf(buf, len, "event #%llu: %s: %s: ", (unsigned long long)e->seq, sym, insn);
 	}
 	if (n < 0 || (size_t)n >= len)

@@ -294,7 +294,7 @@ void ad_after_touch(struct run *r, int pmap, uint32_t va, int write, int faulted
 	if (w.status == WALK_MAPPED && (w.pte & PG_FRAME) == r->page_pa[e->page]) {
 		/* the PTE the CPU used: its A/D bits are now exactly known */
 		e->ad = (w.pte & PG_A ? MAD_REF : 0) | (w.pte & PG_M ? MAD_DIRTY : 0);
-		got |= (w.pte & PG_A ? CHK_AD_REF : 0) | (w.pte & PG_M ? CHK_AD_DIRTY : 0);
+		got |= chk_ad_of_pte(w.pte);
 	} else if (got) {
 		e->ad |= (got & CHK_AD_REF ? MAD_REF : 0) | (got & CHK_AD_DIRTY ? MAD_DIRTY : 0);
 	}
@@ -337,7 +337,7 @@ uint8_t page_pte_ad(struct run *r, uint32_t pg)
 
 			for (uint32_t i = 0; pt != NULL && i < NPTEPG; i++)
 				if ((pt[i] & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED) && pt[i] >> PAGE_SHIFT == pg)
-					have |= (pt[i] & PG_A ? CHK_AD_REF : 0) | (pt[i] & PG_M ? CHK_AD_DIRTY : 0);
+					have |= chk_ad_of_pte(pt[i]);
 		}
 	}
 	return have;
