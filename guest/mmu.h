@@ -37,6 +37,7 @@
 #define CR0_WP		0x00010000
 #define CR0_PG		0x80000000
 #define CR4_PSE		0x00000010
+#define CR4_PGE		0x00000080
 
 /* The memory map (docs/architecture.md). */
 #define KERNBASE	0xC0000000	/* kernel virtual base; maps physical 0 */

@@ -147,7 +147,79 @@ void machine_format_frames(struct machine *m, const uint32_t *frames, int n, cha
 void machine_request_stop(struct machine *m)
 {
 	m->break_requested = 1;
-	uc_emu_stop(m->uc);
+	if (m->sites.installed)
+		sites_request_stop(&m->sites);	/* never from inside a memory callback */
+	else
+		uc_emu_stop(m->uc);
+}
+
+void machine_on_alias_write(struct machine *m, void (*fn)(void *, uint64_t, unsigned, uint64_t), void *arg)
+{
+	m->alias_write = fn;
+	m->alias_arg = arg;
+}
+
+/* The alias window: frame f's alias reads and writes frame f. */
+static uint64_t alias_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
+{
+	struct machine *m = user;
+	uint64_t v = 0;
+	const void *p = phys_ptr(&m->pm, off, size);
+
+	(void)uc;
+	if (p != NULL && size <= sizeof(v))
+		memcpy(&v, p, size);
+	return v;
+}
+
+static void alias_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t value, void *user)
+{
+	struct machine *m = user;
+	void *p = phys_ptr(&m->pm, off, size);
+
+	(void)uc;
+	if (p == NULL || size > sizeof(value))
+		return;
+	if (m->alias_write != NULL)
+		m->alias_write(m->alias_arg, off, size, value);
+	memcpy(p, &value, size);
+}
+
+static uint32_t reg_of(void *m, int reg)
+{
+	return machine_reg(m, reg);
+}
+
+/* CR2 for a fault on page: the byte the faulting instruction at eip accesses there. */
+static uint32_t fault_address(struct machine *m, uint32_t eip, uint32_t page)
+{
+	uint8_t code[16];
+	size_t n = 0;
+
+	while (n < sizeof(code) && machine_vread(m, eip + n, &code[n], 1) == 0)
+		n++;
+	return disasm_access(m->dis, code, n, eip, page, reg_of, m);
+}
+
+/* A fill the MMU refused: a page fault, or an entry pointing outside RAM. */
+static void mmu_stop(struct machine *m)
+{
+	const struct mmu_fault *f = &m->mmu.fault;
+
+	m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
+	m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
+	if (f->kind == MMU_PAGE_FAULT) {
+		m->stop.kind = STOP_FAULT;
+		m->stop.vector = 14;
+		m->stop.cr2 = fault_address(m, m->stop.eip, f->va & PG_FRAME);
+		m->stop.err = f->err;
+		return;
+	}
+	m->stop.kind = STOP_ERROR;
+	snprintf(m->stop.message, sizeof(m->stop.message),
+	    "va 0x%08x: entry 0x%08x points at physical 0x%08x, outside the %llu MiB of RAM",
+	    fault_address(m, m->stop.eip, f->va & PG_FRAME), f->entry,
+	    f->pa, (unsigned long long)(m->pm.size >> 20));
 }
 
 /* Put the CPU back in the state saved after boot, keeping the address space. */
@@ -169,11 +241,14 @@ enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
 	m->stop.kind = STOP_RETURN;
 	m->wd_fired = 0;
 	m->break_requested = 0;
+	m->mmu.fault.kind = MMU_OK;
 	machine_set_reg(m, UC_X86_REG_ESP, esp);
 	machine_set_reg(m, UC_X86_REG_EBP, 0);
 	watchdog_mark(m);
 	err = uc_emu_start(m->uc, eip, 0, 0, 0);
 	watchdog_mark(m);
+	if (m->stop.kind == STOP_RETURN && err == UC_ERR_EXCEPTION && m->mmu.fault.kind != MMU_OK)
+		mmu_stop(m);
 	if (m->stop.kind == STOP_RETURN) {
 		m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
 		m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
@@ -290,6 +365,12 @@ static int boot(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
+/* The MMU asks for a flush of Unicorn's TLB: before the next instruction. */
+static void request_flush(void *sites)
+{
+	sites_request_flush(sites);
+}
+
 /* Guest RAM: anonymous, lazily backed, so a large RAM costs nothing untouched. */
 static int map_ram(struct machine *m, uint64_t size, char *err, size_t errlen)
 {
@@ -306,6 +387,15 @@ static int map_ram(struct machine *m, uint64_t size, char *err, size_t errlen)
 	m->pm.size = size;
 	if ((e = uc_mem_map_ptr(m->uc, 0, size, UC_PROT_ALL, m->pm.ram)) != UC_ERR_OK)
 		return errorf(err, errlen, "uc_mem_map_ptr: %s", uc_strerror(e));
+	/* Mapped once, so watching never changes the memory map (a map call flushes the TLB). */
+	if ((e = uc_mmio_map(m->uc, ALIAS_BASE, size, alias_read, m, alias_write, m)) != UC_ERR_OK)
+		return errorf(err, errlen, "uc_mmio_map (the alias window): %s", uc_strerror(e));
+	if (mmu_init(&m->mmu, m->uc, &m->pm) < 0)
+		return errorf(err, errlen, "cannot install the MMU (UC_TLB_VIRTUAL and its fill hook)");
+	m->mmu.flush = request_flush;
+	m->mmu.flush_arg = &m->sites;
+	if (sites_init(&m->sites, m->uc, &m->elf) < 0)
+		return errorf(err, errlen, "the guest has no executable segment");
 	return 0;
 }
 
@@ -353,8 +443,10 @@ void machine_close(struct machine *m)
 	}
 	if (m->boot_ctx != NULL)
 		uc_context_free(m->boot_ctx);
+	sites_free(&m->sites);
 	if (m->uc != NULL)
 		uc_close(m->uc);
+	mmu_free(&m->mmu);
 	if (m->pm.ram != NULL)
 		munmap(m->pm.ram, m->pm.size);
 	disasm_close(m->dis);

@@ -8,6 +8,8 @@
 #include <unicorn/unicorn.h>
 
 #include "elfload.h"
+#include "mmu.h"
+#include "sites.h"
 #include "walk.h"
 #include "../guest/rig_abi.h"
 
@@ -41,6 +43,7 @@ struct machine_stop {
 	int vector;		/* STOP_FAULT: exception vector */
 	uint32_t eip;		/* where the guest was */
 	uint32_t cr2;		/* STOP_FAULT with vector 14 */
+	uint32_t err;		/* STOP_FAULT with vector 14: the error code */
 	uint32_t cr3;
 	char message[256];	/* panic text, or emulator error */
 	uint32_t frames[RIG_MAX_FRAMES]; /* STOP_PANIC: return addresses, innermost first */
@@ -51,6 +54,11 @@ struct machine {
 	uc_engine *uc;
 	struct physmem pm;		/* guest RAM, mapped into Unicorn by pointer */
 	struct elf_image elf;
+	struct mmu mmu;			/* the fill hook and the TLB model */
+	struct sites sites;		/* host code before chosen guest instructions */
+	/* Stores into the alias window, before they land (the watcher). */
+	void (*alias_write)(void *arg, uint64_t pa, unsigned size, uint64_t value);
+	void *alias_arg;
 	struct disasm *dis;
 	uint32_t timeout_ms;
 	uint32_t info_pa;		/* physical address of guest_info */
@@ -79,7 +87,9 @@ int machine_open(struct machine *m, const struct machine_config *cfg, char *err,
 void machine_close(struct machine *m);
 /* Run from eip with esp until the guest halts, faults, panics or hangs. */
 enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp);
-/* From a hook: stop the run now; machine_run reports STOP_BREAK. */
+/* Who hears of stores into the alias window (NULL: nobody). */
+void machine_on_alias_write(struct machine *m, void (*fn)(void *, uint64_t, unsigned, uint64_t), void *arg);
+/* From a hook: stop the run before the next instruction; machine_run reports STOP_BREAK. */
 void machine_request_stop(struct machine *m);
 /* The guest info block, in place in guest memory. */
 struct guest_info *machine_info(struct machine *m);

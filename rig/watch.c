@@ -1,14 +1,23 @@
 /*
- * watch.c - owns the watched set (which physical pages are directories and
- * page tables right now) and the hooks that turn guest paging changes into
- * events. See watch.h.
+ * watch.c - owns the watched set (which physical frames are directories,
+ * page tables and checked structures right now) and turns guest paging
+ * changes into events. See watch.h.
  *
- * Exact attribution: Unicorn syncs EIP before ordinary loads and stores, so
- * EIP read in the memory hook names the storing instruction; atomic and
- * string instructions do not sync it (xchg, lock cmpxchg: the value is the
- * last synced one). A code hook on each such instruction syncs EIP just
- * before it runs, which makes the memory hook exact for them too. Tests
- * prove it for mov, xchg, lock cmpxchg and rep stos.
+ * How a store is seen: the MMU hands a watched frame out at its alias in
+ * the MMIO window, so every access to it calls back into machine.c, which
+ * calls alias_write here before the store lands. Stores to other frames run
+ * at the emulator's full speed and are never seen. The instruction is exact
+ * because the code-site hook (sites.c) makes Unicorn sync EIP before every
+ * guest instruction, atomic and string ones included; tests prove it for
+ * mov, xchg, lock cmpxchg and rep stos.
+ *
+ * How the set follows the tables: a directory joins at a CR3 load of it, at
+ * a step boundary (the kernel pmap and allpmaps), or when pmap_pinit stores
+ * its self-map entry; a page table joins when a watched PDE points at it and
+ * leaves when the last one stops; a chunk page follows the PTEs of the
+ * chunk KVA block. A frame that joins while the CPU may cache a translation
+ * of it costs one flush of Unicorn's TLB (the model refills it); nothing
+ * else changes the emulator's memory map.
  */
 #include "watch.h"
 
@@ -19,52 +28,11 @@
 #include <string.h>
 
 #include "../guest/mmu.h"
+#include "disasm.h"
 
 #define GPTR_PMAP(m, va) ((struct pmap *)machine_gptr((m), (va), sizeof(struct pmap)))
 
-/* Capstone's 32-bit general registers as Unicorn's; 0 for anything else. */
-static int uc_reg_of(unsigned r)
-{
-	switch (r) {
-	case X86_REG_EAX: return UC_X86_REG_EAX;
-	case X86_REG_EBX: return UC_X86_REG_EBX;
-	case X86_REG_ECX: return UC_X86_REG_ECX;
-	case X86_REG_EDX: return UC_X86_REG_EDX;
-	case X86_REG_ESI: return UC_X86_REG_ESI;
-	case X86_REG_EDI: return UC_X86_REG_EDI;
-	case X86_REG_EBP: return UC_X86_REG_EBP;
-	case X86_REG_ESP: return UC_X86_REG_ESP;
-	default: return 0;
-	}
-}
-
-static int has_mem_operand(const cs_x86 *x)
-{
-	for (int i = 0; i < x->op_count; i++)
-		if (x->operands[i].type == X86_OP_MEM)
-			return 1;
-	return 0;
-}
-
-/* Does this instruction store without Unicorn syncing EIP first? */
-static int needs_sync(const cs_insn *in)
-{
-	const cs_x86 *x = &in->detail->x86;
-
-	if (x->prefix[0] == X86_PREFIX_LOCK || x->prefix[0] == X86_PREFIX_REP)
-		return 1;
-	switch (in->id) {
-	case X86_INS_XCHG: case X86_INS_CMPXCHG: case X86_INS_CMPXCHG8B: case X86_INS_XADD:
-		return has_mem_operand(x);
-	case X86_INS_STOSB: case X86_INS_STOSW: case X86_INS_STOSD:
-	case X86_INS_MOVSB: case X86_INS_MOVSW: case X86_INS_MOVSD:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/* Classify one instruction; fills s and returns 1 if it needs a hook. */
+/* Classify one instruction; fills s and returns 1 for a CR load or an INVLPG. */
 static int classify(const cs_insn *in, struct watch_site *s)
 {
 	const cs_x86 *x = &in->detail->x86;
@@ -76,19 +44,18 @@ static int classify(const cs_insn *in, struct watch_site *s)
 	     x->operands[0].reg == X86_REG_CR4)) {
 		s->kind = SITE_CR;
 		s->cr = x->operands[0].reg == X86_REG_CR0 ? 0 : x->operands[0].reg == X86_REG_CR3 ? 3 : 4;
-		s->src = uc_reg_of(x->operands[1].reg);
+		s->src = disasm_uc_reg(x->operands[1].reg);
 		return 1;
 	}
 	if (in->id == X86_INS_INVLPG && x->op_count == 1 && x->operands[0].type == X86_OP_MEM) {
 		s->kind = SITE_INVLPG;
-		s->base = uc_reg_of(x->operands[0].mem.base);
-		s->index = uc_reg_of(x->operands[0].mem.index);
+		s->base = disasm_uc_reg(x->operands[0].mem.base);
+		s->index = disasm_uc_reg(x->operands[0].mem.index);
 		s->scale = (uint32_t)x->operands[0].mem.scale;
 		s->disp = (uint32_t)(x->operands[0].mem.disp & 0xffffffff);
 		return 1;
 	}
-	s->kind = SITE_SYNC;
-	return needs_sync(in);
+	return 0;
 }
 
 /* Append a site. */
@@ -164,29 +131,14 @@ static void emit(struct watch *w, enum event_kind kind, uint32_t eip, uint32_t p
 	events_emit(w->ev, &e);
 }
 
-/* Code hook on a scanned site, run just before the instruction. */
-static void hook_site(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+/* Frame pg becomes kind k (from WP_NONE or WP_FRESH): the MMU must alias it. */
+static void join(struct watch *w, uint32_t pg, enum watch_page k)
 {
-	struct watch *w = user;
-	struct watch_site *s = find_site(w, (uint32_t)address);
-	uint32_t ea;
+	int was = w->kind[pg] != WP_NONE;
 
-	(void)uc, (void)size;
-	if (s == NULL || s->kind == SITE_SYNC)
-		return;		/* the hook itself has synced EIP */
-	if (s->kind == SITE_CR) {
-		int reg = s->cr == 0 ? UC_X86_REG_CR0 : s->cr == 3 ? UC_X86_REG_CR3 : UC_X86_REG_CR4;
-		uint32_t v = machine_reg(w->m, s->src);
-
-		emit(w, EV_CR_LOAD, s->addr, (uint32_t)s->cr, machine_reg(w->m, reg), v, 0,
-		    s->cr == 3 ? v & PG_FRAME : machine_reg(w->m, UC_X86_REG_CR3) & PG_FRAME);
-		if (s->cr == 3)
-			w->cr3 = v;
-		return;
-	}
-	ea = s->disp + (s->base ? machine_reg(w->m, s->base) : 0) +
-	    (s->index ? machine_reg(w->m, s->index) * s->scale : 0);
-	emit(w, EV_INVLPG, s->addr, 0, 0, 0, ea, machine_reg(w->m, UC_X86_REG_CR3) & PG_FRAME);
+	w->kind[pg] = (uint8_t)k;
+	if (!was)
+		mmu_frame_joins(&w->m->mmu, pg);
 }
 
 /* Start watching a page table referenced by a PDE at index pdx of directory pd. */
@@ -196,7 +148,7 @@ static void ref_pt(struct watch *w, uint32_t pde, uint32_t pdx, uint32_t pd)
 
 	if (!(pde & PG_V) || (pde & PG_PS) || pdx == PTDPTDI || pg >= w->npages || w->kind[pg] == WP_PD)
 		return;
-	w->kind[pg] = WP_PT;
+	join(w, pg, WP_PT);
 	w->pdx_of[pg] = (uint16_t)pdx;
 	w->pd_of[pg] = pdx >= KPTDI ? EV_KERNEL_SPACE : pd;
 	w->refs[pg]++;
@@ -221,7 +173,7 @@ static void add_pd(struct watch *w, uint32_t pd)
 
 	if (pg >= w->npages || w->kind[pg] == WP_PD || pde == NULL || w->npds == WATCH_MAX_PDS)
 		return;
-	w->kind[pg] = WP_PD;
+	join(w, pg, WP_PD);
 	w->pds[w->npds++] = pd;
 	w->pd_of[pg] = pd;
 	for (uint32_t i = 0; i < NPDEPG; i++)
@@ -250,10 +202,32 @@ static void track_chunk_slot(struct watch *w, uint32_t va, uint32_t old, uint32_
 
 	if ((old & PG_V) && opg < w->npages && w->kind[opg] == WP_CHUNK)
 		w->kind[opg] = WP_NONE;
-	if ((new & PG_V) && npg < w->npages && w->kind[npg] == WP_NONE) {
-		w->kind[npg] = WP_CHUNK;
+	if ((new & PG_V) && npg < w->npages && (w->kind[npg] == WP_NONE || w->kind[npg] == WP_FRESH)) {
+		join(w, npg, WP_CHUNK);
 		w->pd_of[npg] = va;
 	}
+}
+
+/* While pmap_pinit runs, a frame the kernel maps may become a directory. */
+static void track_fresh(struct watch *w, uint32_t new)
+{
+	uint32_t pg = new >> PAGE_SHIFT;
+
+	if (w->pinit_ret == 0 || !(new & PG_V) || pg >= w->npages || w->kind[pg] != WP_NONE ||
+	    w->nfresh == WATCH_MAX_FRESH)
+		return;
+	join(w, pg, WP_FRESH);
+	w->fresh[w->nfresh++] = pg;
+}
+
+/* pmap_pinit returned (or the run ended): fresh frames that did not become directories leave. */
+static void end_pinit(struct watch *w)
+{
+	for (int i = 0; i < w->nfresh; i++)
+		if (w->kind[w->fresh[i]] == WP_FRESH)
+			w->kind[w->fresh[i]] = WP_NONE;
+	w->nfresh = 0;
+	w->pinit_ret = w->pinit_esp = 0;
 }
 
 /* Watch the vm_page array (physically contiguous, as pmap_bootstrap steals it). */
@@ -269,7 +243,7 @@ static void watch_vm_pages(struct watch *w)
 		if (walk_va(&w->m->pm, kpd, 0, gi->gi_vm_page_array + off, &wk) != WALK_MAPPED ||
 		    (wk.pa >> PAGE_SHIFT) >= w->npages)
 			continue;
-		w->kind[wk.pa >> PAGE_SHIFT] = WP_VMPAGE;
+		join(w, wk.pa >> PAGE_SHIFT, WP_VMPAGE);
 		w->pd_of[wk.pa >> PAGE_SHIFT] = off;
 	}
 }
@@ -311,10 +285,12 @@ static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t ne
 
 		if (va >= w->pv_lo && va < w->pv_hi)
 			track_chunk_slot(w, va, old, new);
-		if (va >= KERNBASE)
+		if (va >= KERNBASE) {
 			machine_kva_forget(w->m, va);
+			track_fresh(w, new);
+		}
 		emit(w, EV_PTE_WRITE, eip, epa, old, new, va, w->pd_of[pg]);
-	} else {
+	} else if (w->kind[pg] == WP_CHUNK || w->kind[pg] == WP_VMPAGE) {
 		emit(w, w->kind[pg] == WP_CHUNK ? EV_PV_WRITE : EV_VMPAGE_WRITE, eip, epa, old, new,
 		    w->kind[pg] == WP_CHUNK ? w->pd_of[pg] :
 		    (w->pd_of[pg] + (epa & PAGE_MASK)) / (uint32_t)sizeof(struct vm_page), 0);
@@ -322,35 +298,88 @@ static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t ne
 }
 
 /*
- * The memory hook: every guest store; only those into watched pages matter.
- * A store may cover more than one 4-byte entry (cmpxchg8b, an unaligned
- * store): each entry it touches is one write, its old value read before the
- * store lands.
+ * A store into an aliased frame, before it lands. It may cover more than
+ * one 4-byte entry (cmpxchg8b, an unaligned store): each entry it touches
+ * is one write, its old value read before the store. A frame that is no
+ * longer watched may still be reached through a cached alias: no event.
  */
-static void hook_write(uc_engine *uc, uc_mem_type type, uint64_t pa, int size, int64_t value, void *user)
+static void alias_write(void *arg, uint64_t pa, unsigned size, uint64_t value)
 {
-	struct watch *w = user;
+	struct watch *w = arg;
 	uint32_t pg = (uint32_t)(pa >> PAGE_SHIFT);
 
-	(void)uc, (void)type;
-	if (pg >= w->npages || size <= 0 || size > 8)
+	if (pg >= w->npages || size == 0 || size > 8 || w->kind[pg] == WP_NONE)
 		return;
-	if (w->kind[pg] == WP_NONE) {
-		if (!is_selfmap_store(pa, size, (uint32_t)value))
+	if (w->kind[pg] == WP_FRESH) {
+		if (!is_selfmap_store(pa, (int)size, (uint32_t)value))
 			return;
 		add_pd(w, (uint32_t)pa & PG_FRAME);	/* a new directory announces itself */
 	}
-	for (uint64_t epa = pa & ~3ull; epa < pa + (uint64_t)size; epa += 4) {
+	for (uint64_t epa = pa & ~3ull; epa < pa + size; epa += 4) {
 		uint32_t *entry = phys_ptr(&w->m->pm, epa, 4), old, new;
 
 		if (entry == NULL || (epa >> PAGE_SHIFT) >= w->npages || w->kind[epa >> PAGE_SHIFT] == WP_NONE)
 			continue;
 		old = new = *entry;
 		for (uint64_t b = epa; b < epa + 4; b++)	/* overlay the bytes this store writes */
-			if (b >= pa && b < pa + (uint64_t)size)
-				((uint8_t *)&new)[b - epa] = (uint8_t)((uint64_t)value >> (8 * (b - pa)));
+			if (b >= pa && b < pa + size)
+				((uint8_t *)&new)[b - epa] = (uint8_t)(value >> (8 * (b - pa)));
 		entry_write(w, (uint32_t)epa, old, new);
 	}
+}
+
+/* Site: a CR load or an INVLPG, just before it runs. */
+static void on_site(void *arg, uint32_t addr)
+{
+	struct watch *w = arg;
+	struct watch_site *s = find_site(w, addr);
+	struct mmu *u = &w->m->mmu;
+	uint32_t ea;
+
+	if (s == NULL)
+		return;
+	if (s->kind == SITE_CR) {
+		int reg = s->cr == 0 ? UC_X86_REG_CR0 : s->cr == 3 ? UC_X86_REG_CR3 : UC_X86_REG_CR4;
+		uint32_t v = machine_reg(w->m, s->src);
+
+		if (s->cr == 3)
+			add_pd(w, v & PG_FRAME);	/* the CPU is about to walk it */
+		emit(w, EV_CR_LOAD, s->addr, (uint32_t)s->cr, machine_reg(w->m, reg), v, 0,
+		    s->cr == 3 ? v & PG_FRAME : machine_reg(w->m, UC_X86_REG_CR3) & PG_FRAME);
+		mmu_flush(u, s->cr == 3);
+		if (s->cr == 3)
+			w->cr3 = v;
+		return;
+	}
+	ea = s->disp + (s->base ? machine_reg(w->m, s->base) : 0) +
+	    (s->index ? machine_reg(w->m, s->index) * s->scale : 0);
+	mmu_invlpg(u, ea);
+	emit(w, EV_INVLPG, s->addr, 0, 0, 0, ea, machine_reg(w->m, UC_X86_REG_CR3) & PG_FRAME);
+}
+
+/* Site: pmap_pinit's return; the call that made it is over once ESP is above its frame. */
+static void on_pinit_return(void *arg, uint32_t addr)
+{
+	struct watch *w = arg;
+
+	if (addr == w->pinit_ret && machine_reg(w->m, UC_X86_REG_ESP) > w->pinit_esp) {
+		sites_del(&w->m->sites, addr, on_pinit_return, w);
+		end_pinit(w);
+	}
+}
+
+/* Site: pmap_pinit's entry; watch what the kernel maps until it returns. */
+static void on_pinit(void *arg, uint32_t addr)
+{
+	struct watch *w = arg;
+	uint32_t esp = machine_reg(w->m, UC_X86_REG_ESP), *ret = machine_gptr(w->m, esp, 4);
+
+	(void)addr;
+	if (ret == NULL || w->pinit_ret != 0)
+		return;
+	w->pinit_esp = esp;
+	w->pinit_ret = *ret;
+	sites_add(&w->m->sites, w->pinit_ret, on_pinit_return, w);
 }
 
 /* The directories of the kernel pmap and every pmap on allpmaps (bounded). */
@@ -380,12 +409,17 @@ void watch_sync(struct watch *w)
 	uint32_t pds[128], cr3 = machine_reg(w->m, UC_X86_REG_CR3) & PG_FRAME;
 	int n = live_pds(w, pds, 128);
 
+	if (w->pinit_ret != 0) {	/* pmap_pinit never returned (a fault, a panic) */
+		sites_del(&w->m->sites, w->pinit_ret, on_pinit_return, w);
+		end_pinit(w);
+	}
 	if (cr3 != (w->cr3 & PG_FRAME)) {
 		struct event e = { .kind = EV_WARN, .new = cr3, .old = w->cr3, .pd = cr3,
 				   .msg = "CR3 changed without an observed load (a site the scan missed?)" };
 
 		events_emit(w->ev, &e);
 		w->cr3 = cr3;
+		mmu_flush(&w->m->mmu, 1);	/* as the load would have */
 	}
 	for (int i = 0; i < n; i++)
 		add_pd(w, pds[i]);
@@ -415,26 +449,17 @@ static int site_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-/* One code hook per site, and the memory-write hook. */
-static int install_hooks(struct watch *w)
+/* The code sites: every scanned site, and pmap_pinit's entry. */
+static int add_sites(struct watch *w)
 {
-	w->hooks = calloc(w->nsites + 1, sizeof(uc_hook));
-	if (w->hooks == NULL)
-		return -1;
-	for (int i = 0; i < w->nsites; i++)
-		if (uc_hook_add(w->m->uc, &w->hooks[w->nhooks++], UC_HOOK_CODE, (void *)hook_site, w,
-		    w->sites[i].addr, w->sites[i].addr) != UC_ERR_OK)
-			return -1;
-	if (uc_hook_add(w->m->uc, &w->hooks[w->nhooks++], UC_HOOK_MEM_WRITE, (void *)hook_write, w, 1, 0) != UC_ERR_OK)
-		return -1;
-	/* Code translated before the hooks existed would not call them: drop
-	 * the translations of the guest's text (a whole tb_flush would clear
-	 * Unicorn's 1 GiB code buffer, seconds of page faults). */
-	for (int i = 0; i < w->m->elf.nseg; i++) {
-		const struct elf_segment *sg = &w->m->elf.seg[i];
+	const struct elf_symbol *pinit = elf_find(&w->m->elf, "pmap_pinit");
 
-		if ((sg->flags & PF_X) &&
-		    uc_ctl_remove_cache(w->m->uc, sg->vaddr, (uint64_t)sg->vaddr + sg->memsz) != UC_ERR_OK)
+	for (int i = 0; i < w->nsites; i++)
+		if (sites_add(&w->m->sites, w->sites[i].addr, on_site, w) < 0)
+			return -1;
+	if (pinit != NULL && pinit->is_func) {
+		w->pinit = pinit->addr;
+		if (sites_add(&w->m->sites, pinit->addr, on_pinit, w) < 0)
 			return -1;
 	}
 	return 0;
@@ -456,26 +481,33 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 		return -1;
 	}
 	qsort(w->sites, w->nsites, sizeof(*w->sites), site_cmp);
-	if (install_hooks(w) < 0) {
-		snprintf(err, errlen, "cannot install the watch hooks");
+	if (add_sites(w) < 0) {
+		snprintf(err, errlen, "cannot add the watch sites");
 		watch_detach(w);
 		return -1;
 	}
 	w->cr3 = machine_reg(m, UC_X86_REG_CR3);
 	machine_kva_cache(m, 1);
+	mmu_model(&m->mmu, 1);
+	m->mmu.watched = w->kind;
+	machine_on_alias_write(m, alias_write, w);
 	watch_vm_pages(w);
 	watch_chunks(w);
 	watch_sync(w);
+	uc_ctl_flush_tlb(m->uc);	/* what boot cached, unaliased and unmodelled */
 	return 0;
 }
 
 void watch_detach(struct watch *w)
 {
-	for (int i = 0; i < w->nhooks; i++)
-		uc_hook_del(w->m->uc, w->hooks[i]);
-	if (w->m != NULL)
+	if (w->m != NULL) {
+		sites_remove(&w->m->sites, w);
 		machine_kva_cache(w->m, 0);
-	free(w->hooks);
+		machine_on_alias_write(w->m, NULL, NULL);
+		w->m->mmu.watched = NULL;
+		mmu_model(&w->m->mmu, 0);
+		uc_ctl_flush_tlb(w->m->uc);	/* nothing may keep using the aliases */
+	}
 	free(w->sites);
 	free(w->kind);
 	free(w->pd_of);

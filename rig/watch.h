@@ -1,9 +1,11 @@
 /*
- * watch.h - watches the guest change paging state: CR0/CR3/CR4 loads and
- * INVLPG through code hooks on the sites a Capstone scan finds, and stores
- * into the physical pages that are page directories or page tables of a
- * live pmap through a memory-write hook (Unicorn 2.1 hands it physical
- * addresses). Every change becomes an event with the exact instruction.
+ * watch.h - watches the guest change paging state. CR0/CR3/CR4 loads and
+ * INVLPG are code sites a Capstone scan finds (they also keep the MMU's TLB
+ * model exact); stores into the watched frames (page directories and page
+ * tables of live pmaps, the vm_page array, the pv chunk pages) arrive
+ * through the MMU's alias window. Every change becomes an event with the
+ * exact instruction (the code-site hook syncs EIP before every guest
+ * instruction).
  */
 #ifndef RIG_WATCH_H
 #define RIG_WATCH_H
@@ -14,13 +16,19 @@
 #include "events.h"
 #include "machine.h"
 
-enum watch_page { WP_NONE, WP_PD, WP_PT, WP_CHUNK, WP_VMPAGE };
+/*
+ * What a watched frame is. WP_FRESH: mapped into the kernel while
+ * pmap_pinit runs, watched only until it returns, so that the store of a
+ * new directory's self-map entry is seen (and the directory with it).
+ */
+enum watch_page { WP_NONE, WP_PD, WP_PT, WP_CHUNK, WP_VMPAGE, WP_FRESH };
 
-#define WATCH_MAX_PDS 128
+#define WATCH_MAX_PDS	128
+#define WATCH_MAX_FRESH	16
 
-enum site_kind { SITE_CR, SITE_INVLPG, SITE_SYNC };
+enum site_kind { SITE_CR, SITE_INVLPG };
 
-/* An instruction the scan found, with what its hook needs to decode. */
+/* An instruction the scan found, with what its site needs to decode. */
 struct watch_site {
 	uint32_t addr;
 	enum site_kind kind;
@@ -34,23 +42,25 @@ struct watch {
 	struct machine *m;
 	struct events *ev;
 	uint32_t npages;
-	uint8_t *kind;		/* per physical page: WP_* */
+	uint8_t *kind;		/* per physical page: WP_*; the MMU aliases non-zero ones */
 	uint32_t *pd_of;	/* PT page: its directory (pa), or EV_KERNEL_SPACE;
 				 * chunk page: the chunk's VA; vm_page array page:
 				 * its byte offset in the array */
 	uint16_t *pdx_of;	/* PT page: its PDE index */
 	uint16_t *refs;		/* PT page: PDEs that point at it */
-	struct watch_site *sites;
+	struct watch_site *sites;	/* sorted by address */
 	int nsites;
-	uc_hook *hooks;
-	int nhooks;
 	uint32_t cr3;		/* last CR3 seen (loads and step boundaries) */
 	uint32_t pds[WATCH_MAX_PDS];	/* directories watched */
 	int npds;
 	uint32_t pv_lo, pv_hi;	/* the chunk KVA block */
+	uint32_t pinit;		/* pmap_pinit's entry (0: the guest has none) */
+	uint32_t pinit_ret, pinit_esp;	/* while pmap_pinit runs: where it returns */
+	uint32_t fresh[WATCH_MAX_FRESH];	/* WP_FRESH frames */
+	int nfresh;
 };
 
-/* Scan the guest, install the hooks, learn the current tables. 0 or -1. */
+/* Scan the guest, add the sites, learn the current tables. 0 or -1. */
 int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *err, size_t errlen);
 void watch_detach(struct watch *w);
 /* At a step boundary: reconcile directories with allpmaps, notice unseen CR3 loads. */

@@ -104,8 +104,8 @@ static void add_order(struct witness *w, int h, int cls, char *here, size_t len)
 	snprintf(w->order[h][cls].where, sizeof(w->order[h][cls].where), "%s", here);
 }
 
-/* Hook at lock_acquire's entry: recursion, order, then the lock is held. */
-static void hook_acquire(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+/* Site at lock_acquire's entry: recursion, order, then the lock is held. */
+static void site_acquire(void *user, uint32_t address)
 {
 	struct witness *w = user;
 	uint32_t lock, esp = machine_reg(w->m, UC_X86_REG_ESP);
@@ -113,7 +113,7 @@ static void hook_acquire(uc_engine *uc, uint64_t address, uint32_t size, void *u
 	char here[512], detail[1024];
 	int cls;
 
-	(void)uc, (void)address, (void)size;
+	(void)address;
 	if (machine_vread(w->m, esp + 4, &lock, 4) < 0 || (lk = GV(w->m, struct lock, lock)) == NULL ||
 	    (cls = class_of(w, lock)) < 0)
 		return;
@@ -133,14 +133,14 @@ static void hook_acquire(uc_engine *uc, uint64_t address, uint32_t size, void *u
 		w->held[w->nheld++] = (typeof(w->held[0])){ lock, cls };
 }
 
-/* Hook at lock_release's entry: the lock is no longer held once fully released. */
-static void hook_release(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+/* Site at lock_release's entry: the lock is no longer held once fully released. */
+static void site_release(void *user, uint32_t address)
 {
 	struct witness *w = user;
 	uint32_t lock, esp = machine_reg(w->m, UC_X86_REG_ESP);
 	struct lock *lk;
 
-	(void)uc, (void)address, (void)size;
+	(void)address;
 	if (machine_vread(w->m, esp + 4, &lock, 4) < 0 || (lk = GV(w->m, struct lock, lock)) == NULL ||
 	    lk->lk_recurse > 0)
 		return;
@@ -187,19 +187,13 @@ int witness_attach(struct witness *w, struct machine *m)
 		return -1;
 	w->acquire = a->addr;
 	w->release = r->addr;
-	if (uc_hook_add(m->uc, &w->hooks[0], UC_HOOK_CODE, (void *)hook_acquire, w, (uint64_t)a->addr,
-	    (uint64_t)a->addr) != UC_ERR_OK ||
-	    uc_hook_add(m->uc, &w->hooks[1], UC_HOOK_CODE, (void *)hook_release, w, (uint64_t)r->addr,
-	    (uint64_t)r->addr) != UC_ERR_OK)
+	if (sites_add(&m->sites, a->addr, site_acquire, w) < 0 || sites_add(&m->sites, r->addr, site_release, w) < 0)
 		return -1;
-	/* Already-translated code would not call the new hooks. */
-	uc_ctl_remove_cache(m->uc, a->addr, (uint64_t)a->addr + 1);
-	uc_ctl_remove_cache(m->uc, r->addr, (uint64_t)r->addr + 1);
 	return 0;
 }
 
 void witness_detach(struct witness *w)
 {
-	uc_hook_del(w->m->uc, w->hooks[0]);
-	uc_hook_del(w->m->uc, w->hooks[1]);
+	if (w->m != NULL)
+		sites_remove(&w->m->sites, w);
 }

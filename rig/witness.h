@@ -1,6 +1,6 @@
 /*
  * witness.h - a host-side witness for the guest's locks, as FreeBSD's
- * witness(4): code hooks on lock_acquire and lock_release keep each lock's
+ * witness(4): code sites on lock_acquire and lock_release keep each lock's
  * state and a lock-order graph over lock classes (the lock's name: every
  * pmap lock is class "pmap") for the whole run, and report LOCK-ORDER (an
  * acquisition that closes a cycle), LOCK-RECURSE (a held non-recursive lock
@@ -30,7 +30,6 @@ struct witness_edge {
 struct witness {
 	struct machine *m;
 	uint32_t acquire, release;	/* guest function addresses */
-	uc_hook hooks[2];
 	char classes[WITNESS_MAX_CLASSES][32];
 	int nclasses;
 	struct witness_edge order[WITNESS_MAX_CLASSES][WITNESS_MAX_CLASSES];
