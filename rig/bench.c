@@ -277,16 +277,17 @@ int cmd_bench(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "quick", no_argument, NULL, 'q' }, { "runs", required_argument, NULL, 'r' },
 		{ "dir", required_argument, NULL, 'd' }, { "out", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 },
+		{ "only", required_argument, NULL, 'n' }, { NULL, 0, NULL, 0 },
 	};
 	static struct bench_workload full[] = {
-		{ .name = "churn-100k" }, { .name = "ranges", .scan = 1 }, { .name = "shared", .scan = 1 },
+		{ .name = "churn-100k" }, { .name = "pt-churn" }, { .name = "ranges", .scan = 1 },
+		{ .name = "shared", .scan = 1 },
 		{ .name = "scale-10k", .size = 10000, .scan = 1 }, { .name = "scale-100k", .size = 100000 },
 		{ .name = "scale-1m", .size = 1000000 },
 	}, quick[] = { { .name = "smoke", .size = 3000, .scan = 1 } };
 	struct bench_workload *w = full;
-	int n = 6, runs = 5, ch;
-	const char *dir = "bench", *outdir = "build";
+	int n = 7, runs = 5, ch;
+	const char *dir = "bench", *outdir = "build", *only = NULL;
 	uint64_t v;
 
 	optind = 1;
@@ -299,14 +300,18 @@ int cmd_bench(int argc, char **argv)
 			dir = optarg;
 		else if (ch == 'o')
 			outdir = optarg;
+		else if (ch == 'n')
+			only = optarg;
 		else {
-			fprintf(stderr, "usage: rig bench [--quick] [--runs N] [--dir BENCHDIR] [--out DIR]\n");
+			fprintf(stderr, "usage: rig bench [--quick] [--runs N] [--dir BENCHDIR] [--out DIR] [--only NAME]\n");
 			return RIG_EXIT_USAGE;
 		}
 	}
 	for (int i = 0; i < n; i++) {
 		char file[512];
 
+		if (only != NULL && strcmp(only, w[i].name) != 0)
+			continue;
 		snprintf(file, sizeof(file), "%s/%s.scn", dir, w[i].name);
 		fprintf(stderr, "bench: %s\n", file);
 		w[i].insns = insns_per_step(file);

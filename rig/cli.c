@@ -43,7 +43,7 @@ static const char usage_text[] =
 	"        records and pv chunks, decoded)\n"
 	"  compare FILE [--guests dynamic,nofree,ptelist] [--format text|json]\n"
 	"        run one scenario against several guest builds, side by side\n"
-	"  bench [--quick] [--runs N] [--dir BENCHDIR] [--out DIR]\n"
+	"  bench [--quick] [--runs N] [--dir BENCHDIR] [--out DIR] [--only NAME]\n"
 	"        the benchmark: steps per second per workload and mode (make bench)\n"
 	"  invariants\n"
 	"        list the invariant catalog: stable IDs and one-line descriptions\n"
@@ -107,13 +107,14 @@ static const struct command_help helps[] = {
 	  "  --help, -h           print this help\n",
 	  "0 every guest passed, 1 a guest failed, 2 usage error, the file did not parse\n"
 	  "            or a guest did not boot, 3 a guest crashed, panicked or hung\n" },
-	{ "bench", "bench [--quick] [--runs N] [--dir BENCHDIR] [--out DIR]",
+	{ "bench", "bench [--quick] [--runs N] [--dir BENCHDIR] [--out DIR] [--only NAME]",
 	  "The benchmark: steps per second per workload and mode; writes DIR/bench.json and\n"
 	  "DIR/bench.svg (make bench).\n",
 	  "  --quick              one small workload, one run (a smoke test)\n"
 	  "  --runs N             runs per workload and mode, 1 to 31 (default 5; 3 for 1M steps)\n"
 	  "  --dir BENCHDIR       where the workload files are (default bench)\n"
 	  "  --out DIR            where bench.json and bench.svg go (default build)\n"
+	  "  --only NAME          only the workload NAME (churn-100k, pt-churn, ranges, ...)\n"
 	  "  --help, -h           print this help\n",
 	  "0 done, 1 a workload did not run, 2 usage error\n" },
 	{ "check-syntax", "check-syntax FILE...",

@@ -167,6 +167,7 @@ static uint64_t alias_read(uc_engine *uc, uint64_t off, unsigned size, void *use
 	const void *p = phys_ptr(&m->pm, off, size);
 
 	(void)uc;
+	m->alias_reads++;
 	if (p != NULL && size <= sizeof(v))
 		memcpy(&v, p, size);
 	return v;
@@ -178,6 +179,7 @@ static void alias_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val
 	void *p = phys_ptr(&m->pm, off, size);
 
 	(void)uc;
+	m->alias_writes++;
 	if (p == NULL || size > sizeof(value))
 		return;
 	if (m->alias_write != NULL)
@@ -434,6 +436,12 @@ int machine_open(struct machine *m, const struct machine_config *cfg, char *err,
 
 void machine_close(struct machine *m)
 {
+	if (getenv("RIG_MMU_STATS"))
+		fprintf(stderr, "mmu: fills %llu served %llu walks %llu flushes %llu site hits %llu alias r %llu w %llu\n",
+		    (unsigned long long)m->mmu.fills, (unsigned long long)m->mmu.served,
+		    (unsigned long long)m->mmu.walks, (unsigned long long)m->mmu.flushes,
+		    (unsigned long long)m->sites.hits, (unsigned long long)m->alias_reads,
+		    (unsigned long long)m->alias_writes);
 	if (m->wd_started) {
 		pthread_mutex_lock(&m->wd_lock);
 		m->wd_quit = 1;

@@ -59,6 +59,7 @@ struct machine {
 	/* Stores into the alias window, before they land (the watcher). */
 	void (*alias_write)(void *arg, uint64_t pa, unsigned size, uint64_t value);
 	void *alias_arg;
+	uint64_t alias_reads, alias_writes;	/* accesses through the window */
 	struct disasm *dis;
 	uint32_t timeout_ms;
 	uint32_t info_pa;		/* physical address of guest_info */

@@ -145,7 +145,7 @@ void mmu_flush(struct mmu *u, int keep_global)
 			drop_slot(u, i--);
 }
 
-void mmu_frame_joins(struct mmu *u, uint32_t frame)
+void mmu_frame_changes(struct mmu *u, uint32_t frame)
 {
 	/* Only the model's entries can be in Unicorn's TLB (see the top). */
 	if (u->model && frame < u->npages && u->frame_refs[frame] > 0 && u->flush != NULL) {

@@ -75,8 +75,8 @@ void mmu_model(struct mmu *u, int on);
 /* The guest ran INVLPG va / loaded CR3 (keep global entries) / CR0 or CR4. */
 void mmu_invlpg(struct mmu *u, uint32_t va);
 void mmu_flush(struct mmu *u, int keep_global);
-/* A frame joins the watched set: Unicorn must drop what it caches of it. */
-void mmu_frame_joins(struct mmu *u, uint32_t frame);
+/* A frame starts or stops being handed out at its alias: Unicorn must drop what it caches of it. */
+void mmu_frame_changes(struct mmu *u, uint32_t frame);
 /* The model's entry for va's page, or NULL. */
 const struct tlb_entry *mmu_lookup(const struct mmu *u, uint32_t va);
 /* Iterate: *i from 0; the next used entry, or NULL at the end. */

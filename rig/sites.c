@@ -24,6 +24,12 @@ static void dispatch(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 	uint32_t a = (uint32_t)address;
 
 	(void)size;
+	if (s->after_fn != NULL && a != s->after_eip) {
+		site_fn fn = s->after_fn;
+
+		s->after_fn = NULL;
+		fn(s->after_arg, a);
+	}
 	if (s->flush_pending) {
 		s->flush_pending = 0;
 		uc_ctl_flush_tlb(uc);
@@ -137,6 +143,8 @@ void sites_remove(struct sites *s, void *arg)
 {
 	struct site what = { .arg = arg };
 
+	if (s->after_arg == arg)
+		s->after_fn = NULL;
 	sites_filter(s, other_owner, &what);
 }
 
@@ -145,6 +153,13 @@ void sites_del(struct sites *s, uint32_t addr, site_fn fn, void *arg)
 	struct site what = { .addr = addr, .fn = fn, .arg = arg };
 
 	sites_filter(s, other_site, &what);
+}
+
+void sites_after(struct sites *s, uint32_t eip, site_fn fn, void *arg)
+{
+	s->after_eip = eip;
+	s->after_fn = fn;
+	s->after_arg = arg;
 }
 
 void sites_request_stop(struct sites *s)

@@ -32,6 +32,9 @@ struct sites {
 	int n, cap;
 	uc_hook hook;
 	int installed;
+	site_fn after_fn;	/* run at the first instruction not at after_eip */
+	void *after_arg;
+	uint32_t after_eip;
 	int stop_pending;	/* uc_emu_stop before the next instruction */
 	int flush_pending;	/* uc_ctl_flush_tlb before the next instruction */
 	uint64_t hits;
@@ -48,6 +51,8 @@ void sites_del(struct sites *s, uint32_t addr, site_fn fn, void *arg);
 void sites_remove(struct sites *s, void *arg);
 /* Hook every instruction of the text even with no site (exact EIP everywhere). 0 or -1. */
 int sites_install(struct sites *s);
+/* Run fn(arg, addr) before the first instruction whose address is not eip (one at a time). */
+void sites_after(struct sites *s, uint32_t eip, site_fn fn, void *arg);
 /* From any callback: stop the run / flush Unicorn's TLB before the next instruction. */
 void sites_request_stop(struct sites *s);
 void sites_request_flush(struct sites *s);

@@ -47,6 +47,13 @@ static int classify(const cs_insn *in, struct watch_site *s)
 		s->src = disasm_uc_reg(x->operands[1].reg);
 		return 1;
 	}
+	if (x->prefix[0] == X86_PREFIX_REP && (in->id == X86_INS_STOSB || in->id == X86_INS_STOSW ||
+	    in->id == X86_INS_STOSD || in->id == X86_INS_MOVSB || in->id == X86_INS_MOVSW || in->id == X86_INS_MOVSD)) {
+		s->kind = SITE_STRING;
+		s->size = in->id == X86_INS_STOSB || in->id == X86_INS_MOVSB ? 1 :
+		    in->id == X86_INS_STOSW || in->id == X86_INS_MOVSW ? 2 : 4;
+		return 1;
+	}
 	if (in->id == X86_INS_INVLPG && x->op_count == 1 && x->operands[0].type == X86_OP_MEM) {
 		s->kind = SITE_INVLPG;
 		s->base = disasm_uc_reg(x->operands[0].mem.base);
@@ -131,14 +138,28 @@ static void emit(struct watch *w, enum event_kind kind, uint32_t eip, uint32_t p
 	events_emit(w->ev, &e);
 }
 
-/* Frame pg becomes kind k (from WP_NONE or WP_FRESH): the MMU must alias it. */
-static void join(struct watch *w, uint32_t pg, enum watch_page k)
+/* Is frame pg the target of the string store being handled in bulk? */
+static int in_bulk(const struct watch *w, uint32_t pg)
 {
-	int was = w->kind[pg] != WP_NONE;
+	for (int i = 0; i < w->bulk.n; i++)
+		if (w->bulk.frame[i] == pg)
+			return 1;
+	return 0;
+}
+
+/*
+ * Frame pg becomes kind k. The MMU hands out the alias of every watched
+ * frame except one a string store is filling in bulk; a frame that starts
+ * being aliased must not stay cached unaliased.
+ */
+static void set_kind(struct watch *w, uint32_t pg, enum watch_page k)
+{
+	int was = w->alias[pg];
 
 	w->kind[pg] = (uint8_t)k;
-	if (!was)
-		mmu_frame_joins(&w->m->mmu, pg);
+	w->alias[pg] = k != WP_NONE && !in_bulk(w, pg);
+	if (!was && w->alias[pg])
+		mmu_frame_changes(&w->m->mmu, pg);
 }
 
 /* Start watching a page table referenced by a PDE at index pdx of directory pd. */
@@ -148,7 +169,7 @@ static void ref_pt(struct watch *w, uint32_t pde, uint32_t pdx, uint32_t pd)
 
 	if (!(pde & PG_V) || (pde & PG_PS) || pdx == PTDPTDI || pg >= w->npages || w->kind[pg] == WP_PD)
 		return;
-	join(w, pg, WP_PT);
+	set_kind(w, pg, WP_PT);
 	w->pdx_of[pg] = (uint16_t)pdx;
 	w->pd_of[pg] = pdx >= KPTDI ? EV_KERNEL_SPACE : pd;
 	w->refs[pg]++;
@@ -162,7 +183,7 @@ static void unref_pt(struct watch *w, uint32_t pde, uint32_t pdx)
 	if (!(pde & PG_V) || (pde & PG_PS) || pdx == PTDPTDI || pg >= w->npages || w->kind[pg] != WP_PT)
 		return;
 	if (--w->refs[pg] == 0)
-		w->kind[pg] = WP_NONE;
+		set_kind(w, pg, WP_NONE);
 }
 
 /* Watch the directory at physical pd and every page table it points to. */
@@ -173,7 +194,7 @@ static void add_pd(struct watch *w, uint32_t pd)
 
 	if (pg >= w->npages || w->kind[pg] == WP_PD || pde == NULL || w->npds == WATCH_MAX_PDS)
 		return;
-	join(w, pg, WP_PD);
+	set_kind(w, pg, WP_PD);
 	w->pds[w->npds++] = pd;
 	w->pd_of[pg] = pd;
 	for (uint32_t i = 0; i < NPDEPG; i++)
@@ -187,7 +208,7 @@ static void drop_pd(struct watch *w, uint32_t pd)
 
 	for (uint32_t i = 0; pde != NULL && i < NPDEPG; i++)
 		unref_pt(w, pde[i], i);
-	w->kind[pd >> PAGE_SHIFT] = WP_NONE;
+	set_kind(w, pd >> PAGE_SHIFT, WP_NONE);
 	for (int i = 0; i < w->npds; i++)
 		if (w->pds[i] == pd) {
 			w->pds[i] = w->pds[--w->npds];
@@ -201,9 +222,9 @@ static void track_chunk_slot(struct watch *w, uint32_t va, uint32_t old, uint32_
 	uint32_t opg = old >> PAGE_SHIFT, npg = new >> PAGE_SHIFT;
 
 	if ((old & PG_V) && opg < w->npages && w->kind[opg] == WP_CHUNK)
-		w->kind[opg] = WP_NONE;
+		set_kind(w, opg, WP_NONE);
 	if ((new & PG_V) && npg < w->npages && (w->kind[npg] == WP_NONE || w->kind[npg] == WP_FRESH)) {
-		join(w, npg, WP_CHUNK);
+		set_kind(w, npg, WP_CHUNK);
 		w->pd_of[npg] = va;
 	}
 }
@@ -216,7 +237,7 @@ static void track_fresh(struct watch *w, uint32_t new)
 	if (w->pinit_ret == 0 || !(new & PG_V) || pg >= w->npages || w->kind[pg] != WP_NONE ||
 	    w->nfresh == WATCH_MAX_FRESH)
 		return;
-	join(w, pg, WP_FRESH);
+	set_kind(w, pg, WP_FRESH);
 	w->fresh[w->nfresh++] = pg;
 }
 
@@ -225,7 +246,7 @@ static void end_pinit(struct watch *w)
 {
 	for (int i = 0; i < w->nfresh; i++)
 		if (w->kind[w->fresh[i]] == WP_FRESH)
-			w->kind[w->fresh[i]] = WP_NONE;
+			set_kind(w, w->fresh[i], WP_NONE);
 	w->nfresh = 0;
 	w->pinit_ret = w->pinit_esp = 0;
 }
@@ -243,7 +264,7 @@ static void watch_vm_pages(struct watch *w)
 		if (walk_va(&w->m->pm, kpd, 0, gi->gi_vm_page_array + off, &wk) != WALK_MAPPED ||
 		    (wk.pa >> PAGE_SHIFT) >= w->npages)
 			continue;
-		join(w, wk.pa >> PAGE_SHIFT, WP_VMPAGE);
+		set_kind(w, wk.pa >> PAGE_SHIFT, WP_VMPAGE);
 		w->pd_of[wk.pa >> PAGE_SHIFT] = off;
 	}
 }
@@ -267,10 +288,10 @@ static int is_selfmap_store(uint64_t pa, int size, uint32_t v)
 	return size == 4 && (pa & PAGE_MASK) == PTDPTDI * 4 && (v & PG_V) && (v & PG_FRAME) == (pa & PG_FRAME);
 }
 
-/* One 4-byte entry at epa in a watched page changes from old to new. */
-static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t new)
+/* One 4-byte entry at epa in a watched page changes from old to new, by the instruction at eip. */
+static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t new, uint32_t eip)
 {
-	uint32_t pg = epa >> PAGE_SHIFT, eip = machine_reg(w->m, UC_X86_REG_EIP);
+	uint32_t pg = epa >> PAGE_SHIFT;
 
 	if (w->kind[pg] == WP_PD) {
 		uint32_t pdx = (epa & PAGE_MASK) / 4;
@@ -324,20 +345,125 @@ static void alias_write(void *arg, uint64_t pa, unsigned size, uint64_t value)
 		for (uint64_t b = epa; b < epa + 4; b++)	/* overlay the bytes this store writes */
 			if (b >= pa && b < pa + size)
 				((uint8_t *)&new)[b - epa] = (uint8_t)(value >> (8 * (b - pa)));
-		entry_write(w, (uint32_t)epa, old, new);
+		entry_write(w, (uint32_t)epa, old, new, machine_reg(w->m, UC_X86_REG_EIP));
 	}
 }
 
-/* Site: a CR load or an INVLPG, just before it runs. */
+/* The frame the CPU uses for va: its cached translation, else the tables'. */
+static int frame_of(struct watch *w, uint32_t va, uint32_t *frame)
+{
+	const struct tlb_entry *e = mmu_lookup(&w->m->mmu, va);
+	struct walk wk;
+
+	if (e != NULL)
+		return *frame = e->frame, 0;
+	if (walk_va(&w->m->pm, machine_reg(w->m, UC_X86_REG_CR3), machine_reg(w->m, UC_X86_REG_CR4), va, &wk) !=
+	    WALK_MAPPED || (wk.pa >> PAGE_SHIFT) >= w->npages)
+		return -1;
+	return *frame = wk.pa >> PAGE_SHIFT, 0;
+}
+
+/* The bulk frame holding va, or -1. */
+static int bulk_index(const struct watch *w, uint32_t va)
+{
+	for (int i = 0; i < w->bulk.n; i++)
+		if (w->bulk.vpage[i] == va >> PAGE_SHIFT)
+			return i;
+	return -1;
+}
+
+/* One element of the string store: the entries it changed, old to new. */
+static void bulk_element(struct watch *w, uint32_t a)
+{
+	struct watch_bulk *b = &w->bulk;
+
+	for (uint32_t e = a & ~3u; e < a + b->size; e += 4) {
+		int i = bulk_index(w, e);
+		uint8_t *was, *now;
+		uint32_t old, new;
+
+		if (i < 0)
+			continue;
+		was = b->snap + i * PAGE_SIZE + (e & PAGE_MASK);
+		now = (uint8_t *)phys_ptr(&w->m->pm, ((uint64_t)b->frame[i] << PAGE_SHIFT) + (e & PAGE_MASK), 4);
+		memcpy(&old, was, 4);
+		for (uint32_t k = 0; k < 4; k++)	/* the bytes this element stored */
+			if (e + k >= a && e + k < a + b->size)
+				was[k] = now[k];
+		memcpy(&new, was, 4);
+		if (w->kind[b->frame[i]] != WP_NONE && old != new)
+			entry_write(w, ((uint32_t)b->frame[i] << PAGE_SHIFT) | (e & PAGE_MASK), old, new, b->eip);
+	}
+}
+
+/*
+ * The string store is over, or the run stopped inside it: its events (an
+ * entry it stored its old value into is not one), then its frames go back
+ * to the window.
+ */
+static void bulk_done(void *arg, uint32_t addr)
+{
+	struct watch *w = arg;
+	struct watch_bulk *b = &w->bulk;
+	int n = b->n;
+
+	(void)addr;
+	w->string_eip = 0;
+
+	for (uint32_t k = 0; k < b->count; k++)
+		bulk_element(w, b->down ? b->first + (b->count - 1 - k) * b->size : b->first + k * b->size);
+	b->n = 0;
+	for (int i = 0; i < n; i++)
+		set_kind(w, b->frame[i], (enum watch_page)w->kind[b->frame[i]]);
+}
+
+/* Site: a rep stos/movs, before each iteration. Does it store into watched frames? */
+static void on_string(struct watch *w, const struct watch_site *s)
+{
+	struct watch_bulk *b = &w->bulk;
+	uint32_t ecx = machine_reg(w->m, UC_X86_REG_ECX), edi = machine_reg(w->m, UC_X86_REG_EDI);
+	uint32_t last, frame;
+
+	w->string_eip = s->addr;	/* its later iterations are not looked at again */
+	sites_after(&w->m->sites, s->addr, bulk_done, w);
+	if (ecx == 0 || ecx > WATCH_BULK_PAGES * PAGE_SIZE / s->size)
+		return;		/* nothing, or too long: through the window */
+	b->eip = s->addr;
+	b->size = s->size;
+	b->count = ecx;
+	b->down = (machine_reg(w->m, UC_X86_REG_EFLAGS) & 0x400) != 0;
+	b->first = b->down ? edi - (ecx - 1) * s->size : edi;
+	last = b->first + ecx * s->size - 1;
+	for (uint32_t va = b->first & ~PAGE_MASK; b->n < WATCH_BULK_PAGES; va += PAGE_SIZE) {
+		if (frame_of(w, va, &frame) == 0 && w->kind[frame] != WP_NONE) {
+			memcpy(b->snap + b->n * PAGE_SIZE, phys_ptr(&w->m->pm, (uint64_t)frame << PAGE_SHIFT, PAGE_SIZE),
+			    PAGE_SIZE);
+			b->vpage[b->n] = va >> PAGE_SHIFT;
+			b->frame[b->n++] = frame;
+		}
+		if (va == (last & ~PAGE_MASK))
+			break;
+	}
+	for (int i = 0; i < b->n; i++) {
+		w->alias[b->frame[i]] = 0;
+		mmu_frame_changes(&w->m->mmu, b->frame[i]);
+	}
+}
+
+/* Site: a CR load, an INVLPG or a string store, just before it runs. */
 static void on_site(void *arg, uint32_t addr)
 {
 	struct watch *w = arg;
-	struct watch_site *s = find_site(w, addr);
+	struct watch_site *s;
 	struct mmu *u = &w->m->mmu;
 	uint32_t ea;
 
-	if (s == NULL)
+	if (addr == w->string_eip || (s = find_site(w, addr)) == NULL)
+		return;		/* the next iteration of a rep stos/movs already looked at */
+	if (s->kind == SITE_STRING) {
+		on_string(w, s);
 		return;
+	}
 	if (s->kind == SITE_CR) {
 		int reg = s->cr == 0 ? UC_X86_REG_CR0 : s->cr == 3 ? UC_X86_REG_CR3 : UC_X86_REG_CR4;
 		uint32_t v = machine_reg(w->m, s->src);
@@ -409,6 +535,10 @@ void watch_sync(struct watch *w)
 	uint32_t pds[128], cr3 = machine_reg(w->m, UC_X86_REG_CR3) & PG_FRAME;
 	int n = live_pds(w, pds, 128);
 
+	if (w->string_eip != 0) {	/* the run stopped inside a string store */
+		w->m->sites.after_fn = NULL;
+		bulk_done(w, 0);	/* what it stored so far */
+	}
 	if (w->pinit_ret != 0) {	/* pmap_pinit never returned (a fault, a panic) */
 		sites_del(&w->m->sites, w->pinit_ret, on_pinit_return, w);
 		end_pinit(w);
@@ -472,10 +602,12 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 	w->ev = ev;
 	w->npages = (uint32_t)(m->pm.size >> PAGE_SHIFT);
 	w->kind = calloc(w->npages, 1);
+	w->alias = calloc(w->npages, 1);
+	w->bulk.snap = malloc(WATCH_BULK_PAGES * PAGE_SIZE);
 	w->pd_of = calloc(w->npages, sizeof(uint32_t));
 	w->pdx_of = calloc(w->npages, sizeof(uint16_t));
 	w->refs = calloc(w->npages, sizeof(uint16_t));
-	if (w->kind == NULL || w->pd_of == NULL || w->pdx_of == NULL || w->refs == NULL || scan(w) < 0) {
+	if (w->kind == NULL || w->alias == NULL || w->bulk.snap == NULL || w->pd_of == NULL || w->pdx_of == NULL || w->refs == NULL || scan(w) < 0) {
 		snprintf(err, errlen, "cannot scan the guest for watch sites");
 		watch_detach(w);
 		return -1;
@@ -489,7 +621,7 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 	w->cr3 = machine_reg(m, UC_X86_REG_CR3);
 	machine_kva_cache(m, 1);
 	mmu_model(&m->mmu, 1);
-	m->mmu.watched = w->kind;
+	m->mmu.watched = w->alias;
 	machine_on_alias_write(m, alias_write, w);
 	watch_vm_pages(w);
 	watch_chunks(w);
@@ -510,6 +642,8 @@ void watch_detach(struct watch *w)
 	}
 	free(w->sites);
 	free(w->kind);
+	free(w->alias);
+	free(w->bulk.snap);
 	free(w->pd_of);
 	free(w->pdx_of);
 	free(w->refs);

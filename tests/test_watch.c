@@ -170,7 +170,11 @@ START_TEST(scan_finds_the_sites)
 		uint32_t a = guest_symbol(&m, atomic[i]);
 
 		ck_assert_msg(m.sites.installed && a >= m.sites.lo && a < m.sites.hi, "%s not hooked", atomic[i]);
-		ck_assert_ptr_null(site_at(&w, a));	/* and no store is a site of its own */
+		/* Only a string store is a site of its own (its watched destination is handled in bulk). */
+		if (strstr(atomic[i], "stos"))
+			ck_assert_int_eq(site_at(&w, a)->kind, SITE_STRING);
+		else
+			ck_assert_ptr_null(site_at(&w, a));
 	}
 	watch_detach(&w);
 	machine_close(&m);
