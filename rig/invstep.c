@@ -476,52 +476,49 @@ static int step_new_pmaps(struct checker *c, struct violation *v)
 	return 0;
 }
 
-/*
- * Is a write to this entry one the TLB may still remember the old value of?
- * Lost validity, a new frame, lost write permission; and (an extension)
- * lost accessed or dirty bits, which the CPU would not set again through a
- * cached translation.
- */
-static int weakens(uint32_t old, uint32_t new)
+/* The step's last PTE/PDE write to the entry at pa, or NULL. */
+static const struct event *last_write_at(const struct checker *c, uint32_t pa)
 {
-	return (old & PG_V) && (!(new & PG_V) || ((old ^ new) & PG_FRAME) || ((old & PG_RW) && !(new & PG_RW)) ||
-	    (old & ~new & (PG_A | PG_M)));
+	for (int i = c->nwrites - 1; i >= 0; i--)
+		if ((c->writes[i].kind == EV_PTE_WRITE || c->writes[i].kind == EV_PDE_WRITE) && c->writes[i].pa == pa)
+			return &c->writes[i];
+	return NULL;
 }
 
 /*
- * TLB-STALE, from the step's events in order: a weakened entry of the active
- * space (the current CR3, or the kernel part) stays pending until an INVLPG
- * of its VA or a CR3 load; anything pending when the step returns is stale.
+ * TLB-STALE, from the MMU's TLB model: a translation the CPU still holds
+ * when the step returns (none was dropped by an INVLPG of its page or a
+ * CR3 load) whose PTE or PDE the step rewrote so that the tables now say
+ * otherwise: gone, another frame, less permission, or an accessed or dirty
+ * bit cleared that the CPU would not set again through the cached entry.
+ * Exact: a translation the CPU never cached (its accessed bit was clear)
+ * is not stale, and one it did cache is until it is dropped.
  */
 int checker_tlb(struct checker *c, struct violation *v)
 {
-	const struct event *pend[1024];
-	int n = 0;
-	uint32_t cr3 = c->step_cr3;
+	const struct mmu *u = &c->m->mmu;
+	uint32_t cr3 = machine_reg(c->m, UC_X86_REG_CR3), cr4 = machine_reg(c->m, UC_X86_REG_CR4), i = 0;
+	const struct tlb_entry *e, *worst = NULL;
+	const struct event *cause = NULL, *w;
+	const char *why = NULL, *r;
+	struct walk now;
 
-	for (int i = 0; i < c->nwrites; i++) {
-		const struct event *e = &c->writes[i];
-
-		if (e->kind == EV_CR_LOAD && e->pa == 3) {
-			cr3 = e->new & PG_FRAME;
-			n = 0;
-		} else if (e->kind == EV_INVLPG) {
-			for (int k = 0; k < n; k++)
-				if ((pend[k]->kind == EV_PDE_WRITE ? PTMAP_VA + PDX(pend[k]->va) * PAGE_SIZE :
-				    pend[k]->va) == (e->va & PG_FRAME))
-					pend[k--] = pend[--n];
-		} else if ((e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE) && n < 1024 &&
-		    (e->pd == cr3 || e->pd == EV_KERNEL_SPACE) && weakens(e->old, e->new)) {
-			pend[n++] = e;
+	if (chk_off(c, INV_TLB_STALE) || c->nwrites == 0)
+		return 0;
+	while ((e = mmu_next(u, &i)) != NULL) {
+		if ((w = last_write_at(c, e->pte_pa)) == NULL && (w = last_write_at(c, e->pde_pa)) == NULL)
+			continue;	/* the step did not touch its entries */
+		if ((r = mmu_entry_stale(u, e, cr3, cr4, &now)) != NULL && (worst == NULL || e->vpage < worst->vpage)) {
+			worst = e, cause = w, why = r;
 		}
 	}
-	if (n == 0 || chk_off(c, INV_TLB_STALE))
+	if (worst == NULL)
 		return 0;
-	vfail(v, "TLB-STALE", "va 0x%08x: its %s went 0x%08x -> 0x%08x in the active address space "
-	    "(CR3 0x%08x) and no INVLPG of it or CR3 reload followed before the step returned",
-	    pend[0]->kind == EV_PDE_WRITE ? PTMAP_VA + PDX(pend[0]->va) * PAGE_SIZE : pend[0]->va,
-	    pend[0]->kind == EV_PDE_WRITE ? "PDE" : "PTE", pend[0]->old, pend[0]->new, cr3);
-	v->cause = *pend[0];
+	vfail(v, "TLB-STALE", "va 0x%08x: the CPU still caches its translation to frame 0x%05x (PTE 0x%08x when "
+	    "cached), but %s (its %s is 0x%08x in the active address space, CR3 0x%08x) and no INVLPG of it or CR3 "
+	    "reload followed before the step returned", worst->vpage << PAGE_SHIFT, worst->frame, worst->pte, why,
+	    cause->kind == EV_PDE_WRITE ? "PDE" : "PTE", phys_read32(&c->m->pm, cause->pa, NULL), cr3 & PG_FRAME);
+	v->cause = *cause;
 	v->has_cause = 1;
 	return -1;
 }
