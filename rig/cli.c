@@ -36,7 +36,7 @@ static const char usage_text[] =
 	"        run scenario files (a directory: every *.scn below it, sorted);\n"
 	"        PASS/FAIL per file, then \"N passed, N failed\"\n"
 	"  trace FILE [--va ADDR[-ADDR]] [--pmap NAME] [--step LINE[-LINE]] [--stack]\n"
-	"        [--format text|json] [--stable] [--show vm_page,pv] [--break-on-pte VA]\n"
+	"        [--format text|json] [--stable] [--show vm_page,pv,tlb] [--break-on-pte VA]\n"
 	"        [--timeout MS]\n"
 	"        run one scenario and print every CR load, PDE/PTE write and INVLPG\n"
 	"        with the exact guest instruction (--show: also stores into vm_page\n"
@@ -93,7 +93,8 @@ static const struct command_help helps[] = {
 	  "  --stack              add the guest backtrace of each event\n"
 	  "  --format text|json   one line per event (default), or one JSON object per event\n"
 	  "  --stable             leave out instruction addresses, instructions and symbol offsets\n"
-	  "  --show vm_page,pv    also print stores into vm_page records and pv chunks, decoded\n"
+	  "  --show vm_page,pv,tlb  also print stores into vm_page records and pv chunks, decoded,\n"
+	  "                       and (tlb) the translations the CPU holds after each step\n"
 	  "  --break-on-pte VA    stop at the first write to VA's PDE or PTE and show the machine\n"
 	  "  --timeout MS         a guest call running longer than MS ms is a hang; default 2000\n"
 	  "  --help, -h           print this help\n",

@@ -1,6 +1,6 @@
 /*
  * cli_trace.c - `rig trace FILE [filters] [--stack] [--format text|json]
- * [--stable] [--show vm_page,pv] [--break-on-pte VA]`: run one scenario with
+ * [--stable] [--show vm_page,pv,tlb] [--break-on-pte VA]`: run one scenario with
  * watching on and print every paging event the filters let through. The
  * file's result goes to stderr so that stdout is the trace alone. A --pmap
  * that names no address space of FILE is a usage error (exit 2).
@@ -26,9 +26,9 @@ static int show_opt(const char *arg, struct trace_opts *o)
 	if (trace_parse_show(arg, &o->show, bad, sizeof(bad)) == NULL)
 		return 0;
 	if (bad[0] == '\0')
-		fprintf(stderr, "rig: error: --show: empty word in '%s' (known: vm_page, pv)\n", arg);
+		fprintf(stderr, "rig: error: --show: empty word in '%s' (known: vm_page, pv, tlb)\n", arg);
 	else
-		fprintf(stderr, "rig: error: --show: unknown word '%s' (known: vm_page, pv)\n", bad);
+		fprintf(stderr, "rig: error: --show: unknown word '%s' (known: vm_page, pv, tlb)\n", bad);
 	cli_usage("trace", stderr);
 	return -1;
 }

@@ -29,12 +29,14 @@ void trace_start(struct trace *t, struct machine *m, const struct trace_names *n
 	if (t->o.json || t->o.quiet)
 		return;
 	fprintf(t->out, "# trace of %s: CR0/CR3/CR4 loads, PDE/PTE writes and INVLPG by the guest.\n", t->file);
-	fprintf(t->out, "# Accessed/dirty bits the CPU itself sets during a page walk are not seen by\n"
-	    "# memory hooks and do not appear here; entries show them once software rewrites the entry.\n");
-	if (t->o.show)
+	fprintf(t->out, "# Accessed/dirty bits the CPU itself sets during a page walk are not\n"
+	    "# events and do not appear here; entries show them once software rewrites the entry.\n");
+	if (t->o.show & (TRACE_SHOW_VMPAGE | TRACE_SHOW_PV))
 		fprintf(t->out, "# Also shown: stores into%s%s%s.\n", t->o.show & TRACE_SHOW_VMPAGE ? " vm_page records" : "",
-		    t->o.show == (TRACE_SHOW_VMPAGE | TRACE_SHOW_PV) ? " and" : "",
+		    (t->o.show & (TRACE_SHOW_VMPAGE | TRACE_SHOW_PV)) == (TRACE_SHOW_VMPAGE | TRACE_SHOW_PV) ? " and" : "",
 		    t->o.show & TRACE_SHOW_PV ? " pv chunk pages" : "");
+	if (t->o.show & TRACE_SHOW_TLB)
+		fprintf(t->out, "# Also shown: after each step, the translations the CPU holds (TLB lines).\n");
 }
 
 /* The guest function at eip: "sym+0xOFF", or with --stable "sym" alone ("?" if none). */
@@ -356,6 +358,45 @@ static int hits_break(const struct trace *t, const struct event *e)
 	return e->kind == EV_PDE_WRITE && e->va == (t->o.break_va & PG_PS_FRAME);
 }
 
+static int by_vpage(const void *a, const void *b)
+{
+	const struct tlb_entry *x = a, *y = b;
+
+	return x->vpage < y->vpage ? -1 : x->vpage > y->vpage;
+}
+
+/* The TLB model after a step: one line (or JSON object) per translation in the --va range. */
+static void print_tlb(struct trace *t, const struct event *e)
+{
+	const struct mmu *u = &t->m->mmu;
+	struct tlb_entry *v = calloc(u->n ? u->n : 1, sizeof(*v));
+	const struct tlb_entry *x;
+	uint32_t i = 0, n = 0;
+
+	while (v != NULL && (x = mmu_next(u, &i)) != NULL && n < u->n)
+		if ((x->vpage << PAGE_SHIFT) <= t->o.va_hi && (x->vpage << PAGE_SHIFT) + PAGE_MASK >= t->o.va_lo)
+			v[n++] = *x;
+	qsort(v, n, sizeof(*v), by_vpage);
+	for (i = 0; i < n; i++) {
+		char flags[32];
+
+		snprintf(flags, sizeof(flags), "%s%s%s%s%s", v[i].flags & TLB_RW ? " RW" : "", v[i].flags & TLB_U ? " US" : "",
+		    v[i].flags & TLB_D ? " D" : "", v[i].flags & TLB_GLOBAL ? " G" : "", v[i].flags & TLB_LARGE ? " 4M" : "");
+		if (t->o.json) {
+			fprintf(t->out, "{\"kind\":\"tlb\",\"line\":%d", e->line);
+			json_hex(t->out, "va", v[i].vpage << PAGE_SHIFT);
+			json_hex(t->out, "pa", v[i].frame << PAGE_SHIFT);
+			json_hex(t->out, "pte", v[i].pte);
+			json_str(t->out, "flags", flags[0] ? flags + 1 : "");
+			fputs("}\n", t->out);
+		} else {
+			fprintf(t->out, "TLB %s:%d va=0x%08x -> pa=0x%08x%s (PTE 0x%08x when cached)\n", t->file, e->line,
+			    v[i].vpage << PAGE_SHIFT, v[i].frame << PAGE_SHIFT, flags, v[i].pte);
+		}
+	}
+	free(v);
+}
+
 void trace_event(void *arg, const struct event *e)
 {
 	struct trace *t = arg;
@@ -372,6 +413,8 @@ void trace_event(void *arg, const struct event *e)
 			if (t->o.stack && e->eip != 0)
 				print_stack(t, e);
 		}
+		if (e->kind == EV_STEP_END && (t->o.show & TRACE_SHOW_TLB))
+			print_tlb(t, e);
 	}
 	if (hits_break(t, e)) {
 		t->broke = 1;
@@ -400,7 +443,7 @@ int trace_parse_range(const char *s, uint64_t max, uint64_t *lo, uint64_t *hi)
 const char *trace_parse_show(const char *s, unsigned *show, char *bad, size_t badlen)
 {
 	static const struct { const char *word; unsigned bit; } words[] = {
-		{ "vm_page", TRACE_SHOW_VMPAGE }, { "pv", TRACE_SHOW_PV },
+		{ "vm_page", TRACE_SHOW_VMPAGE }, { "pv", TRACE_SHOW_PV }, { "tlb", TRACE_SHOW_TLB },
 	};
 
 	for (const char *p = s;; p++) {

@@ -3,7 +3,8 @@
  * with the scenario step, the guest function and instruction, the entry and
  * its old and new value with the flags decoded; filters; and the machine
  * state dump of --break-on-pte. On request (--show) also the stores into
- * vm_page records and pv chunk pages, decoded by field.
+ * vm_page records and pv chunk pages, decoded by field, and the
+ * translations the CPU holds (the MMU's TLB model) after each step.
  */
 #ifndef RIG_TRACE_H
 #define RIG_TRACE_H
@@ -30,6 +31,7 @@ struct trace_opts {
 
 #define TRACE_SHOW_VMPAGE	0x1	/* stores into vm_page records */
 #define TRACE_SHOW_PV		0x2	/* stores into pv chunk pages */
+#define TRACE_SHOW_TLB		0x4	/* the TLB model after each step */
 
 /* What the trace needs from the run: names for directories. */
 struct trace_names {
@@ -54,7 +56,7 @@ void trace_start(struct trace *t, struct machine *m, const struct trace_names *n
 void trace_event(void *arg, const struct event *e);
 /* Parse "ADDR" or "ADDR-ADDR" (and "LINE[-LINE]"); 0 or -1. */
 int trace_parse_range(const char *s, uint64_t max, uint64_t *lo, uint64_t *hi);
-/* Parse --show's "vm_page,pv" into TRACE_SHOW_* bits; NULL, or the first unknown word. */
+/* Parse --show's "vm_page,pv,tlb" into TRACE_SHOW_* bits; NULL, or the first unknown word. */
 const char *trace_parse_show(const char *s, unsigned *show, char *bad, size_t badlen);
 
 #endif
