@@ -1,7 +1,7 @@
 /*
  * rigtest.c - small guest functions the host's tests call: calling
  * convention, loads and stores through the MMU, faults, panics, a runaway
- * loop, and a 4 MiB page.
+ * loop, a 4 MiB page, and the two ways to drop translations.
  */
 #include "kernel.h"
 #include "pmap.h"
@@ -57,4 +57,16 @@ void rigtest_unmap_pse(vm_offset_t va)
 {
 	PTD[PDX(va)] = 0;
 	invlpg(va);
+}
+
+/* Invalidate one page's translation. */
+void rigtest_invlpg(vm_offset_t va)
+{
+	invlpg(va);
+}
+
+/* Reload CR3 with its own value: every non-global translation goes. */
+void rigtest_reload_cr3(void)
+{
+	load_cr3(rcr3());
 }
