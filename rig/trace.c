@@ -413,9 +413,11 @@ void trace_event(void *arg, const struct event *e)
 			if (t->o.stack && e->eip != 0)
 				print_stack(t, e);
 		}
-		if (e->kind == EV_STEP_END && (t->o.show & TRACE_SHOW_TLB))
-			print_tlb(t, e);
 	}
+	/* The TLB lines obey --step and (per translation) --va, not the step marker's filtering. */
+	if (!t->o.quiet && e->kind == EV_STEP_END && (t->o.show & TRACE_SHOW_TLB) && e->line >= t->o.line_lo &&
+	    e->line <= t->o.line_hi)
+		print_tlb(t, e);
 	if (hits_break(t, e)) {
 		t->broke = 1;
 		trace_break_dump(t, e);
