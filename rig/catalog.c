@@ -15,7 +15,7 @@ const struct invariant_info invariant_catalog[] = {
 	{ "PV-CHUNK-LISTS", "every chunk is on its pmap's list and the LRU once, full ones last" },
 	{ "PV-CHUNK-EMPTY", "no chunk with zero entries in use survives a step" },
 	{ "PV-KVA", "every chunk KVA slot is allocated or on the free list, never both" },
-	{ "TLB-STALE", "a weakened PTE of the active space was invalidated before the step returned" },
+	{ "TLB-STALE", "no translation the CPU still caches differs from the tables when a step returns" },
 	{ "PAGE-STATE", "every page is in exactly one state; free pages are unmapped" },
 	{ "STATS", "each pmap's resident and wired counts match its page tables" },
 	{ "MODEL", "the guest's translations equal the reference model's" },
