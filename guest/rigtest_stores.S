@@ -36,6 +36,15 @@ rigtest_pte_cmpxchg_insn:
 	popl	%ebx
 	ret
 
+/* void rigtest_pte_or(uint32_t *pte, uint32_t v): a locked read-modify-write */
+	.globl	rigtest_pte_or, rigtest_pte_or_insn
+rigtest_pte_or:
+	movl	4(%esp), %edx
+	movl	8(%esp), %eax
+rigtest_pte_or_insn:
+	lock orl %eax, (%edx)
+	ret
+
 /* void rigtest_pte_stos(uint32_t *pte, uint32_t v, uint32_t count) */
 	.globl	rigtest_pte_stos, rigtest_pte_stos_insn
 rigtest_pte_stos:

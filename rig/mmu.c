@@ -132,6 +132,7 @@ void mmu_invlpg(struct mmu *u, uint32_t va)
 
 void mmu_flush(struct mmu *u, int keep_global)
 {
+	u->aliased = 0;		/* the CPU's own flush empties Unicorn's TLB too */
 	if (!u->model)
 		return;
 	if (!keep_global || u->nglobal == 0) {
@@ -151,6 +152,15 @@ void mmu_frame_changes(struct mmu *u, uint32_t frame)
 	if (u->model && frame < u->npages && u->frame_refs[frame] > 0 && u->flush != NULL) {
 		u->flushes++;
 		u->flush(u->flush_arg);
+	}
+}
+
+void mmu_unalias(struct mmu *u)
+{
+	if (u->aliased > 0) {
+		u->aliased = 0;
+		u->flushes++;
+		uc_ctl_flush_tlb(u->uc);
 	}
 }
 
@@ -237,13 +247,24 @@ static int allows(const struct tlb_entry *e, int write, int user, int wp)
 	return !write || ((e->flags & TLB_D) && ((e->flags & TLB_RW) || (!user && !wp)));
 }
 
-/* Hand e to Unicorn: its frame or the frame's alias; write only once dirty. */
-static void hand_out(const struct mmu *u, const struct tlb_entry *e, int user, int wp, uc_tlb_entry *res)
+/*
+ * Hand e to Unicorn. A watched frame is handed out read-only at its RAM
+ * address for a load, so loads stay on the fast path, and at its alias for
+ * a store, so the store is seen; the alias then serves loads too, until the
+ * next flush of Unicorn's TLB. Write permission only once dirty.
+ */
+static void hand_out(struct mmu *u, const struct tlb_entry *e, int write, int user, int wp, uc_tlb_entry *res)
 {
+	int watched = u->watched != NULL && u->watched[e->frame];
+
 	res->paddr = (uint64_t)e->frame << PAGE_SHIFT;
-	if (u->watched != NULL && u->watched[e->frame])
-		res->paddr += ALIAS_BASE;
 	res->perms = UC_PROT_READ | UC_PROT_EXEC;
+	if (watched && !write)
+		return;
+	if (watched) {
+		res->paddr += ALIAS_BASE;
+		u->aliased++;
+	}
 	if (allows(e, 1, user, wp))
 		res->perms |= UC_PROT_WRITE;
 }
@@ -265,7 +286,7 @@ static bool fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *
 		e = (struct tlb_entry){ .vpage = va >> PAGE_SHIFT, .frame = va >> PAGE_SHIFT, .flags = TLB_RW | TLB_D };
 		if (e.frame >= u->npages)
 			return bad_frame(u, va, va, 0), false;
-		hand_out(u, &e, 0, 0, res);
+		hand_out(u, &e, write, 0, 0, res);
 		return true;
 	}
 	user = (cs & 3) == 3;
@@ -273,14 +294,14 @@ static bool fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *
 	hit = mmu_lookup(u, va);
 	if (hit != NULL && allows(hit, write, user, wp)) {
 		u->served++;
-		hand_out(u, hit, user, wp, res);
+		hand_out(u, hit, write, user, wp, res);
 		return true;
 	}
 	if (walk(u, va, cr, write, user, &e) < 0)
 		return false;
 	if (u->model)
 		put(u, &e);
-	hand_out(u, &e, user, wp, res);
+	hand_out(u, &e, write, user, wp, res);
 	return true;
 }
 

@@ -4,8 +4,9 @@
  * the guest's tables as an i386 CPU does (4 KiB and 4 MiB pages, U/S by CPL,
  * CR0.WP, RW on both levels), sets the accessed and dirty bits in guest
  * memory, and raises page faults with their error code. A frame the watcher
- * watches is handed out at its alias in the MMIO window, so only accesses to
- * watched frames leave Unicorn's fast path.
+ * watches is handed out at its alias in the MMIO window for stores, so only
+ * stores to watched frames (and loads from them after one, until the next
+ * flush) leave Unicorn's fast path.
  *
  * With the model on, the MMU also keeps the TLB model: per virtual page, the
  * translation last handed out to the CPU. Fills are served from it first, so
@@ -62,6 +63,7 @@ struct mmu {
 	uint32_t cap, n, nlarge, nglobal;
 	uint16_t *frame_refs;	/* model entries per frame */
 	struct mmu_fault fault;
+	uint32_t aliased;	/* alias hand-outs since Unicorn's TLB was last flushed */
 	uint64_t fills, served, walks, flushes;
 	void (*flush)(void *arg);	/* asks for a Unicorn TLB flush at the next instruction */
 	void *flush_arg;
@@ -75,6 +77,8 @@ void mmu_model(struct mmu *u, int on);
 /* The guest ran INVLPG va / loaded CR3 (keep global entries) / CR0 or CR4. */
 void mmu_invlpg(struct mmu *u, uint32_t va);
 void mmu_flush(struct mmu *u, int keep_global);
+/* Between runs: put every page Unicorn reaches through the alias back on the fast path for loads. */
+void mmu_unalias(struct mmu *u);
 /* A frame starts or stops being handed out at its alias: Unicorn must drop what it caches of it. */
 void mmu_frame_changes(struct mmu *u, uint32_t frame);
 /* The model's entry for va's page, or NULL. */

@@ -535,6 +535,7 @@ void watch_sync(struct watch *w)
 	uint32_t pds[128], cr3 = machine_reg(w->m, UC_X86_REG_CR3) & PG_FRAME;
 	int n = live_pds(w, pds, 128);
 
+	mmu_unalias(&w->m->mmu);	/* the next step's loads of watched frames run at full speed */
 	if (w->string_eip != 0) {	/* the run stopped inside a string store */
 		w->m->sites.after_fn = NULL;
 		bulk_done(w, 0);	/* what it stored so far */

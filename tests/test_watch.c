@@ -1,7 +1,7 @@
 /*
  * test_watch.c - the watchers against the guest: CR3 loads, INVLPG, PDE and
  * PTE writes, the watched set following the tables, and exact instruction
- * attribution for mov, xchg, lock cmpxchg and rep stos (on test stubs with
+ * attribution for mov, xchg, lock cmpxchg, lock or and rep stos (on test stubs with
  * labels). Guest pmap code is judged by behaviour (what the entries end up
  * holding, which function's call path made the write), never by its code
  * addresses, register choice or number of stores.
@@ -161,6 +161,9 @@ START_TEST(scan_finds_the_sites)
 			cr3_in_activate |= s->cr == 3 && !strcmp(fn_at(&m, s->addr, name, sizeof(name)), "pmap_activate");
 		} else if (s->kind == SITE_INVLPG) {
 			ck_assert_msg(insn_is(&m, s->addr, "invlpg"), "INVLPG site 0x%08x", s->addr);
+		} else {
+			ck_assert_msg(insn_is(&m, s->addr, "rep stos") || insn_is(&m, s->addr, "rep movs"),
+			    "string site 0x%08x", s->addr);
 		}
 	}
 	ck_assert_msg(cr3_in_activate, "no CR3 load found in pmap_activate");
@@ -284,8 +287,8 @@ START_TEST(invlpg_and_unobserved_cr3)
 }
 END_TEST
 
-/* One PTE store by the instruction at label: exactly one event, attributed to it. */
-static void attribution(const char *fn, const char *label, int stos)
+/* One PTE store by the instruction at label: exactly one event, attributed to it (or: an or into the entry). */
+static void attribution_of(const char *fn, const char *label, int stos, int or)
 {
 	struct machine m;
 	struct events ev;
@@ -309,10 +312,15 @@ static void attribution(const char *fn, const char *label, int stos)
 		ck_assert_uint_eq(log.ev[i].va, va + i * PAGE_SIZE);
 		ck_assert_uint_eq(log.ev[i].pa, wk.pa + i * 4);	/* the physical target */
 		ck_assert_uint_eq(log.ev[i].old, i == 0 ? old : 0);
-		ck_assert_uint_eq(log.ev[i].new, 0x00777003);
+		ck_assert_uint_eq(log.ev[i].new, or ? old | 0x00777003 : 0x00777003);
 	}
 	watch_detach(&w);
 	machine_close(&m);
+}
+
+static void attribution(const char *fn, const char *label, int stos)
+{
+	attribution_of(fn, label, stos, 0);
 }
 
 START_TEST(attribution_mov) { attribution("rigtest_pte_mov", "rigtest_pte_mov_insn", 0); }
@@ -322,6 +330,36 @@ END_TEST
 START_TEST(attribution_lock_cmpxchg) { attribution("rigtest_pte_cmpxchg", "rigtest_pte_cmpxchg_insn", 0); }
 END_TEST
 START_TEST(attribution_rep_stos) { attribution("rigtest_pte_stos", "rigtest_pte_stos_insn", 1); }
+END_TEST
+START_TEST(attribution_lock_or) { attribution_of("rigtest_pte_or", "rigtest_pte_or_insn", 0, 1); }
+END_TEST
+
+/* A rep stos over entries that already hold the value reports only the ones it changed. */
+START_TEST(rep_stos_reports_changed_entries)
+{
+	struct machine m;
+	struct events ev;
+	struct watch w;
+	static struct log log;
+	uint32_t pg, va, ptep, old;
+
+	boot_watched(&m, &ev, &w, &log);
+	va = machine_info(&m)->gi_kva_free;
+	pg = CALL(&m, "rig_page_alloc");
+	CALL(&m, "rig_kenter", va, pg);		/* the next two PTEs are 0 */
+	ptep = PTMAP_VA + (va >> PAGE_SHIFT) * 4;
+	old = pte_of(&m, kernel_pmap(&m), va);
+	log.n = 0;
+	CALL(&m, "rigtest_pte_stos", ptep, 0, 3);
+	ck_assert_int_eq(count(&log, EV_PTE_WRITE), 1);
+	ck_assert_uint_eq(log.ev[0].va, va);
+	ck_assert_uint_eq(log.ev[0].old, old);
+	ck_assert_uint_eq(log.ev[0].new, 0);
+	ck_assert_uint_eq(log.ev[0].eip, guest_symbol(&m, "rigtest_pte_stos_insn"));
+	ck_assert_uint_eq(pte_of(&m, kernel_pmap(&m), va), 0);
+	watch_detach(&w);
+	machine_close(&m);
+}
 END_TEST
 
 int main(void)
@@ -337,6 +375,8 @@ int main(void)
 	tcase_add_test(tc, attribution_xchg);
 	tcase_add_test(tc, attribution_lock_cmpxchg);
 	tcase_add_test(tc, attribution_rep_stos);
+	tcase_add_test(tc, attribution_lock_or);
+	tcase_add_test(tc, rep_stos_reports_changed_entries);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
