@@ -25,6 +25,8 @@ struct event {
 	uint64_t seq;
 	enum event_kind kind;
 	uint32_t eip;		/* the instruction (0 for step boundaries) */
+	int eip_guess;		/* eip is the best of several instructions of one block
+				 * (the function is exact; see attrib.h) */
 	uint32_t pa;		/* entry's physical address; CR number for EV_CR_LOAD */
 	uint32_t old, new;	/* entry or register values */
 	uint32_t va;		/* VA the entry maps (PDE: start of its 4 MiB), or INVLPG's */

@@ -147,10 +147,7 @@ void machine_format_frames(struct machine *m, const uint32_t *frames, int n, cha
 void machine_request_stop(struct machine *m)
 {
 	m->break_requested = 1;
-	if (m->sites.installed)
-		sites_request_stop(&m->sites);	/* never from inside a memory callback */
-	else
-		uc_emu_stop(m->uc);
+	uc_emu_stop(m->uc);
 }
 
 void machine_on_alias_write(struct machine *m, void (*fn)(void *, uint64_t, unsigned, uint64_t), void *arg)
@@ -247,8 +244,12 @@ enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
 	machine_set_reg(m, UC_X86_REG_ESP, esp);
 	machine_set_reg(m, UC_X86_REG_EBP, 0);
 	watchdog_mark(m);
+	m->sites.running = 1;
+	m->runs++;
 	err = uc_emu_start(m->uc, eip, 0, 0, 0);
+	m->sites.running = 0;
 	watchdog_mark(m);
+	sites_apply(&m->sites);		/* sites added or removed during the run */
 	if (m->stop.kind == STOP_RETURN && err == UC_ERR_EXCEPTION && m->mmu.fault.kind != MMU_OK)
 		mmu_stop(m);
 	if (m->stop.kind == STOP_RETURN) {
@@ -367,10 +368,10 @@ static int boot(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* The MMU asks for a flush of Unicorn's TLB: before the next instruction. */
-static void request_flush(void *sites)
+/* The MMU asks for a flush of Unicorn's TLB. */
+static void request_flush(void *uc)
 {
-	sites_request_flush(sites);
+	uc_ctl_flush_tlb(uc);
 }
 
 /* Guest RAM: anonymous, lazily backed, so a large RAM costs nothing untouched. */
@@ -395,7 +396,7 @@ static int map_ram(struct machine *m, uint64_t size, char *err, size_t errlen)
 	if (mmu_init(&m->mmu, m->uc, &m->pm) < 0)
 		return errorf(err, errlen, "cannot install the MMU (UC_TLB_VIRTUAL and its fill hook)");
 	m->mmu.flush = request_flush;
-	m->mmu.flush_arg = &m->sites;
+	m->mmu.flush_arg = m->uc;
 	if (sites_init(&m->sites, m->uc, &m->elf) < 0)
 		return errorf(err, errlen, "the guest has no executable segment");
 	return 0;

@@ -68,6 +68,7 @@ struct machine {
 	uc_context *boot_ctx;		/* CPU state after boot, for recovery */
 	uc_hook hooks[2];
 	struct machine_stop stop;	/* of the last run */
+	uint64_t runs;			/* machine_run calls so far */
 	char console[1024];		/* what the guest printed (tail) */
 	size_t console_len;
 	/* watchdog: stops a run that outlives timeout_ms */

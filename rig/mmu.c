@@ -269,40 +269,83 @@ static void hand_out(struct mmu *u, const struct tlb_entry *e, int write, int us
 		res->perms |= UC_PROT_WRITE;
 }
 
+/* The control registers and CPL a translation depends on. */
+struct cpu_mode {
+	uint32_t cr[3];		/* CR0, CR3, CR4 */
+	int user, wp;
+};
+
+static void read_mode(uc_engine *uc, struct cpu_mode *c)
+{
+	uint32_t cs = 0;
+	int regs[4] = { UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_CS };
+	void *vals[4] = { &c->cr[0], &c->cr[1], &c->cr[2], &cs };
+
+	uc_reg_read_batch(uc, regs, vals, 4);
+	c->user = (cs & 3) == 3;
+	c->wp = (c->cr[0] & CR0_WP) != 0;
+}
+
+/*
+ * The translation the CPU uses for this access: the model's, if it allows
+ * it, else a fresh walk (which the model keeps). NULL with u->fault set.
+ */
+static const struct tlb_entry *translate(struct mmu *u, uint32_t va, int write, const struct cpu_mode *c,
+    struct tlb_entry *tmp)
+{
+	const struct tlb_entry *hit = mmu_lookup(u, va);
+
+	if (hit != NULL && allows(hit, write, c->user, c->wp)) {
+		u->served++;
+		return hit;
+	}
+	if (walk(u, va, c->cr, write, c->user, tmp) < 0)
+		return NULL;
+	if (u->model)
+		put(u, tmp);
+	return tmp;
+}
+
 /* The fill hook: the CPU needs a translation for vaddr. */
 static bool fill(uc_engine *uc, uint64_t vaddr, uc_mem_type type, uc_tlb_entry *res, void *arg)
 {
 	struct mmu *u = arg;
-	uint32_t va = (uint32_t)vaddr, cr[3], cs = 0;
-	int regs[4] = { UC_X86_REG_CR0, UC_X86_REG_CR3, UC_X86_REG_CR4, UC_X86_REG_CS };
-	void *vals[4] = { &cr[0], &cr[1], &cr[2], &cs };
-	int write = type == UC_MEM_WRITE, user, wp;
-	const struct tlb_entry *hit;
+	uint32_t va = (uint32_t)vaddr;
+	int write = type == UC_MEM_WRITE;
+	const struct tlb_entry *t;
+	struct cpu_mode c;
 	struct tlb_entry e;
 
 	u->fills++;
-	uc_reg_read_batch(uc, regs, vals, 4);
-	if (!(cr[0] & CR0_PG)) {	/* paging off: identity */
+	read_mode(uc, &c);
+	if (!(c.cr[0] & CR0_PG)) {	/* paging off: identity */
 		e = (struct tlb_entry){ .vpage = va >> PAGE_SHIFT, .frame = va >> PAGE_SHIFT, .flags = TLB_RW | TLB_D };
 		if (e.frame >= u->npages)
 			return bad_frame(u, va, va, 0), false;
 		hand_out(u, &e, write, 0, 0, res);
 		return true;
 	}
-	user = (cs & 3) == 3;
-	wp = (cr[0] & CR0_WP) != 0;
-	hit = mmu_lookup(u, va);
-	if (hit != NULL && allows(hit, write, user, wp)) {
-		u->served++;
-		hand_out(u, hit, write, user, wp, res);
-		return true;
-	}
-	if (walk(u, va, cr, write, user, &e) < 0)
+	if ((t = translate(u, va, write, &c, &e)) == NULL)
 		return false;
-	if (u->model)
-		put(u, &e);
-	hand_out(u, &e, write, user, wp, res);
+	hand_out(u, t, write, c.user, c.wp, res);
 	return true;
+}
+
+int mmu_access(struct mmu *u, uint32_t va, int write, uint32_t *frame)
+{
+	struct cpu_mode c;
+	struct tlb_entry e;
+	const struct tlb_entry *t;
+
+	read_mode(u->uc, &c);
+	if (!(c.cr[0] & CR0_PG))
+		return *frame = va >> PAGE_SHIFT, *frame < u->npages ? 0 : -1;
+	if ((t = translate(u, va, write, &c, &e)) == NULL) {
+		u->fault.kind = MMU_OK;		/* the CPU will raise it itself */
+		return -1;
+	}
+	*frame = t->frame;
+	return 0;
 }
 
 int mmu_init(struct mmu *u, uc_engine *uc, const struct physmem *pm)

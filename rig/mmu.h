@@ -81,6 +81,12 @@ void mmu_flush(struct mmu *u, int keep_global);
 void mmu_unalias(struct mmu *u);
 /* A frame starts or stops being handed out at its alias: Unicorn must drop what it caches of it. */
 void mmu_frame_changes(struct mmu *u, uint32_t frame);
+/*
+ * An access the host makes for the CPU (a string instruction it runs
+ * itself): translate as the CPU would, with the same accessed/dirty
+ * updates and model entry. 0 and the frame, or -1 where the CPU would fault.
+ */
+int mmu_access(struct mmu *u, uint32_t va, int write, uint32_t *frame);
 /* The model's entry for va's page, or NULL. */
 const struct tlb_entry *mmu_lookup(const struct mmu *u, uint32_t va);
 /* Iterate: *i from 0; the next used entry, or NULL at the end. */

@@ -1,13 +1,14 @@
 /*
- * sites.c - owns the one code hook over the guest text and the table that
- * maps an instruction address to the host functions waiting there. See
- * sites.h.
+ * sites.c - owns the code hooks on chosen guest instructions and the table
+ * that maps an instruction address to the host functions waiting there.
+ * See sites.h.
  *
- * Why one hook: Unicorn's code-hook dispatcher walks the list of every code
- * hook at each hooked instruction (2.1.1, measured here: about 2.5 ns per
- * installed hook per hit; 300 one-address hooks cost 750 ns at each hit).
- * One hook over the text costs about 3 ns at every guest instruction
- * instead, and the lookup below is an array index.
+ * Unicorn's code-hook dispatcher walks the list of every code hook at each
+ * hooked instruction (2.1.1, measured here: about 2.5 ns per installed hook
+ * per hit, and the lazily computed EFLAGS are materialised before every
+ * hooked instruction), so sites are kept few: CR loads, INVLPG, string
+ * stores, the lock functions, and instructions the watcher cannot
+ * attribute otherwise (watch.c).
  */
 #include "sites.h"
 
@@ -17,42 +18,23 @@
 
 #define SITES_PER_ADDR 8	/* sites run at one address, at most */
 
-/* The hook: run the sites at addr, then what callbacks asked for. */
+/* The hook: run the sites at addr. */
 static void dispatch(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
 	struct sites *s = user;
 	uint32_t a = (uint32_t)address;
+	struct site at[SITES_PER_ADDR];
+	int n = 0;
 
-	(void)size;
-	if (s->after_fn != NULL && a != s->after_eip) {
-		site_fn fn = s->after_fn;
-
-		s->after_fn = NULL;
-		fn(s->after_arg, a);
-	}
-	if (s->flush_pending) {
-		s->flush_pending = 0;
-		uc_ctl_flush_tlb(uc);
-	}
-	if (a >= s->lo && a < s->hi && s->first[a - s->lo] != 0) {
-		struct site at[SITES_PER_ADDR];
-		int n = 0;
-
-		/* A site may add or delete sites: run a copy of the chain. */
-		for (int i = s->first[a - s->lo]; i != 0 && n < SITES_PER_ADDR; i = s->v[i - 1].next)
-			at[n++] = s->v[i - 1];
-		for (int k = 0; k < n; k++) {
-			s->hits++;
-			at[k].fn(at[k].arg, a);
-		}
-	}
-	if (s->flush_pending) {	/* asked for by a site just now */
-		s->flush_pending = 0;
-		uc_ctl_flush_tlb(uc);
-	}
-	if (s->stop_pending) {
-		s->stop_pending = 0;
-		uc_emu_stop(uc);
+	(void)uc, (void)size;
+	if (a < s->lo || a >= s->hi)
+		return;
+	/* A site may add or delete sites: run a copy of the chain. */
+	for (int i = s->first[a - s->lo]; i != 0 && n < SITES_PER_ADDR; i = s->v[i - 1].next)
+		at[n++] = s->v[i - 1];
+	for (int k = 0; k < n; k++) {
+		s->hits++;
+		at[k].fn(at[k].arg, a);
 	}
 }
 
@@ -71,34 +53,60 @@ int sites_init(struct sites *s, uc_engine *uc, const struct elf_image *img)
 	if (s->hi <= s->lo)
 		return -1;
 	s->first = calloc(s->hi - s->lo, sizeof(*s->first));
-	return s->first ? 0 : -1;
+	s->hook = calloc(s->hi - s->lo, sizeof(*s->hook));
+	return s->first && s->hook ? 0 : -1;
 }
 
 void sites_free(struct sites *s)
 {
-	if (s->installed)
-		uc_hook_del(s->uc, s->hook);
+	for (uint32_t a = s->lo; s->hook != NULL && a < s->hi; a++)
+		if (s->hook[a - s->lo])
+			uc_hook_del(s->uc, s->hook[a - s->lo]);
 	free(s->first);
+	free(s->hook);
 	free(s->v);
 	memset(s, 0, sizeof(*s));
 }
 
-int sites_install(struct sites *s)
+/* Hook or unhook addr to match its sites. 0 or -1. */
+static int sync_addr(struct sites *s, uint32_t addr)
 {
-	if (s->installed)
+	uc_hook *h = &s->hook[addr - s->lo];
+	int want = s->first[addr - s->lo] != 0;
+
+	if (want == (*h != 0))
 		return 0;
-	if (uc_hook_add(s->uc, &s->hook, UC_HOOK_CODE, (void *)dispatch, s, s->lo, s->hi - 1) != UC_ERR_OK)
-		return -1;
-	s->installed = 1;
-	/* Code translated before the hook existed would not call it. */
-	return uc_ctl_remove_cache(s->uc, s->lo, s->hi) == UC_ERR_OK ? 0 : -1;
+	if (s->running && !want)
+		return s->pending = 1, 0;	/* unhooked between runs; a hook may come at once */
+	if (want) {
+		if (uc_hook_add(s->uc, h, UC_HOOK_CODE, (void *)dispatch, s, addr, addr) != UC_ERR_OK)
+			return *h = 0, -1;
+	} else {
+		uc_hook_del(s->uc, *h);
+		*h = 0;
+	}
+	/* Code translated before the change would not (or would still) call it. */
+	return uc_ctl_remove_cache(s->uc, addr, (uint64_t)addr + 1) == UC_ERR_OK ? 0 : -1;
+}
+
+int sites_apply(struct sites *s)
+{
+	int rc = 0;
+
+	if (!s->pending || s->running)
+		return 0;
+	s->pending = 0;
+	for (uint32_t a = s->lo; a < s->hi; a++)
+		if ((s->first[a - s->lo] != 0) != (s->hook[a - s->lo] != 0))
+			rc |= sync_addr(s, a);
+	return rc;
 }
 
 int sites_add(struct sites *s, uint32_t addr, site_fn fn, void *arg)
 {
 	struct site *v;
 
-	if (addr < s->lo || addr >= s->hi || sites_install(s) < 0)
+	if (addr < s->lo || addr >= s->hi)
 		return -1;
 	if (s->n == s->cap) {
 		v = realloc(s->v, (s->cap ? s->cap * 2 : 64) * sizeof(*v));
@@ -109,10 +117,10 @@ int sites_add(struct sites *s, uint32_t addr, site_fn fn, void *arg)
 	}
 	s->v[s->n] = (struct site){ .addr = addr, .fn = fn, .arg = arg, .next = s->first[addr - s->lo] };
 	s->first[addr - s->lo] = ++s->n;
-	return 0;
+	return sync_addr(s, addr);
 }
 
-/* Keep the sites keep() says yes to, and relink the table. */
+/* Keep the sites keep() says yes to, relink the table, and fix the hooks. */
 static void sites_filter(struct sites *s, int (*keep)(const struct site *, const struct site *),
     const struct site *what)
 {
@@ -121,12 +129,16 @@ static void sites_filter(struct sites *s, int (*keep)(const struct site *, const
 	for (int i = 0; i < s->n; i++)
 		if (keep(&s->v[i], what))
 			s->v[k++] = s->v[i];
+		else
+			s->first[s->v[i].addr - s->lo] = 0;	/* relinked below */
 	s->n = k;
-	memset(s->first, 0, (s->hi - s->lo) * sizeof(*s->first));
+	for (int i = 0; i < s->n; i++)
+		s->first[s->v[i].addr - s->lo] = 0;
 	for (int i = 0; i < s->n; i++) {
 		s->v[i].next = s->first[s->v[i].addr - s->lo];
 		s->first[s->v[i].addr - s->lo] = i + 1;
 	}
+	sites_apply(s);
 }
 
 static int other_owner(const struct site *x, const struct site *what)
@@ -143,8 +155,6 @@ void sites_remove(struct sites *s, void *arg)
 {
 	struct site what = { .arg = arg };
 
-	if (s->after_arg == arg)
-		s->after_fn = NULL;
 	sites_filter(s, other_owner, &what);
 }
 
@@ -153,21 +163,4 @@ void sites_del(struct sites *s, uint32_t addr, site_fn fn, void *arg)
 	struct site what = { .addr = addr, .fn = fn, .arg = arg };
 
 	sites_filter(s, other_site, &what);
-}
-
-void sites_after(struct sites *s, uint32_t eip, site_fn fn, void *arg)
-{
-	s->after_eip = eip;
-	s->after_fn = fn;
-	s->after_arg = arg;
-}
-
-void sites_request_stop(struct sites *s)
-{
-	s->stop_pending = 1;
-}
-
-void sites_request_flush(struct sites *s)
-{
-	s->flush_pending = 1;
 }

@@ -203,9 +203,10 @@ static void text_line(struct trace *t, const struct event *e)
 	const char *hi = t->o.color ? "\033[1m" : "", *lo = t->o.color ? "\033[0m" : "";
 
 	describe(t, e, what, sizeof(what));
-	fprintf(t->out, "#%llu %s:%d %s | %s%s%s | %s%s%s\n", (unsigned long long)e->seq, t->file, e->line,
+	fprintf(t->out, "#%llu %s:%d %s | %s%s%s%s | %s%s%s\n", (unsigned long long)e->seq, t->file, e->line,
 	    e->text ? e->text : "", sym_name(t, e->eip, sym, sizeof(sym)), t->o.stable ? "" : "  ",
-	    t->o.stable ? "" : insn_text(t, e->eip), hi, what, lo);
+	    t->o.stable ? "" : insn_text(t, e->eip), !t->o.stable && e->eip_guess ? " (instruction guessed)" : "",
+	    hi, what, lo);
 }
 
 static void json_hex(FILE *out, const char *key, uint32_t v)
@@ -251,8 +252,12 @@ static void json_line(struct trace *t, const struct event *e)
 		if (!t->o.stable)
 			json_hex(t->out, "eip", e->eip);
 		json_str(t->out, "sym", sym_name(t, e->eip, sym, sizeof(sym)));
-		if (!t->o.stable)
-			json_str(t->out, "insn", insn_text(t, e->eip));
+		if (!t->o.stable) {
+			char insn[128];
+
+			snprintf(insn, sizeof(insn), "%s%s", insn_text(t, e->eip), e->eip_guess ? " (instruction guessed)" : "");
+			json_str(t->out, "insn", insn);
+		}
 		if (!is_record(e))
 			json_str(t->out, "space", pd_name(t, e->pd));
 	}

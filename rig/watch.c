@@ -52,6 +52,7 @@ static int classify(const cs_insn *in, struct watch_site *s)
 		s->kind = SITE_STRING;
 		s->size = in->id == X86_INS_STOSB || in->id == X86_INS_MOVSB ? 1 :
 		    in->id == X86_INS_STOSW || in->id == X86_INS_MOVSW ? 2 : 4;
+		s->movs = in->id == X86_INS_MOVSB || in->id == X86_INS_MOVSW || in->id == X86_INS_MOVSD;
 		return 1;
 	}
 	if (in->id == X86_INS_INVLPG && x->op_count == 1 && x->operands[0].type == X86_OP_MEM) {
@@ -129,35 +130,23 @@ static struct watch_site *find_site(struct watch *w, uint32_t addr)
 	return NULL;
 }
 
-/* Emit an event of kind at the current instruction. */
+/* Emit an event of kind at the instruction eip (a guess among a block's stores if w->guess). */
 static void emit(struct watch *w, enum event_kind kind, uint32_t eip, uint32_t pa, uint32_t old,
     uint32_t new, uint32_t va, uint32_t pd)
 {
-	struct event e = { .kind = kind, .eip = eip, .pa = pa, .old = old, .new = new, .va = va, .pd = pd };
+	struct event e = { .kind = kind, .eip = eip, .eip_guess = w->guess, .pa = pa, .old = old, .new = new,
+			   .va = va, .pd = pd };
 
 	events_emit(w->ev, &e);
 }
 
-/* Is frame pg the target of the string store being handled in bulk? */
-static int in_bulk(const struct watch *w, uint32_t pg)
-{
-	for (int i = 0; i < w->bulk.n; i++)
-		if (w->bulk.frame[i] == pg)
-			return 1;
-	return 0;
-}
-
-/*
- * Frame pg becomes kind k. The MMU hands out the alias of every watched
- * frame except one a string store is filling in bulk; a frame that starts
- * being aliased must not stay cached unaliased.
- */
+/* Frame pg becomes kind k; a frame that starts being aliased must not stay cached unaliased. */
 static void set_kind(struct watch *w, uint32_t pg, enum watch_page k)
 {
 	int was = w->alias[pg];
 
 	w->kind[pg] = (uint8_t)k;
-	w->alias[pg] = k != WP_NONE && !in_bulk(w, pg);
+	w->alias[pg] = k != WP_NONE;
 	if (!was && w->alias[pg])
 		mmu_frame_changes(&w->m->mmu, pg);
 }
@@ -319,18 +308,14 @@ static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t ne
 }
 
 /*
- * A store into an aliased frame, before it lands. It may cover more than
- * one 4-byte entry (cmpxchg8b, an unaligned store): each entry it touches
- * is one write, its old value read before the store. A frame that is no
- * longer watched may still be reached through a cached alias: no event.
+ * A store by the instruction at eip into a watched frame, before it lands.
+ * It may cover more than one 4-byte entry (cmpxchg8b, an unaligned store):
+ * each entry it touches is one write, its old value read before the store.
  */
-static void alias_write(void *arg, uint64_t pa, unsigned size, uint64_t value)
+static void store_events(struct watch *w, uint64_t pa, unsigned size, uint64_t value, uint32_t eip)
 {
-	struct watch *w = arg;
 	uint32_t pg = (uint32_t)(pa >> PAGE_SHIFT);
 
-	if (pg >= w->npages || size == 0 || size > 8 || w->kind[pg] == WP_NONE)
-		return;
 	if (w->kind[pg] == WP_FRESH) {
 		if (!is_selfmap_store(pa, (int)size, (uint32_t)value))
 			return;
@@ -345,109 +330,68 @@ static void alias_write(void *arg, uint64_t pa, unsigned size, uint64_t value)
 		for (uint64_t b = epa; b < epa + 4; b++)	/* overlay the bytes this store writes */
 			if (b >= pa && b < pa + size)
 				((uint8_t *)&new)[b - epa] = (uint8_t)(value >> (8 * (b - pa)));
-		entry_write(w, (uint32_t)epa, old, new, machine_reg(w->m, UC_X86_REG_EIP));
-	}
-}
-
-/* The frame the CPU uses for va: its cached translation, else the tables'. */
-static int frame_of(struct watch *w, uint32_t va, uint32_t *frame)
-{
-	const struct tlb_entry *e = mmu_lookup(&w->m->mmu, va);
-	struct walk wk;
-
-	if (e != NULL)
-		return *frame = e->frame, 0;
-	if (walk_va(&w->m->pm, machine_reg(w->m, UC_X86_REG_CR3), machine_reg(w->m, UC_X86_REG_CR4), va, &wk) !=
-	    WALK_MAPPED || (wk.pa >> PAGE_SHIFT) >= w->npages)
-		return -1;
-	return *frame = wk.pa >> PAGE_SHIFT, 0;
-}
-
-/* The bulk frame holding va, or -1. */
-static int bulk_index(const struct watch *w, uint32_t va)
-{
-	for (int i = 0; i < w->bulk.n; i++)
-		if (w->bulk.vpage[i] == va >> PAGE_SHIFT)
-			return i;
-	return -1;
-}
-
-/* One element of the string store: the entries it changed, old to new. */
-static void bulk_element(struct watch *w, uint32_t a)
-{
-	struct watch_bulk *b = &w->bulk;
-
-	for (uint32_t e = a & ~3u; e < a + b->size; e += 4) {
-		int i = bulk_index(w, e);
-		uint8_t *was, *now;
-		uint32_t old, new;
-
-		if (i < 0)
-			continue;
-		was = b->snap + i * PAGE_SIZE + (e & PAGE_MASK);
-		now = (uint8_t *)phys_ptr(&w->m->pm, ((uint64_t)b->frame[i] << PAGE_SHIFT) + (e & PAGE_MASK), 4);
-		memcpy(&old, was, 4);
-		for (uint32_t k = 0; k < 4; k++)	/* the bytes this element stored */
-			if (e + k >= a && e + k < a + b->size)
-				was[k] = now[k];
-		memcpy(&new, was, 4);
-		if (w->kind[b->frame[i]] != WP_NONE && old != new)
-			entry_write(w, ((uint32_t)b->frame[i] << PAGE_SHIFT) | (e & PAGE_MASK), old, new, b->eip);
+		entry_write(w, (uint32_t)epa, old, new, eip);
 	}
 }
 
 /*
- * The string store is over, or the run stopped inside it: its events (an
- * entry it stored its old value into is not one), then its frames go back
- * to the window.
+ * A store through the alias window. A frame that is no longer watched may
+ * still be reached through a cached alias: no event.
  */
-static void bulk_done(void *arg, uint32_t addr)
+static void alias_write(void *arg, uint64_t pa, unsigned size, uint64_t value)
 {
 	struct watch *w = arg;
-	struct watch_bulk *b = &w->bulk;
-	int n = b->n;
+	uint32_t pg = (uint32_t)(pa >> PAGE_SHIFT), eip;
 
-	(void)addr;
-	w->string_eip = 0;
-
-	for (uint32_t k = 0; k < b->count; k++)
-		bulk_element(w, b->down ? b->first + (b->count - 1 - k) * b->size : b->first + k * b->size);
-	b->n = 0;
-	for (int i = 0; i < n; i++)
-		set_kind(w, b->frame[i], (enum watch_page)w->kind[b->frame[i]]);
+	if (pg >= w->npages || size == 0 || size > 8 || w->kind[pg] == WP_NONE)
+		return;
+	w->guess = attrib_store(&w->attrib, pa, size, value, &eip) != 0;
+	store_events(w, pa, size, value, eip);
+	w->guess = 0;
 }
 
-/* Site: a rep stos/movs, before each iteration. Does it store into watched frames? */
+/* Does [va, va + size) cross a page? */
+static int crosses(uint32_t va, uint32_t size)
+{
+	return ((va ^ (va + size - 1)) & ~PAGE_MASK) != 0;
+}
+
+/*
+ * Site: a rep stos/movs. The host runs it, element by element through the
+ * MMU (accessed/dirty bits, the TLB model), every store into a watched
+ * frame an event of this instruction; the CPU then finds ECX zero and goes
+ * on. It leaves the rest to the CPU at an element where the CPU would
+ * fault, or one that crosses a page. (Run by the CPU, every iteration
+ * would stop at this site.)
+ */
 static void on_string(struct watch *w, const struct watch_site *s)
 {
-	struct watch_bulk *b = &w->bulk;
 	uint32_t ecx = machine_reg(w->m, UC_X86_REG_ECX), edi = machine_reg(w->m, UC_X86_REG_EDI);
-	uint32_t last, frame;
+	uint32_t esi = machine_reg(w->m, UC_X86_REG_ESI), eax = machine_reg(w->m, UC_X86_REG_EAX);
+	uint32_t step = (machine_reg(w->m, UC_X86_REG_EFLAGS) & 0x400) ? -s->size : s->size;
+	uint32_t dframe, sframe, v;
+	uint64_t pa;
 
-	w->string_eip = s->addr;	/* its later iterations are not looked at again */
-	sites_after(&w->m->sites, s->addr, bulk_done, w);
-	if (ecx == 0 || ecx > WATCH_BULK_PAGES * PAGE_SIZE / s->size)
-		return;		/* nothing, or too long: through the window */
-	b->eip = s->addr;
-	b->size = s->size;
-	b->count = ecx;
-	b->down = (machine_reg(w->m, UC_X86_REG_EFLAGS) & 0x400) != 0;
-	b->first = b->down ? edi - (ecx - 1) * s->size : edi;
-	last = b->first + ecx * s->size - 1;
-	for (uint32_t va = b->first & ~PAGE_MASK; b->n < WATCH_BULK_PAGES; va += PAGE_SIZE) {
-		if (frame_of(w, va, &frame) == 0 && w->kind[frame] != WP_NONE) {
-			memcpy(b->snap + b->n * PAGE_SIZE, phys_ptr(&w->m->pm, (uint64_t)frame << PAGE_SHIFT, PAGE_SIZE),
-			    PAGE_SIZE);
-			b->vpage[b->n] = va >> PAGE_SHIFT;
-			b->frame[b->n++] = frame;
-		}
-		if (va == (last & ~PAGE_MASK))
+	for (; ecx > 0; ecx--, edi += step, esi += s->movs ? step : 0) {
+		v = eax;
+		if (crosses(edi, s->size) || (s->movs && crosses(esi, s->size)))
 			break;
+		if (s->movs) {
+			if (mmu_access(&w->m->mmu, esi, 0, &sframe) < 0)
+				break;
+			memcpy(&v, w->m->pm.ram + ((uint64_t)sframe << PAGE_SHIFT) + (esi & PAGE_MASK), s->size);
+		}
+		if (mmu_access(&w->m->mmu, edi, 1, &dframe) < 0)
+			break;
+		pa = ((uint64_t)dframe << PAGE_SHIFT) | (edi & PAGE_MASK);
+		if (w->kind[dframe] != WP_NONE)
+			store_events(w, pa, s->size, v, s->addr);
+		memcpy(w->m->pm.ram + pa, &v, s->size);
 	}
-	for (int i = 0; i < b->n; i++) {
-		w->alias[b->frame[i]] = 0;
-		mmu_frame_changes(&w->m->mmu, b->frame[i]);
-	}
+	machine_set_reg(w->m, UC_X86_REG_ECX, ecx);
+	machine_set_reg(w->m, UC_X86_REG_EDI, edi);
+	if (s->movs)
+		machine_set_reg(w->m, UC_X86_REG_ESI, esi);
 }
 
 /* Site: a CR load, an INVLPG or a string store, just before it runs. */
@@ -458,8 +402,8 @@ static void on_site(void *arg, uint32_t addr)
 	struct mmu *u = &w->m->mmu;
 	uint32_t ea;
 
-	if (addr == w->string_eip || (s = find_site(w, addr)) == NULL)
-		return;		/* the next iteration of a rep stos/movs already looked at */
+	if ((s = find_site(w, addr)) == NULL)
+		return;
 	if (s->kind == SITE_STRING) {
 		on_string(w, s);
 		return;
@@ -536,10 +480,6 @@ void watch_sync(struct watch *w)
 	int n = live_pds(w, pds, 128);
 
 	mmu_unalias(&w->m->mmu);	/* the next step's loads of watched frames run at full speed */
-	if (w->string_eip != 0) {	/* the run stopped inside a string store */
-		w->m->sites.after_fn = NULL;
-		bulk_done(w, 0);	/* what it stored so far */
-	}
 	if (w->pinit_ret != 0) {	/* pmap_pinit never returned (a fault, a panic) */
 		sites_del(&w->m->sites, w->pinit_ret, on_pinit_return, w);
 		end_pinit(w);
@@ -604,11 +544,10 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 	w->npages = (uint32_t)(m->pm.size >> PAGE_SHIFT);
 	w->kind = calloc(w->npages, 1);
 	w->alias = calloc(w->npages, 1);
-	w->bulk.snap = malloc(WATCH_BULK_PAGES * PAGE_SIZE);
 	w->pd_of = calloc(w->npages, sizeof(uint32_t));
 	w->pdx_of = calloc(w->npages, sizeof(uint16_t));
 	w->refs = calloc(w->npages, sizeof(uint16_t));
-	if (w->kind == NULL || w->alias == NULL || w->bulk.snap == NULL || w->pd_of == NULL || w->pdx_of == NULL || w->refs == NULL || scan(w) < 0) {
+	if (w->kind == NULL || w->alias == NULL || w->pd_of == NULL || w->pdx_of == NULL || w->refs == NULL || scan(w) < 0) {
 		snprintf(err, errlen, "cannot scan the guest for watch sites");
 		watch_detach(w);
 		return -1;
@@ -616,6 +555,11 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 	qsort(w->sites, w->nsites, sizeof(*w->sites), site_cmp);
 	if (add_sites(w) < 0) {
 		snprintf(err, errlen, "cannot add the watch sites");
+		watch_detach(w);
+		return -1;
+	}
+	if (attrib_init(&w->attrib, m) < 0) {
+		snprintf(err, errlen, "cannot hook the guest's blocks");
 		watch_detach(w);
 		return -1;
 	}
@@ -634,6 +578,8 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 void watch_detach(struct watch *w)
 {
 	if (w->m != NULL) {
+		sites_remove(&w->m->sites, &w->attrib);
+		attrib_free(&w->attrib);
 		sites_remove(&w->m->sites, w);
 		machine_kva_cache(w->m, 0);
 		machine_on_alias_write(w->m, NULL, NULL);
@@ -644,7 +590,6 @@ void watch_detach(struct watch *w)
 	free(w->sites);
 	free(w->kind);
 	free(w->alias);
-	free(w->bulk.snap);
 	free(w->pd_of);
 	free(w->pdx_of);
 	free(w->refs);

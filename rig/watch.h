@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <unicorn/unicorn.h>
 
+#include "attrib.h"
 #include "events.h"
 #include "machine.h"
 
@@ -25,7 +26,6 @@ enum watch_page { WP_NONE, WP_PD, WP_PT, WP_CHUNK, WP_VMPAGE, WP_FRESH };
 
 #define WATCH_MAX_PDS	128
 #define WATCH_MAX_FRESH	16
-#define WATCH_BULK_PAGES	4	/* a longer string store goes through the window */
 
 enum site_kind { SITE_CR, SITE_INVLPG, SITE_STRING };
 
@@ -38,20 +38,7 @@ struct watch_site {
 	int base, index;	/* SITE_INVLPG: Unicorn registers (0 = none) */
 	uint32_t scale, disp;
 	uint32_t size;		/* SITE_STRING: bytes per element of a rep stos/movs */
-};
-
-/*
- * A rep stos/movs whose destination is watched runs at full speed: its
- * frames are handed out unaliased while it runs, and when it is done each
- * entry it changed becomes an event, in store order, from a snapshot.
- */
-struct watch_bulk {
-	uint32_t eip;		/* the string instruction */
-	uint32_t first, count, size;	/* its elements: lowest address, number, bytes each */
-	int down;		/* EFLAGS.DF: stores go from the highest element down */
-	int n;
-	uint32_t frame[WATCH_BULK_PAGES], vpage[WATCH_BULK_PAGES];
-	uint8_t *snap;		/* WATCH_BULK_PAGES pages: the frames before, updated as events go */
+	int movs;		/* SITE_STRING: movs (else stos) */
 };
 
 struct watch {
@@ -75,8 +62,8 @@ struct watch {
 	uint32_t pinit_ret, pinit_esp;	/* while pmap_pinit runs: where it returns */
 	uint32_t fresh[WATCH_MAX_FRESH];	/* WP_FRESH frames */
 	int nfresh;
-	uint32_t string_eip;	/* the rep stos/movs running now (0: none) */
-	struct watch_bulk bulk;
+	struct attrib attrib;	/* which instruction made a store through the window */
+	int guess;		/* the store being reported was attributed by a guess */
 };
 
 /* Scan the guest, add the sites, learn the current tables. 0 or -1. */
