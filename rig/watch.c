@@ -369,7 +369,7 @@ static void on_string(struct watch *w, const struct watch_site *s)
 	uint32_t ecx = machine_reg(w->m, UC_X86_REG_ECX), edi = machine_reg(w->m, UC_X86_REG_EDI);
 	uint32_t esi = machine_reg(w->m, UC_X86_REG_ESI), eax = machine_reg(w->m, UC_X86_REG_EAX);
 	uint32_t step = (machine_reg(w->m, UC_X86_REG_EFLAGS) & 0x400) ? -s->size : s->size;
-	uint32_t dframe, sframe, v;
+	uint32_t dframe = 0, sframe = 0, dpage = 1, spage = 1, v;	/* page 1: none yet (never page-aligned + 1) */
 	uint64_t pa;
 
 	for (; ecx > 0; ecx--, edi += step, esi += s->movs ? step : 0) {
@@ -377,12 +377,14 @@ static void on_string(struct watch *w, const struct watch_site *s)
 		if (crosses(edi, s->size) || (s->movs && crosses(esi, s->size)))
 			break;
 		if (s->movs) {
-			if (mmu_access(&w->m->mmu, esi, 0, &sframe) < 0)
+			if ((esi & ~PAGE_MASK) != spage && mmu_access(&w->m->mmu, esi, 0, &sframe) < 0)
 				break;
+			spage = esi & ~PAGE_MASK;
 			memcpy(&v, w->m->pm.ram + ((uint64_t)sframe << PAGE_SHIFT) + (esi & PAGE_MASK), s->size);
 		}
-		if (mmu_access(&w->m->mmu, edi, 1, &dframe) < 0)
+		if ((edi & ~PAGE_MASK) != dpage && mmu_access(&w->m->mmu, edi, 1, &dframe) < 0)
 			break;
+		dpage = edi & ~PAGE_MASK;
 		pa = ((uint64_t)dframe << PAGE_SHIFT) | (edi & PAGE_MASK);
 		if (w->kind[dframe] != WP_NONE)
 			store_events(w, pa, s->size, v, s->addr);
