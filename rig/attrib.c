@@ -228,12 +228,28 @@ static int phys_of(struct attrib *a, uint32_t va, uint64_t *pa)
 	return *pa = w.pa, 0;
 }
 
+/* The live registers, read when first needed. */
+struct regs {
+	uc_engine *uc;
+	uint32_t v[16];
+	uint16_t have;
+};
+
+static uint32_t reg(struct regs *r, int ucreg)
+{
+	if (!(r->have & (1u << SLOT(ucreg)))) {
+		uc_reg_read(r->uc, ucreg, &r->v[SLOT(ucreg)]);
+		r->have |= (uint16_t)(1u << SLOT(ucreg));
+	}
+	return r->v[SLOT(ucreg)];
+}
+
 /* Could candidate c have stored size bytes of value at pa, given the registers? */
-static int matches(struct attrib *a, const struct attrib_cand *c, const uint32_t *reg, uint64_t pa, unsigned size,
+static int matches(struct attrib *a, const struct attrib_cand *c, struct regs *r, uint64_t pa, unsigned size,
     uint64_t value)
 {
-	uint32_t ea = c->stack ? reg[SLOT(UC_X86_REG_ESP)] - c->size :
-	    c->disp + (c->base ? reg[SLOT(c->base)] : 0) + (c->index ? reg[SLOT(c->index)] * c->scale : 0);
+	uint32_t ea = c->stack ? reg(r, UC_X86_REG_ESP) - c->size :
+	    c->disp + (c->base ? reg(r, c->base) : 0) + (c->index ? reg(r, c->index) * c->scale : 0);
 	uint64_t first, last;
 	uint32_t off, src;
 
@@ -249,7 +265,7 @@ static int matches(struct attrib *a, const struct attrib_cand *c, const uint32_t
 		return 0;
 	if (!c->has_value)
 		return 1;
-	src = c->src ? reg[SLOT(c->src)] : c->imm;
+	src = c->src ? reg(r, c->src) : c->imm;
 	for (unsigned k = 0; k < size; k++)
 		if (off + k >= 4 || (uint8_t)(src >> (8 * (off + k))) != (uint8_t)(value >> (8 * k)))
 			return 0;
@@ -271,34 +287,26 @@ static int could_have_run(const struct attrib_block *b, const struct attrib_cand
 
 int attrib_store(struct attrib *a, uint64_t pa, unsigned size, uint64_t value, uint32_t *eip)
 {
-	static const int ids[9] = { UC_X86_REG_EAX, UC_X86_REG_EBX, UC_X86_REG_ECX, UC_X86_REG_EDX,
-		UC_X86_REG_ESI, UC_X86_REG_EDI, UC_X86_REG_EBP, UC_X86_REG_ESP, UC_X86_REG_EIP };
 	struct attrib_block *b = block(a, a->tb);
-	uint32_t reg[16] = { 0 }, got[9];
-	void *vals[9];
+	struct regs r = { .uc = a->m->uc };
 	int best = -1, guess = 0;
 
 	if (b == NULL)
 		return *eip = a->tb, a->unknown++, -1;
-	for (int k = 0; k < 9; k++)
-		vals[k] = &got[k];
-	uc_reg_read_batch(a->m->uc, (int *)ids, vals, 9);
 	if (b->sited && a->execs > b->sited_exec)	/* retranslated with its sites since */
-		return *eip = got[8], a->exact++, 0;
-	for (int k = 0; k < 8; k++)
-		reg[SLOT(ids[k])] = got[k];
-	/* Else the first candidate after the last one attributed; failing that, the same one again (a split store). */
+		return *eip = machine_reg(a->m, UC_X86_REG_EIP), a->exact++, 0;
+	/* The first candidate after the last one attributed; failing that, the same one again (a split store). */
 	for (int i = a->last + 1; i < b->n && best < 0; i++)
-		if (matches(a, &b->c[i], reg, pa, size, value))
+		if (matches(a, &b->c[i], &r, pa, size, value))
 			best = i;
-	if (best < 0 && a->last >= 0 && matches(a, &b->c[a->last], reg, pa, size, value))
+	if (best < 0 && a->last >= 0 && matches(a, &b->c[a->last], &r, pa, size, value))
 		best = a->last;
 	if (best < 0) {
 		site_block(a, b);
 		return *eip = a->tb, a->unknown++, -1;
 	}
 	for (int j = best + 1; j < b->n && !guess; j++)
-		guess = matches(a, &b->c[j], reg, pa, size, value) &&
+		guess = matches(a, &b->c[j], &r, pa, size, value) &&
 		    could_have_run(b, &b->c[best], &b->c[j]);
 	a->last = best;
 	*eip = b->c[best].addr;

@@ -1,10 +1,10 @@
 /*
  * sites.h - code sites: host functions that run just before chosen guest
  * instructions (a CR load, an INVLPG, a rep stos, a lock function's entry).
- * Each address with a site gets one Unicorn code hook; a site added or
- * removed while the guest runs takes effect at the next step boundary
- * (sites_apply), because hooking an address means dropping its translated
- * code, which is not safe from inside a callback.
+ * Each address with a site gets one Unicorn code hook (and its translated
+ * code is dropped, so the hook is called). A site added while the guest
+ * runs is hooked at once; an address that lost its last site is unhooked
+ * after the run (sites_apply), not under the code that calls the hook.
  */
 #ifndef RIG_SITES_H
 #define RIG_SITES_H
@@ -30,8 +30,8 @@ struct sites {
 	uc_hook *hook;		/* per text byte: its code hook, 0 = none */
 	struct site *v;
 	int n, cap;
-	int running;		/* inside uc_emu_start: hooks change at sites_apply */
-	int pending;		/* some address's hook awaits sites_apply */
+	int running;		/* inside uc_emu_start: unhooking waits for sites_apply */
+	int pending;		/* some address awaits unhooking */
 	uint64_t hits;
 };
 
@@ -44,7 +44,7 @@ int sites_add(struct sites *s, uint32_t addr, site_fn fn, void *arg);
 void sites_del(struct sites *s, uint32_t addr, site_fn fn, void *arg);
 /* Forget every site whose arg is arg. */
 void sites_remove(struct sites *s, void *arg);
-/* Between runs: hook the addresses that gained a site, unhook those that lost all. 0 or -1. */
+/* Between runs: unhook the addresses that lost all their sites. 0 or -1. */
 int sites_apply(struct sites *s);
 
 #endif

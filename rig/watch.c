@@ -312,7 +312,7 @@ static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t ne
  * It may cover more than one 4-byte entry (cmpxchg8b, an unaligned store):
  * each entry it touches is one write, its old value read before the store.
  */
-static void store_events(struct watch *w, uint64_t pa, unsigned size, uint64_t value, uint32_t eip)
+static void store_events(struct watch *w, uint64_t pa, unsigned size, uint64_t value, uint32_t eip, int changes_only)
 {
 	uint32_t pg = (uint32_t)(pa >> PAGE_SHIFT);
 
@@ -326,11 +326,21 @@ static void store_events(struct watch *w, uint64_t pa, unsigned size, uint64_t v
 
 		if (entry == NULL || (epa >> PAGE_SHIFT) >= w->npages || w->kind[epa >> PAGE_SHIFT] == WP_NONE)
 			continue;
-		old = new = *entry;
-		for (uint64_t b = epa; b < epa + 4; b++)	/* overlay the bytes this store writes */
-			if (b >= pa && b < pa + size)
-				((uint8_t *)&new)[b - epa] = (uint8_t)(value >> (8 * (b - pa)));
-		entry_write(w, (uint32_t)epa, old, new, eip);
+		old = *entry;
+		if (epa == pa && size >= 4) {
+			new = (uint32_t)(value >> (8 * (epa - pa)));
+		} else {
+			uint32_t mask = 0, bits = 0;
+
+			for (uint64_t b = epa; b < epa + 4; b++)	/* overlay the bytes this store writes */
+				if (b >= pa && b < pa + size) {
+					mask |= 0xffu << (8 * (b - epa));
+					bits |= (uint32_t)((value >> (8 * (b - pa))) & 0xff) << (8 * (b - epa));
+				}
+			new = (old & ~mask) | bits;
+		}
+		if (!changes_only || old != new)
+			entry_write(w, (uint32_t)epa, old, new, eip);
 	}
 }
 
@@ -346,7 +356,7 @@ static void alias_write(void *arg, uint64_t pa, unsigned size, uint64_t value)
 	if (pg >= w->npages || size == 0 || size > 8 || w->kind[pg] == WP_NONE)
 		return;
 	w->guess = attrib_store(&w->attrib, pa, size, value, &eip) != 0;
-	store_events(w, pa, size, value, eip);
+	store_events(w, pa, size, value, eip, 0);
 	w->guess = 0;
 }
 
@@ -358,9 +368,9 @@ static int crosses(uint32_t va, uint32_t size)
 
 /*
  * Site: a rep stos/movs. The host runs it, element by element through the
- * MMU (accessed/dirty bits, the TLB model), every store into a watched
- * frame an event of this instruction; the CPU then finds ECX zero and goes
- * on. It leaves the rest to the CPU at an element where the CPU would
+ * MMU (accessed/dirty bits, the TLB model), every entry of a watched frame
+ * it changes an event of this instruction (a page cleared with pagezero is
+ * not 1024 events); the CPU then finds ECX zero and goes on. It leaves the rest to the CPU at an element where the CPU would
  * fault, or one that crosses a page. (Run by the CPU, every iteration
  * would stop at this site.)
  */
@@ -372,7 +382,9 @@ static void on_string(struct watch *w, const struct watch_site *s)
 	uint32_t dframe = 0, sframe = 0, dpage = 1, spage = 1, v;	/* page 1: none yet (never page-aligned + 1) */
 	uint64_t pa;
 
-	for (; ecx > 0; ecx--, edi += step, esi += s->movs ? step : 0) {
+	while (ecx > 0) {
+		uint8_t *d;
+
 		v = eax;
 		if (crosses(edi, s->size) || (s->movs && crosses(esi, s->size)))
 			break;
@@ -386,9 +398,24 @@ static void on_string(struct watch *w, const struct watch_site *s)
 			break;
 		dpage = edi & ~PAGE_MASK;
 		pa = ((uint64_t)dframe << PAGE_SHIFT) | (edi & PAGE_MASK);
-		if (w->kind[dframe] != WP_NONE)
-			store_events(w, pa, s->size, v, s->addr);
-		memcpy(w->m->pm.ram + pa, &v, s->size);
+		d = w->m->pm.ram + pa;
+		if (!s->movs && s->size == 4 && step == 4 && w->kind[dframe] == WP_NONE) {
+			/* a stosd forward into a page nothing watches: the rest of the page at once */
+			uint32_t n = (PAGE_SIZE - (edi & PAGE_MASK)) / 4;
+
+			n = n < ecx ? n : ecx;
+			for (uint32_t k = 0; k < n; k++)
+				memcpy(d + 4 * k, &eax, 4);
+			ecx -= n;
+			edi += 4 * n;
+			continue;
+		}
+		if (w->kind[dframe] != WP_NONE && memcmp(d, &v, s->size) != 0)
+			store_events(w, pa, s->size, v, s->addr, 1);
+		memcpy(d, &v, s->size);
+		ecx--;
+		edi += step;
+		esi += s->movs ? step : 0;
 	}
 	machine_set_reg(w->m, UC_X86_REG_ECX, ecx);
 	machine_set_reg(w->m, UC_X86_REG_EDI, edi);
