@@ -78,6 +78,7 @@ START_TEST(stale_translation_until_invlpg)
 {
 	static struct rig r;
 	uint32_t other;
+	uint64_t flushes;
 
 	setup(&r);
 	ck_assert_uint_eq(load(&r, VA), 0x1111);	/* now cached */
@@ -94,6 +95,11 @@ START_TEST(stale_translation_until_invlpg)
 	ck_assert_uint_eq(load(&r, VA), 0x1111);
 	other = CALL(&r.m, "rig_pmap_create");
 	ck_assert_uint_eq(CALL(&r.m, "rig_enter", other, 0x08000000, r.pg[1], PROT_RW, 0), 0);
+	ck_assert_uint_eq(load(&r, VA), 0x1111);
+	/* A frame the CPU holds a translation of joining the watched set flushes Unicorn's TLB. */
+	flushes = r.m.mmu.flushes;
+	mmu_frame_changes(&r.m.mmu, page_pa(&r.m, r.pg[0]) >> PAGE_SHIFT);
+	ck_assert_uint_eq(r.m.mmu.flushes, flushes + 1);
 	ck_assert_uint_eq(load(&r, VA), 0x1111);
 	ck_assert_ptr_nonnull(mmu_lookup(&r.m.mmu, VA));
 	ck_assert_uint_eq(mmu_lookup(&r.m.mmu, VA)->frame, page_pa(&r.m, r.pg[0]) >> PAGE_SHIFT);
