@@ -130,7 +130,7 @@ static void sites_filter(struct sites *s, int (*keep)(const struct site *, const
 		if (keep(&s->v[i], what))
 			s->v[k++] = s->v[i];
 		else
-			s->first[s->v[i].addr - s->lo] = 0;	/* relinked below */
+			s->pending = 1;		/* its address may lose its hook */
 	s->n = k;
 	for (int i = 0; i < s->n; i++)
 		s->first[s->v[i].addr - s->lo] = 0;
