@@ -272,7 +272,7 @@ static int matches(struct attrib *a, const struct attrib_cand *c, struct regs *r
 	return 1;
 }
 
-/* From now on, every store of the block is a code site (EIP exact from the next run). */
+/* From now on, every store of the block is a code site (EIP exact from its next execution). */
 static void site_block(struct attrib *a, struct attrib_block *b);
 
 /* Could c have executed before the store at candidate j and stored elsewhere? (a register of its address changed in between) */

@@ -4,12 +4,13 @@
  * changes into events. See watch.h.
  *
  * How a store is seen: the MMU hands a watched frame out at its alias in
- * the MMIO window, so every access to it calls back into machine.c, which
- * calls alias_write here before the store lands. Stores to other frames run
- * at the emulator's full speed and are never seen. The instruction is exact
- * because the code-site hook (sites.c) makes Unicorn sync EIP before every
- * guest instruction, atomic and string ones included; tests prove it for
- * mov, xchg, lock cmpxchg and rep stos.
+ * the MMIO window for stores, so each store to it calls back into
+ * machine.c, which calls alias_write here before the store lands. Stores
+ * to other frames run at the emulator's full speed and are never seen.
+ * Which instruction stored is worked out by attrib.c (the block running,
+ * matched by address and value); a rep stos/movs is a code site and runs
+ * on the host here. Tests prove the attribution for mov, xchg, lock
+ * cmpxchg, lock or and rep stos.
  *
  * How the set follows the tables: a directory joins at a CR3 load of it, at
  * a step boundary (the kernel pmap and allpmaps), or when pmap_pinit stores

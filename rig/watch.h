@@ -4,8 +4,8 @@
  * model exact); stores into the watched frames (page directories and page
  * tables of live pmaps, the vm_page array, the pv chunk pages) arrive
  * through the MMU's alias window. Every change becomes an event with the
- * exact instruction (the code-site hook syncs EIP before every guest
- * instruction).
+ * instruction that made it (attrib.h: exact but for a rare first guess
+ * within one block, which the event marks).
  */
 #ifndef RIG_WATCH_H
 #define RIG_WATCH_H
@@ -21,6 +21,7 @@
  * What a watched frame is. WP_FRESH: mapped into the kernel while
  * pmap_pinit runs, watched only until it returns, so that the store of a
  * new directory's self-map entry is seen (and the directory with it).
+ * The guest's pmap_pinit is found by name, as FreeBSD calls it.
  */
 enum watch_page { WP_NONE, WP_PD, WP_PT, WP_CHUNK, WP_VMPAGE, WP_FRESH };
 
