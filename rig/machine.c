@@ -165,6 +165,7 @@ static uint64_t alias_read(uc_engine *uc, uint64_t off, unsigned size, void *use
 
 	(void)uc;
 	m->alias_reads++;
+	mmu_alias_load(&m->mmu);
 	if (p != NULL && size <= sizeof(v))
 		memcpy(&v, p, size);
 	return v;
@@ -177,6 +178,7 @@ static void alias_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val
 
 	(void)uc;
 	m->alias_writes++;
+	mmu_alias_store(&m->mmu);
 	if (p == NULL || size > sizeof(value))
 		return;
 	if (m->alias_write != NULL)

@@ -133,6 +133,7 @@ void mmu_invlpg(struct mmu *u, uint32_t va)
 void mmu_flush(struct mmu *u, int keep_global)
 {
 	u->aliased = 0;		/* the CPU's own flush empties Unicorn's TLB too */
+	u->alias_loads = 0;
 	if (!u->model)
 		return;
 	if (!keep_global || u->nglobal == 0) {
@@ -159,9 +160,21 @@ void mmu_unalias(struct mmu *u)
 {
 	if (u->aliased > 0) {
 		u->aliased = 0;
+		u->alias_loads = 0;
 		u->flushes++;
 		uc_ctl_flush_tlb(u->uc);
 	}
+}
+
+void mmu_alias_load(struct mmu *u)
+{
+	if (u->aliased > 0 && ++u->alias_loads >= MMU_UNALIAS_LOADS)
+		mmu_unalias(u);
+}
+
+void mmu_alias_store(struct mmu *u)
+{
+	u->alias_loads = 0;	/* stores still come: keep the alias */
 }
 
 void mmu_model(struct mmu *u, int on)

@@ -64,6 +64,7 @@ struct mmu {
 	uint16_t *frame_refs;	/* model entries per frame */
 	struct mmu_fault fault;
 	uint32_t aliased;	/* alias hand-outs since Unicorn's TLB was last flushed */
+	uint32_t alias_loads;	/* loads through the alias since the last store there */
 	uint64_t fills, served, walks, flushes;
 	void (*flush)(void *arg);	/* asks for a Unicorn TLB flush at the next instruction */
 	void *flush_arg;
@@ -77,8 +78,18 @@ void mmu_model(struct mmu *u, int on);
 /* The guest ran INVLPG va / loaded CR3 (keep global entries) / CR0 or CR4. */
 void mmu_invlpg(struct mmu *u, uint32_t va);
 void mmu_flush(struct mmu *u, int keep_global);
-/* Between runs: put every page Unicorn reaches through the alias back on the fast path for loads. */
+/*
+ * Loads through the alias in a row, with no store between, after which the
+ * host flushes Unicorn's TLB so that watched pages serve loads from RAM
+ * again (a flush and its refills cost about as much as 40 such loads).
+ */
+#define MMU_UNALIAS_LOADS	32
+
+/* Put every page Unicorn reaches through the alias back on the fast path for loads. */
 void mmu_unalias(struct mmu *u);
+/* A load / a store came through the alias window (from its callbacks). */
+void mmu_alias_load(struct mmu *u);
+void mmu_alias_store(struct mmu *u);
 /* A frame starts or stops being handed out at its alias: Unicorn must drop what it caches of it. */
 void mmu_frame_changes(struct mmu *u, uint32_t frame);
 /*
