@@ -306,8 +306,7 @@ int attrib_store(struct attrib *a, uint64_t pa, unsigned size, uint64_t value, u
 		return *eip = a->tb, a->unknown++, -1;
 	}
 	for (int j = best + 1; j < b->n && !guess; j++)
-		guess = matches(a, &b->c[j], &r, pa, size, value) &&
-		    could_have_run(b, &b->c[best], &b->c[j]);
+		guess = could_have_run(b, &b->c[best], &b->c[j]) && matches(a, &b->c[j], &r, pa, size, value);
 	a->last = best;
 	*eip = b->c[best].addr;
 	if (guess) {
