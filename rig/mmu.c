@@ -156,7 +156,8 @@ void mmu_frame_changes(struct mmu *u, uint32_t frame)
 	}
 }
 
-void mmu_unalias(struct mmu *u)
+/* Put every page Unicorn reaches through the alias back on the fast path for loads. */
+static void mmu_unalias(struct mmu *u)
 {
 	if (u->aliased > 0) {
 		u->aliased = 0;

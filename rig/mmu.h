@@ -85,8 +85,6 @@ void mmu_flush(struct mmu *u, int keep_global);
  */
 #define MMU_UNALIAS_LOADS	32
 
-/* Put every page Unicorn reaches through the alias back on the fast path for loads. */
-void mmu_unalias(struct mmu *u);
 /* A load / a store came through the alias window (from its callbacks). */
 void mmu_alias_load(struct mmu *u);
 void mmu_alias_store(struct mmu *u);

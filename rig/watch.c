@@ -509,7 +509,6 @@ void watch_sync(struct watch *w)
 	uint32_t pds[128], cr3 = machine_reg(w->m, UC_X86_REG_CR3) & PG_FRAME;
 	int n = live_pds(w, pds, 128);
 
-	mmu_unalias(&w->m->mmu);	/* the next step's loads of watched frames run at full speed */
 	if (w->pinit_ret != 0) {	/* pmap_pinit never returned (a fault, a panic) */
 		sites_del(&w->m->sites, w->pinit_ret, on_pinit_return, w);
 		end_pinit(w);
