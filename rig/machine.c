@@ -370,12 +370,6 @@ static int boot(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* The MMU asks for a flush of Unicorn's TLB. */
-static void request_flush(void *uc)
-{
-	uc_ctl_flush_tlb(uc);
-}
-
 /* Guest RAM: anonymous, lazily backed, so a large RAM costs nothing untouched. */
 static int map_ram(struct machine *m, uint64_t size, char *err, size_t errlen)
 {
@@ -397,8 +391,6 @@ static int map_ram(struct machine *m, uint64_t size, char *err, size_t errlen)
 		return errorf(err, errlen, "uc_mmio_map (the alias window): %s", uc_strerror(e));
 	if (mmu_init(&m->mmu, m->uc, &m->pm) < 0)
 		return errorf(err, errlen, "cannot install the MMU (UC_TLB_VIRTUAL and its fill hook)");
-	m->mmu.flush = request_flush;
-	m->mmu.flush_arg = m->uc;
 	if (sites_init(&m->sites, m->uc, &m->elf) < 0)
 		return errorf(err, errlen, "the guest has no executable segment");
 	return 0;

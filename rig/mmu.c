@@ -137,8 +137,12 @@ void mmu_flush(struct mmu *u, int keep_global)
 	if (!u->model)
 		return;
 	if (!keep_global || u->nglobal == 0) {
+		for (uint32_t i = 0; i < u->cap && u->n > 0; i++)
+			if ((u->tlb[i].flags & TLB_USED) && u->tlb[i].frame < u->npages) {
+				u->frame_refs[u->tlb[i].frame]--;
+				u->n--;
+			}
 		memset(u->tlb, 0, u->cap * sizeof(*u->tlb));
-		memset(u->frame_refs, 0, u->npages * sizeof(*u->frame_refs));
 		u->n = u->nlarge = u->nglobal = 0;
 		return;
 	}
@@ -147,30 +151,27 @@ void mmu_flush(struct mmu *u, int keep_global)
 			drop_slot(u, i--);
 }
 
+/* Empty Unicorn's TLB (the model refills it): no page is reached through the alias any more. */
+static void flush_unicorn(struct mmu *u)
+{
+	u->aliased = 0;
+	u->alias_loads = 0;
+	u->flushes++;
+	uc_ctl_flush_tlb(u->uc);
+}
+
 void mmu_frame_changes(struct mmu *u, uint32_t frame)
 {
 	/* Only the model's entries can be in Unicorn's TLB (see the top). */
-	if (u->model && frame < u->npages && u->frame_refs[frame] > 0 && u->flush != NULL) {
-		u->flushes++;
-		u->flush(u->flush_arg);
-	}
-}
-
-/* Put every page Unicorn reaches through the alias back on the fast path for loads. */
-static void mmu_unalias(struct mmu *u)
-{
-	if (u->aliased > 0) {
-		u->aliased = 0;
-		u->alias_loads = 0;
-		u->flushes++;
-		uc_ctl_flush_tlb(u->uc);
-	}
+	if (u->model && frame < u->npages && u->frame_refs[frame] > 0)
+		flush_unicorn(u);
 }
 
 void mmu_alias_load(struct mmu *u)
 {
+	/* Put the pages reached through the alias back on the fast path for loads. */
 	if (u->aliased > 0 && ++u->alias_loads >= MMU_UNALIAS_LOADS)
-		mmu_unalias(u);
+		flush_unicorn(u);
 }
 
 void mmu_alias_store(struct mmu *u)

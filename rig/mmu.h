@@ -66,8 +66,6 @@ struct mmu {
 	uint32_t aliased;	/* alias hand-outs since Unicorn's TLB was last flushed */
 	uint32_t alias_loads;	/* loads through the alias since the last store there */
 	uint64_t fills, served, walks, flushes;
-	void (*flush)(void *arg);	/* asks for a Unicorn TLB flush at the next instruction */
-	void *flush_arg;
 };
 
 /* Install the fill hook on uc (before the first run). 0 or -1. */
