@@ -476,6 +476,13 @@ static int step_new_pmaps(struct checker *c, struct violation *v)
 	return 0;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* The step's last PTE/PDE write to the entry at pa, or NULL. */
 static const struct event *last_write_at(const struct checker *c, uint32_t pa)
 {
@@ -499,21 +506,30 @@ int checker_tlb(struct checker *c, struct violation *v)
 	const struct mmu *u = &c->m->mmu;
 	uint32_t cr3 = machine_reg(c->m, UC_X86_REG_CR3), cr4 = machine_reg(c->m, UC_X86_REG_CR4), i = 0;
 	const struct tlb_entry *e, *worst = NULL;
-	const struct event *cause = NULL, *w;
+	const struct event *cause;
 	const char *why = NULL, *r;
+	uint32_t *written;
+	size_t n = 0;
 	struct walk now;
 
-	if (chk_off(c, INV_TLB_STALE) || c->nwrites == 0)
+	if (chk_off(c, INV_TLB_STALE) || c->nwrites == 0 || (written = malloc(c->nwrites * sizeof(*written))) == NULL)
 		return 0;
+	for (int k = 0; k < c->nwrites; k++)	/* the entries the step wrote, sorted once */
+		if (c->writes[k].kind == EV_PTE_WRITE || c->writes[k].kind == EV_PDE_WRITE)
+			written[n++] = c->writes[k].pa;
+	qsort(written, n, sizeof(*written), cmp_u32);
 	while ((e = mmu_next(u, &i)) != NULL) {
-		if ((w = last_write_at(c, e->pte_pa)) == NULL && (w = last_write_at(c, e->pde_pa)) == NULL)
+		if (!bsearch(&e->pte_pa, written, n, sizeof(*written), cmp_u32) &&
+		    !bsearch(&e->pde_pa, written, n, sizeof(*written), cmp_u32))
 			continue;	/* the step did not touch its entries */
-		if ((r = mmu_entry_stale(u, e, cr3, cr4, &now)) != NULL && (worst == NULL || e->vpage < worst->vpage)) {
-			worst = e, cause = w, why = r;
-		}
+		if ((r = mmu_entry_stale(u, e, cr3, cr4, &now)) != NULL && (worst == NULL || e->vpage < worst->vpage))
+			worst = e, why = r;
 	}
+	free(written);
 	if (worst == NULL)
 		return 0;
+	if ((cause = last_write_at(c, worst->pte_pa)) == NULL)
+		cause = last_write_at(c, worst->pde_pa);
 	vfail(v, "TLB-STALE", "va 0x%08x: the CPU still caches its translation to frame 0x%05x (PTE 0x%08x when "
 	    "cached), but %s (its %s is 0x%08x in the active address space, CR3 0x%08x) and no INVLPG of it or CR3 "
 	    "reload followed before the step returned", worst->vpage << PAGE_SHIFT, worst->frame, worst->pte, why,
