@@ -19,6 +19,7 @@ if(UNICORN_VERSION VERSION_LESS 2.1)
     "to fetch Debian 13's 2.1 library into deps/.")
 endif()
 pkg_check_modules(CAPSTONE REQUIRED IMPORTED_TARGET capstone)
+pkg_check_modules(LIBDW REQUIRED IMPORTED_TARGET libdw libelf)
 pkg_check_modules(CHECK REQUIRED IMPORTED_TARGET check)
 
 # The paging probe: map a VA to a different PA, store through it, and see

@@ -145,7 +145,7 @@ void free_pv_entry(struct pmap *pmap, struct pv_entry *pv)
  * Kernel mappings and wired ones are never taken. NULL if no chunk could be
  * emptied; the mappings removed on the way stay removed (and counted).
  */
-static struct pv_chunk *pmap_pv_reclaim(struct pmap *locked_pmap)
+__noinline static struct pv_chunk *pmap_pv_reclaim(struct pmap *locked_pmap)
 {
 	struct pv_chunk *pc, *npc, *freed = NULL;
 	uint32_t removed = 0, n;

@@ -43,6 +43,8 @@ static void print_table(struct column *c, int n)
 {
 	static const char *rows[] = { "outcome", "pv pages held (end)", "pv pages held (peak)", "chunk allocs",
 		"chunk frees", "KVA slots in use (peak)", "reclaims (mappings)", "steps per second" };
+	static const enum ct_counter kinds[] = { 0, CT_CNT_PAGES_HELD, CT_CNT_PAGES_PEAK, CT_CNT_CHUNK_ALLOCS,
+		CT_CNT_CHUNK_FREES, CT_CNT_KVA_PEAK, CT_CNT_RECLAIMED };
 	char buf[96];
 
 	printf("%-24s", "");
@@ -53,14 +55,13 @@ static void print_table(struct column *c, int n)
 		printf("%-24s", rows[row]);
 		for (int g = 0; g < n; g++) {
 			const struct file_result *r = &c[g].res;
-			const struct pv_stats *p = &r->pv;
-			uint32_t v[] = { 0, p->pv_pages_held, p->pv_pages_peak, p->pc_chunk_allocs, p->pc_chunk_frees,
-					 p->pv_kva_peak, p->pv_reclaimed };
 
 			if (row == 0)
 				printf(" %-32s", outcome_text(r, buf, sizeof(buf)));
+			else if (row < 7 && !(r->counters_kept >> kinds[row] & 1))
+				printf(" %-32s", "- (not kept)");
 			else if (row < 7)
-				printf(" %-32u", v[row]);
+				printf(" %-32u", r->counters[kinds[row]]);
 			else
 				printf(" %-32.0f", r->ms > 0 ? r->ops * 1000.0 / r->ms : 0.0);
 		}
@@ -91,14 +92,21 @@ static void print_json(const char *file, struct column *c, int n)
 	printf("\",\"guests\":[");
 	for (int g = 0; g < n; g++) {
 		const struct file_result *r = &c[g].res;
-		const struct pv_stats *p = &r->pv;
+		static const char *keys[] = { "pv_pages_held", "pv_pages_peak", "chunk_allocs", "chunk_frees",
+			"kva_slots_peak", "reclaimed" };
+		static const enum ct_counter kinds[] = { CT_CNT_PAGES_HELD, CT_CNT_PAGES_PEAK, CT_CNT_CHUNK_ALLOCS,
+			CT_CNT_CHUNK_FREES, CT_CNT_KVA_PEAK, CT_CNT_RECLAIMED };
 
 		printf("%s{\"guest\":\"%s\",\"outcome\":\"", g ? "," : "", c[g].guest);
 		json_escape(stdout, outcome_text(r, buf, sizeof(buf)));
-		printf("\",\"violation\":\"%s\",\"pv_pages_held\":%u,\"pv_pages_peak\":%u,\"chunk_allocs\":%u,"
-		    "\"chunk_frees\":%u,\"kva_slots_peak\":%u,\"reclaimed\":%u,\"steps\":%llu,\"steps_per_second\":%.0f",
-		    r->id, p->pv_pages_held, p->pv_pages_peak, p->pc_chunk_allocs, p->pc_chunk_frees, p->pv_kva_peak,
-		    p->pv_reclaimed, (unsigned long long)r->ops, r->ms > 0 ? r->ops * 1000.0 / r->ms : 0.0);
+		printf("\",\"violation\":\"%s\"", r->id);
+		for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)	/* null: the guest keeps no such counter */
+			if (r->counters_kept >> kinds[k] & 1)
+				printf(",\"%s\":%u", keys[k], r->counters[kinds[k]]);
+			else
+				printf(",\"%s\":null", keys[k]);
+		printf(",\"steps\":%llu,\"steps_per_second\":%.0f", (unsigned long long)r->ops,
+		    r->ms > 0 ? r->ops * 1000.0 / r->ms : 0.0);
 		report_json_failure(stdout, r);
 		putchar('}');
 	}

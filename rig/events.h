@@ -31,6 +31,7 @@ struct event {
 	uint32_t old, new;	/* entry or register values */
 	uint32_t va;		/* VA the entry maps (PDE: start of its 4 MiB), or INVLPG's */
 	uint32_t pd;		/* directory (physical) of the space the entry belongs to */
+	uint32_t field;		/* EV_VMPAGE_WRITE: the word's byte offset in its record */
 	int line;		/* scenario line of the step (0 outside steps) */
 	const char *text;	/* the scenario step's text */
 	const char *msg;	/* warnings, faults and panics: what happened */
@@ -41,7 +42,7 @@ struct event_sink {
 	void *arg;
 };
 
-#define EVENTS_MAX_SINKS 4
+#define EVENTS_MAX_SINKS 8
 
 struct events {
 	uint64_t seq;

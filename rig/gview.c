@@ -18,6 +18,34 @@ uint32_t gv_u32(struct machine *m, uint32_t va)
 	return p ? *p : 0;
 }
 
+int gv_counter(struct machine *m, enum ct_counter k, uint32_t *v)
+{
+	*v = m->ct.counter[k] ? gv_u32(m, m->ct.counter[k]) : 0;
+	return m->ct.counter[k] ? 0 : -1;
+}
+
+uint32_t gv_kva_base(struct machine *m)
+{
+	return m->ct.kva_base_ptr ? gv_u32(m, m->ct.kva_base_ptr) : 0;
+}
+
+uint32_t gv_kva_slots(struct machine *m)
+{
+	return m->ct.kva_slots_ptr ? gv_u32(m, m->ct.kva_slots_ptr) : 0;
+}
+
+uint32_t gv_kva_mapped(struct machine *m)
+{
+	uint32_t base = gv_kva_base(m), n = 0, kpd = gv_u32(m, m->ct.kernel_pmap + m->ct.pm_cr3);
+
+	for (uint32_t s = 0; s < gv_kva_slots(m); s++) {
+		struct walk w;
+
+		n += gv_walk(m, kpd, base + s * PAGE_SIZE, &w) == WALK_MAPPED;
+	}
+	return n;
+}
+
 enum walk_status gv_walk(struct machine *m, uint32_t pdir_pa, uint32_t va, struct walk *w)
 {
 	return walk_va(&m->pm, pdir_pa, 0, va, w);

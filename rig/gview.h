@@ -20,6 +20,12 @@ static inline void *gv_ptr(struct machine *m, uint32_t va, size_t len)
 
 /* A 32-bit guest word at kernel VA va (0 if unmapped). */
 uint32_t gv_u32(struct machine *m, uint32_t va);
+/* Counter k of the guest (contract.h); 0, or -1 (and *v = 0) when the guest keeps none. */
+int gv_counter(struct machine *m, enum ct_counter k, uint32_t *v);
+/* The chunk KVA block: first VA, slots (0 when the guest declares none), slots mapped now. */
+uint32_t gv_kva_base(struct machine *m);
+uint32_t gv_kva_slots(struct machine *m);
+uint32_t gv_kva_mapped(struct machine *m);
 /* Translate va under a pmap's directory (physical address pdir_pa). */
 enum walk_status gv_walk(struct machine *m, uint32_t pdir_pa, uint32_t va, struct walk *w);
 /* "+P +RW +US +A +D" for the flags of an entry (frame not included). */

@@ -5,8 +5,8 @@
  * own accesses (struct chk_ad): the page was read or written through a
  * managed mapping since it was allocated, and written since it was last
  * cleaned. The VM learns the same from the pmap only through PG_A/PG_M in
- * a live managed PTE of the page or PGA_REFERENCED/PGA_MODIFIED in its
- * vm_page (pmap_is_modified, pmap_is_referenced, vm_page_dirty): whatever
+ * a live managed PTE of the page or the summary bits of its vm_page
+ * (page.aflags in the descriptor: FreeBSD's PGA_REFERENCED/PGA_MODIFIED) (pmap_is_modified, pmap_is_referenced, vm_page_dirty): whatever
  * the model holds must be findable there, or the VM will take a written
  * page for clean and never write it back.
  *
@@ -20,10 +20,16 @@
 #include "gview.h"
 #include "invcheck.h"
 
-/* CHK_AD_* of a vm_page's aflags. */
-static uint8_t ad_of_aflags(uint32_t aflags)
+/* The summary word of a vm_page (page.aflags), 0 when the guest keeps none. */
+static uint32_t aflags_of(const struct checker *c, const uint8_t *m)
 {
-	return (aflags & PGA_REFERENCED ? CHK_AD_REF : 0) | (aflags & PGA_MODIFIED ? CHK_AD_DIRTY : 0);
+	return m != NULL && c->ct->has_aflags ? rd32(m, c->ct->pg_aflags) : 0;
+}
+
+/* CHK_AD_* of a vm_page's summary bits. */
+static uint8_t ad_of_aflags(const struct checker *c, uint32_t aflags)
+{
+	return (aflags & c->ct->aflag_ref ? CHK_AD_REF : 0) | (aflags & c->ct->aflag_mod ? CHK_AD_DIRTY : 0);
 }
 
 void checker_ad_touched(struct checker *c, uint32_t pg)
@@ -36,30 +42,29 @@ void checker_ad_touched(struct checker *c, uint32_t pg)
  * names, and its aflags, as CHK_AD_* (the per-step view). */
 static uint8_t checker_ad_have(struct checker *c, uint32_t pg)
 {
-	struct vm_page *m = chk_page(c, pg);
-	uint32_t e = m ? m->pv_list.tqh_first : 0;
-	uint8_t have = m ? ad_of_aflags(m->aflags) : 0;
+	const uint8_t *m = chk_page(c, pg);
+	uint32_t e = m ? PG_PVFIRST(c, m) : 0;
+	uint8_t have = ad_of_aflags(c, aflags_of(c, m));
 
-	for (uint32_t n = 0; e != 0 && n <= m->pv_count; n++) {
-		struct pv_entry *pv = GV(c->m, struct pv_entry, e);
-		struct pv_chunk *pc = GV(c->m, struct pv_chunk, e & PG_FRAME);
-		struct pmap *pm = pc ? GV(c->m, struct pmap, pc->pc_pmap) : NULL;
+	for (uint32_t n = 0; e != 0 && n <= c->entry_bound; n++) {
+		const uint8_t *pv = chk_entry_ptr(c, e), *pc = chk_chunk_ptr(c, e & PG_FRAME);
+		const uint8_t *pm = pc ? chk_pmap_ptr(c, PC_OWNER(c, pc)) : NULL;
 		struct walk w;
 
 		if (pv == NULL || pm == NULL)
 			break;
-		gv_walk(c->m, pm->pm_pdir_pa, pv->pv_va, &w);
+		gv_walk(c->m, PM_CR3(c, pm), PV_VA(c, pv), &w);
 		if (w.status == WALK_MAPPED && (w.pte & PG_MANAGED) && (w.pte >> PAGE_SHIFT) == pg)
 			have |= chk_ad_of_pte(w.pte);
-		e = pv->pv_next.tqe_next;
+		e = PV_NEXT(c, pv);
 	}
 	return have;
 }
 
 /* Is the store e one into the aflags word of a vm_page record? */
-static int is_aflags_store(const struct event *e)
+static int is_aflags_store(const struct checker *c, const struct event *e)
 {
-	return e->kind == EV_VMPAGE_WRITE && chk_vmpage_field(e) == offsetof(struct vm_page, aflags);
+	return c->ct->has_aflags && e->kind == EV_VMPAGE_WRITE && chk_vmpage_field(e) == c->ct->pg_aflags;
 }
 
 /*
@@ -70,7 +75,7 @@ static int is_aflags_store(const struct event *e)
 static const struct event *ad_cause(struct checker *c, uint32_t pg, uint8_t lost)
 {
 	uint32_t bit = (lost & CHK_AD_DIRTY) ? PG_M : PG_A;
-	uint32_t pga = (lost & CHK_AD_DIRTY) ? PGA_MODIFIED : PGA_REFERENCED;
+	uint32_t pga = (lost & CHK_AD_DIRTY) ? c->ct->aflag_mod : c->ct->aflag_ref;
 	uint32_t had = PG_V | PG_MANAGED | bit;
 
 	for (int i = c->nwrites - 1; i >= 0; i--) {
@@ -83,7 +88,7 @@ static const struct event *ad_cause(struct checker *c, uint32_t pg, uint8_t lost
 	for (int i = c->nwrites - 1; i >= 0; i--) {
 		const struct event *e = &c->writes[i];
 
-		if (is_aflags_store(e) && e->va == pg && (e->old & pga) && !(e->new & pga))
+		if (is_aflags_store(c, e) && e->va == pg && (e->old & pga) && !(e->new & pga))
 			return e;
 	}
 	return NULL;
@@ -93,7 +98,7 @@ static const struct event *ad_cause(struct checker *c, uint32_t pg, uint8_t lost
 static int ad_check_page(struct checker *c, uint32_t pg, uint8_t have, struct violation *v)
 {
 	uint8_t lost = c->ad.want[pg] & ~have;
-	struct vm_page *m = chk_page(c, pg);
+	uint32_t aflags = aflags_of(c, chk_page(c, pg));
 	char how[256] = "";
 
 	if ((lost & CHK_AD_DIRTY) && chk_off(c, INV_AD_DIRTY_LOST))
@@ -107,11 +112,12 @@ static int ad_check_page(struct checker *c, uint32_t pg, uint8_t have, struct vi
 		c->ad.describe(c->ad.ctx, pg, lost, how, sizeof(how));
 	if (lost == CHK_AD_DIRTY)
 		return vfail(v, "AD-DIRTY-LOST", "page 0x%08x%s%s is dirty in the model, but no live managed PTE of it "
-		    "has PG_M and its vm_page's aflags (0x%x) lack PGA_MODIFIED: the VM would take it for clean and "
-		    "never write it back", pg << PAGE_SHIFT, how[0] ? " " : "", how, m ? m->aflags : 0);
+		    "has PG_M and its vm_page's %s (0x%x) lack the modified bit (0x%x): the VM would take it for clean and "
+		    "never write it back", pg << PAGE_SHIFT, how[0] ? " " : "", how, c->ct->name.aflags, aflags,
+		    c->ct->aflag_mod);
 	return vfail(v, "AD-REF-LOST", "page 0x%08x%s%s is referenced in the model, but no live managed PTE of it "
-	    "has PG_A and its vm_page's aflags (0x%x) lack PGA_REFERENCED: the VM would take it for unused",
-	    pg << PAGE_SHIFT, how[0] ? " " : "", how, m ? m->aflags : 0);
+	    "has PG_A and its vm_page's %s (0x%x) lack the referenced bit (0x%x): the VM would take it for unused",
+	    pg << PAGE_SHIFT, how[0] ? " " : "", how, c->ct->name.aflags, aflags, c->ct->aflag_ref);
 }
 
 /* A violation for page pg: the cause is the step's event that dropped the bit, with its callers. */
@@ -167,12 +173,9 @@ int chk_ad_full(struct checker *c, const uint8_t *ptebits, struct violation *v)
 	if (c->ad.want == NULL)
 		return 0;
 	for (uint32_t pg = 0; pg < c->npages; pg++) {
-		struct vm_page *m;
-
 		if (c->ad.want[pg] == 0)
 			continue;
-		m = chk_page(c, pg);
-		if (ad_check_page(c, pg, ptebits[pg] | (m ? ad_of_aflags(m->aflags) : 0), v) < 0)
+		if (ad_check_page(c, pg, ptebits[pg] | ad_of_aflags(c, aflags_of(c, chk_page(c, pg))), v) < 0)
 			return ad_blame(c, pg, v);	/* the last step's writes, if one of them dropped it */
 	}
 	return 0;

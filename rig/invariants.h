@@ -88,10 +88,13 @@ struct chk_stack {
 
 #define CHK_MAX_STACKS	32
 
+/* Bitmap words in a chunk: 4096 bytes hold at most 1024 four-byte entries. */
+#define CHK_MAX_NPCM	32
+
 /* A chunk page written in this step, and which of its entries may have changed. */
 struct chk_dirty_chunk {
 	uint32_t va;
-	uint32_t mask[_NPCM];
+	uint32_t mask[CHK_MAX_NPCM];
 };
 
 /* Shadow counts kept from the event stream between full checks. */
@@ -100,8 +103,8 @@ struct chk_shadow {
 	struct chk_stats stats[CHK_MAX_PMAPS];
 	int nstats;
 	int32_t entries;	/* pv entries in use, summed over chunks */
-	int32_t free_pages;	/* pages in state VPS_FREE (from stores into `state`) */
-	int32_t pv_counts;	/* pv_count summed over pages (from stores into `pv_count`) */
+	int32_t free_pages;	/* pages in the free role (from stores into page.role) */
+	int32_t pv_counts;	/* page.pv_count summed over pages (from stores into it) */
 	struct pvset *chunk_inuse;	/* chunk VA -> entries in use */
 	int valid;		/* set by a full check; cleared when unsure */
 };
@@ -132,8 +135,12 @@ struct chk_ad {
 
 struct checker {
 	struct machine *m;
-	struct guest_info *gi;
-	uint32_t npages;
+	const struct contract *ct;	/* what the guest declares (m->ct) */
+	const struct glayout *lay;	/* its address-space layout (m->lay) */
+	uint32_t npages;		/* physical pages of RAM */
+	uint32_t pages_va, nrecs;	/* the vm_page array and its records */
+	uint32_t kva_base, kva_slots;	/* the chunk KVA block (0 slots: none declared) */
+	uint32_t entry_bound;		/* more pv entries than can exist: a list this long is a cycle */
 	uint32_t ignore_mask;	/* bit INV_*: the file ignores that rule */
 	struct chk_pmap pmaps[CHK_MAX_PMAPS];	/* [0] is the kernel pmap */
 	int npmaps;

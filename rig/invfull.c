@@ -47,6 +47,8 @@ static int scan_pmap(struct checker *c, struct scan *sc, int i, uint32_t lo, uin
 			continue;
 		if ((p->pde[pdx] >> PAGE_SHIFT) < c->npages)
 			sc->ptref[p->pde[pdx] >> PAGE_SHIFT] = 1;
+		if (pdx == c->lay->self)
+			continue;	/* the directory itself, as a page table */
 		if (i > 0 && !chk_off(c, INV_PT_COUNT) && chk_pt_count(c, p, pdx, v) < 0)
 			return -1;
 		if ((pt = phys_ptr(&c->m->pm, p->pde[pdx] & PG_FRAME, PAGE_SIZE)) == NULL)
@@ -61,13 +63,14 @@ static int scan_pmap(struct checker *c, struct scan *sc, int i, uint32_t lo, uin
 /* STATS: the counts each pmap keeps equal what its tables hold. */
 static int check_stats(struct checker *c, struct scan *sc, struct violation *v)
 {
-	for (int i = 0; i < c->npmaps && !chk_off(c, INV_STATS); i++) {
-		struct pmap *pm = GV(c->m, struct pmap, c->pmaps[i].gva);
+	for (int i = 0; i < c->npmaps && !chk_off(c, INV_STATS) && c->ct->has_stats; i++) {
+		const uint8_t *pm = chk_pmap_ptr(c, c->pmaps[i].gva);
+		uint32_t res = rd32(pm, c->ct->pm_resident), wired = rd32(pm, c->ct->pm_wired);
 
-		if (pm->pm_stats.resident_count != sc->resident[i] || pm->pm_stats.wired_count != sc->wired[i])
+		if (res != sc->resident[i] || wired != sc->wired[i])
 			return vfail(v, "STATS", "pmap 0x%08x: pm_stats says resident %u wired %u; its page tables hold "
-			    "%u %s and %u wired", c->pmaps[i].gva, pm->pm_stats.resident_count, pm->pm_stats.wired_count,
-			    sc->resident[i], i ? "valid PTEs" : "managed mappings", sc->wired[i]);
+			    "%u %s and %u wired", c->pmaps[i].gva, res, wired, sc->resident[i],
+			    i ? "valid PTEs" : "managed mappings", sc->wired[i]);
 	}
 	return 0;
 }
@@ -77,105 +80,119 @@ static int scan_tables(struct checker *c, struct scan *sc, struct violation *v)
 {
 	memset(c->shadow.mapcount, 0, c->npages * sizeof(uint16_t));
 	for (int i = 0; i < c->npmaps; i++)
-		if (scan_pmap(c, sc, i, i ? 0 : KPTDI, i ? KPTDI : PTDPTDI, v) < 0)
+		if (scan_pmap(c, sc, i, i ? 0 : c->lay->kpdi, i ? c->lay->kpdi : NPDEPG, v) < 0)
 			return -1;
 	return check_stats(c, sc, v);
 }
 
-/* The global LRU: each chunk once (no cycle), each passing the local rules. */
-static int walk_lru(struct checker *c, struct pvset *chunks, uint32_t *entries, struct violation *v)
+/* One chunk found on a list: mapped, page-aligned, not seen before, passing the local rules. */
+static int add_chunk(struct checker *c, struct pvset *chunks, uint32_t pc, const char *list, uint32_t n,
+    uint32_t *entries, struct violation *v)
 {
-	struct pv_chunklist *lru = GV(c->m, struct pv_chunklist, c->gi->gi_pv_chunks);
-	uint32_t pc = lru ? lru->tqh_first : 0;
+	const uint8_t *p = chk_chunk_ptr(c, pc);
 
-	*entries = 0;
+	if (p == NULL)
+		return vfail(v, "PV-CHUNK-LISTS", "%s reaches 0x%08x, which is not a mapped chunk", list, pc);
+	if (pvset_put(chunks, 0, pc, (uint32_t)chk_inuse(c, p)) != NULL || n > c->nrecs)
+		return vfail(v, "PV-CHUNK-LISTS", "chunk 0x%08x is on %s twice (a cycle)", pc, list);
+	if (chk_chunk(c, pc, v) < 0)
+		return -1;
+	*entries += chk_inuse(c, p);
+	return 0;
+}
+
+/* The global list of all chunks (where the guest keeps one): each chunk once, each passing the local rules. */
+static int walk_global(struct checker *c, struct pvset *chunks, uint32_t *entries, struct violation *v)
+{
+	uint32_t pc = gv_u32(c->m, c->ct->global_head);
+
 	for (uint32_t n = 0; pc != 0; n++) {
-		struct pv_chunk *p = GV(c->m, struct pv_chunk, pc);
-
-		if (p == NULL || (pc & PAGE_MASK))
-			return vfail(v, "PV-CHUNK-LISTS", "pv_chunks reaches 0x%08x, which is not a mapped chunk", pc);
-		if (pvset_put(chunks, 0, pc, (uint32_t)chk_inuse(p)) != NULL || n > c->gi->gi_pv_maxchunks)
-			return vfail(v, "PV-CHUNK-LISTS", "chunk 0x%08x is on pv_chunks twice (a cycle)", pc);
-		if (chk_chunk(c, pc, v) < 0)
+		if (add_chunk(c, chunks, pc, c->ct->name.global_head, n, entries, v) < 0)
 			return -1;
-		*entries += chk_inuse(p);
-		pc = p->pc_lru.tqe_next;
+		pc = PC_GNEXT(c, chk_chunk_ptr(c, pc));
 	}
 	return 0;
 }
 
-/* Every pmap's chunk list: chunks of that pmap, all on the LRU, each on one list. */
-static int walk_pmap_lists(struct checker *c, struct pvset *chunks, struct violation *v)
+/*
+ * Every pmap's chunk list: chunks of that pmap, each on one list. With a
+ * global list, every listed chunk is on it and the counts agree; without
+ * one, the pmaps' lists are where the chunks are found.
+ */
+static int walk_pmap_lists(struct checker *c, struct pvset *chunks, uint32_t *entries, struct violation *v)
 {
 	uint32_t listed = 0;
 
 	for (int i = 0; i < c->npmaps; i++) {
-		struct pmap *pm = GV(c->m, struct pmap, c->pmaps[i].gva);
-		uint32_t pc = pm->pm_pvchunk.tqh_first;
+		uint32_t pc = PM_CHUNKS(c, chk_pmap_ptr(c, c->pmaps[i].gva));
 
 		for (uint32_t n = 0; pc != 0; n++, listed++) {
-			struct pvkey *k = pvset_get(chunks, 0, pc);
-			struct pv_chunk *p = GV(c->m, struct pv_chunk, pc);
+			struct pvkey *k;
+			const uint8_t *p = chk_chunk_ptr(c, pc);
 
-			if (k == NULL || p == NULL || p->pc_pmap != c->pmaps[i].gva || k->seen || n > chunks->n)
+			if (!c->ct->has_global && (p == NULL || pvset_get(chunks, 0, pc) == NULL) &&
+			    add_chunk(c, chunks, pc, "a pmap's chunk list", n, entries, v) < 0)
+				return -1;
+			k = pvset_get(chunks, 0, pc);
+			if (k == NULL || p == NULL || PC_OWNER(c, p) != c->pmaps[i].gva || k->seen || n > chunks->n)
 				return vfail(v, "PV-CHUNK-LISTS", "pmap 0x%08x lists chunk 0x%08x, which %s", c->pmaps[i].gva,
-				    pc, k == NULL || p == NULL ? "is not on pv_chunks" : k->seen ? "is listed twice" :
-				    "belongs to another pmap (pc_pmap)");
+				    pc, k == NULL || p == NULL ? "is not on the global chunk list" : k->seen ? "is listed twice" :
+				    "belongs to another pmap (its owner field)");
 			k->seen = 1;
-			pc = p->pc_list.tqe_next;
+			pc = PC_NEXT(c, p);
 		}
 	}
 	if (listed != chunks->n)
-		return vfail(v, "PV-CHUNK-LISTS", "%u chunks are on pv_chunks but %u on pmaps' lists", chunks->n, listed);
+		return vfail(v, "PV-CHUNK-LISTS", "%u chunks are on %s but %u on pmaps' lists", chunks->n,
+		    c->ct->name.global_head, listed);
 	return 0;
 }
 
 /* Entries of chunk pc in use: (pmap, va) -> entry address, no duplicates. */
 static int collect_entries(struct checker *c, uint32_t pc, struct pvset *pvs, struct violation *v)
 {
-	struct pv_chunk *p = GV(c->m, struct pv_chunk, pc);
+	const uint8_t *p = chk_chunk_ptr(c, pc);
 
-	for (int i = 0; i < _NPCPV; i++) {
-		uint32_t ea = pc + (uint32_t)offsetof(struct pv_chunk, pc_pventry) + i * 12;
+	for (int i = 0; i < (int)c->ct->npcpv; i++) {
+		uint32_t ea = PC_ENTRY(c, pc, i);
 
-		if (chk_is_free_bit(p, i))
+		if (chk_is_free_bit(c, p, i))
 			continue;
-		if (pvset_put(pvs, p->pc_pmap, p->pc_pventry[i].pv_va, ea) != NULL)
+		if (pvset_put(pvs, PC_OWNER(c, p), PC_PV_VA(c, p, i), ea) != NULL)
 			return vfail(v, "PV-MAPPING", "two pv entries name pmap 0x%08x va 0x%08x (one at 0x%08x)",
-			    p->pc_pmap, p->pc_pventry[i].pv_va, ea);
+			    PC_OWNER(c, p), PC_PV_VA(c, p, i), ea);
 	}
 	return 0;
 }
 
-/* One page's pv list: in-use entries of its own mappings, pv_count long. */
+/* One page's pv list: in-use entries of its own mappings (and as long as its pv count, if it keeps one). */
 static int walk_page_list(struct checker *c, uint32_t pg, struct pvset *pvs, struct scan *sc,
     uint32_t *total, struct violation *v)
 {
-	struct vm_page *m = chk_page(c, pg);
-	uint32_t e = m ? m->pv_list.tqh_first : 0, n = 0;
+	const uint8_t *m = chk_page(c, pg);
+	uint32_t e = m ? PG_PVFIRST(c, m) : 0, n = 0;
 
 	if (m == NULL)
 		return vfail(v, "PAGE-STATE", "vm_page %u (page 0x%08x) is unreadable", pg, pg << PAGE_SHIFT);
 	for (; e != 0; n++) {
-		struct pv_entry *pv = GV(c->m, struct pv_entry, e);
-		struct pv_chunk *pc = GV(c->m, struct pv_chunk, e & PG_FRAME);
-		int idx = (int)((e & PAGE_MASK) - offsetof(struct pv_chunk, pc_pventry)) / 12;
-		struct pvkey *k = pv && pc ? pvset_get(pvs, pc->pc_pmap, pv->pv_va) : NULL;
-		struct pvkey *pte = pv && pc ? pvset_get(&sc->managed, pc->pc_pmap, pv->pv_va) : NULL;
+		const uint8_t *pv = chk_entry_ptr(c, e), *pc = chk_chunk_ptr(c, e & PG_FRAME);
+		int idx = chk_entry_index(c, e);
+		struct pvkey *k = pv && pc ? pvset_get(pvs, PC_OWNER(c, pc), PV_VA(c, pv)) : NULL;
+		struct pvkey *pte = pv && pc ? pvset_get(&sc->managed, PC_OWNER(c, pc), PV_VA(c, pv)) : NULL;
 
-		if (pv && pc && idx >= 0 && idx < _NPCPV && chk_is_free_bit(pc, idx) &&
-		    !chk_off(c, INV_PV_CHUNK_BITMAP))
+		if (pv && pc && idx >= 0 && chk_is_free_bit(c, pc, idx) && !chk_off(c, INV_PV_CHUNK_BITMAP))
 			return vfail(v, "PV-CHUNK-BITMAP", "page 0x%08x lists pv entry 0x%08x, whose bit in chunk 0x%08x "
-			    "says free (pc_map[%d] = 0x%08x)", pg << PAGE_SHIFT, e, e & PG_FRAME, idx / 32, pc->pc_map[idx / 32]);
+			    "says free (%s[%d] = 0x%08x)", pg << PAGE_SHIFT, e, e & PG_FRAME, c->ct->name.map, idx / 32,
+			    PC_MAP(c, pc, idx / 32));
 		if (k == NULL || k->val != e || pte == NULL || (pte->val >> PAGE_SHIFT) != pg || n > pvs->n)
 			return vfail(v, "PV-MAPPING", "page 0x%08x lists pv entry 0x%08x (va 0x%08x), which %s", pg << PAGE_SHIFT,
-			    e, pv ? pv->pv_va : 0, n > pvs->n ? "repeats (a cycle)" :
+			    e, pv ? PV_VA(c, pv) : 0, n > pvs->n ? "repeats (a cycle)" :
 			    pte == NULL ? "names no valid managed PTE" : "names a PTE of another page");
-		e = pv->pv_next.tqe_next;
+		e = PV_NEXT(c, pv);
 	}
-	if (n != m->pv_count)
-		return vfail(v, "PV-MAPPING", "page 0x%08x: pv_count %u, but its list has %u entries", pg << PAGE_SHIFT,
-		    m->pv_count, n);
+	if (c->ct->has_pv_count && n != rd32(m, c->ct->pg_pv_count))
+		return vfail(v, "PV-MAPPING", "page 0x%08x: %s %u, but its list has %u entries", pg << PAGE_SHIFT,
+		    c->ct->name.pv_count, rd32(m, c->ct->pg_pv_count), n);
 	*total += n;
 	return 0;
 }
@@ -198,7 +215,7 @@ static int check_pv_full(struct checker *c, struct pvset *chunks, struct scan *s
 		if (k->used && pvset_get(&pvs, k->pmap, k->va) == NULL)
 			rc = chk_pte_has_pv(c, k->pmap, k->va, k->val, v);
 	}
-	for (uint32_t pg = 0; pg < c->gi->gi_vm_page_count && rc == 0; pg++)
+	for (uint32_t pg = 0; pg < c->nrecs && rc == 0; pg++)
 		rc = walk_page_list(c, pg, &pvs, sc, &total, v);
 	if (rc == 0 && total != pvs.n)
 		rc = vfail(v, "PV-MAPPING", "%u pv entries are in use in chunks, but page lists hold %u", pvs.n, total);
@@ -215,17 +232,17 @@ static uint32_t kpte(struct checker *c, uint32_t va)
 	return w.status == WALK_MAPPED || w.status == WALK_NO_PTE ? w.pte : 0;
 }
 
-/* ptelist: walk pv_vafree; returns the free slots marked in free[], or -1. */
+/* ptelist: walk the free list threaded through the free slots' PTEs; marks them in free[], or -1. */
 static int walk_vafree(struct checker *c, uint8_t *free, uint32_t *nfree, struct violation *v)
 {
-	uint32_t base = c->gi->gi_pv_kva_base, max = c->gi->gi_pv_maxchunks;
-	uint32_t va = gv_u32(c->m, c->gi->gi_pv_vafree), prev = 0;
+	uint32_t base = c->kva_base, max = c->kva_slots;
+	uint32_t va = gv_u32(c->m, c->ct->kva_head), prev = 0;
 
 	for (*nfree = 0; va != 0; (*nfree)++) {
 		uint32_t pte = kpte(c, va), slot = (va - base) >> PAGE_SHIFT;
 
 		if ((va & PAGE_MASK) || va < base || slot >= max || free[slot] || (pte & PG_V))
-			return vfail(v, "PV-KVA", "pv_vafree: node 0x%08x (after 0x%08x) %s", va, prev,
+			return vfail(v, "PV-KVA", "%s: node 0x%08x (after 0x%08x) %s", c->ct->name.kva_head, va, prev,
 			    (va & PAGE_MASK) ? "is not page-aligned" : va < base || slot >= max ? "is outside the block" :
 			    free[slot] ? "is on the list twice (a cycle)" : "has PG_V set in its PTE");
 		free[slot] = 1;
@@ -235,83 +252,106 @@ static int walk_vafree(struct checker *c, uint8_t *free, uint32_t *nfree, struct
 	return 0;
 }
 
-/* nofree's pv_spare: kept empty chunks in used slots, owned by nobody, not on pv_chunks. */
-static int walk_spare(struct checker *c, struct pvset *chunks, uint32_t next, struct violation *v)
+/* The parked empty chunks (chunk.spare): in used slots, owned by nobody, on no other list. */
+static int walk_spare(struct checker *c, struct pvset *chunks, struct pvset *spares, uint32_t next,
+    struct violation *v)
 {
-	struct pv_chunklist *spare = GV(c->m, struct pv_chunklist, c->gi->gi_pv_spare);
-	uint32_t base = c->gi->gi_pv_kva_base, pc = spare ? spare->tqh_first : 0;
+	uint32_t base = c->kva_base, pc = gv_u32(c->m, c->ct->spare_head);
 
 	for (uint32_t n = 0; pc != 0; n++) {
-		struct pv_chunk *p = GV(c->m, struct pv_chunk, pc);
+		const uint8_t *p = chk_chunk_ptr(c, pc);
 
-		if (p == NULL || (pc & PAGE_MASK) || pc < base || ((pc - base) >> PAGE_SHIFT) >= next ||
-		    p->pc_pmap != 0 || pvset_get(chunks, 0, pc) != NULL || n >= next)
-			return vfail(v, "PV-KVA", "pv_spare holds 0x%08x, which %s", pc, p == NULL ? "is not mapped" :
-			    n >= next ? "repeats (a cycle)" : p->pc_pmap ? "still names a pmap" :
-			    pvset_get(chunks, 0, pc) ? "is also on pv_chunks" : "is not a used slot of the block");
-		pc = p->pc_list.tqe_next;
+		if (p == NULL || pc < base || ((pc - base) >> PAGE_SHIFT) >= next || PC_OWNER(c, p) != 0 ||
+		    pvset_get(chunks, 0, pc) != NULL || n >= next || pvset_put(spares, 0, pc, 0) != NULL)
+			return vfail(v, "PV-KVA", "%s holds 0x%08x, which %s", c->ct->name.spare, pc, p == NULL ? "is not mapped" :
+			    n >= next || pvset_get(spares, 0, pc) ? "repeats (a cycle)" : PC_OWNER(c, p) ? "still names a pmap" :
+			    pvset_get(chunks, 0, pc) ? "is also on a chunk list" : "is not a used slot of the block");
+		pc = PC_NEXT(c, p);
 	}
 	return 0;
 }
 
-/* PV-KVA: every slot of the block holds an allocated chunk or is free, never both. */
+/* PV-KVA for slot s (mapped or not), given the free slots and the index. */
+static int kva_slot_full(struct checker *c, uint32_t s, const uint8_t *isfree, uint32_t next, struct pvset *chunks,
+    struct pvset *spares, struct violation *v)
+{
+	uint32_t va = c->kva_base + s * PAGE_SIZE, pte = kpte(c, va);
+	const uint8_t *m = (pte & PG_V) ? chk_page(c, pte >> PAGE_SHIFT) : NULL;
+	int ptelist = c->ct->kva_kind == CT_KVA_PTELIST, index = c->ct->kva_kind == CT_KVA_INDEX;
+
+	if ((pte & PG_V) && (m == NULL || (chk_has_role(c, CT_ROLE_PVCHUNK) && chk_role(c, m) != CT_ROLE_PVCHUNK)))
+		return vfail(v, "PV-KVA", "slot %u (va 0x%08x): PTE 0x%08x maps a page that is not a chunk page "
+		    "(state %u)", s, va, pte, m ? chk_role_raw(c, m) : 0);
+	if (!(pte & PG_V) && index && s < next)
+		return vfail(v, "PV-KVA", "slot %u (va 0x%08x) is below %s (%u) but not mapped: "
+		    "a slot below the index, once used, keeps its page", s, va, c->ct->name.kva_head, next);
+	if ((pte & PG_V) ? isfree[s] || s >= next : ptelist && !isfree[s])
+		return vfail(v, "PV-KVA", "slot %u (va 0x%08x): PTE 0x%08x is %s", s, va, pte,
+		    (pte & PG_V) ? "valid but the slot is free" : "neither valid nor on the free list (a lost slot)");
+	if ((pte & PG_V) && pvset_get(chunks, 0, va) == NULL && pvset_get(spares, 0, va) == NULL)
+		return vfail(v, "PV-KVA", "slot %u (va 0x%08x) is mapped but holds no listed chunk", s, va);
+	return 0;
+}
+
+/* PV-KVA: every slot of the block holds a listed chunk or is free, never both. */
 static int check_kva_full(struct checker *c, struct pvset *chunks, struct violation *v)
 {
-	uint32_t base = c->gi->gi_pv_kva_base, max = c->gi->gi_pv_maxchunks, nfree = 0, next = max;
-	int ptelist = !strcmp(c->gi->gi_policy, "ptelist"), nofree = !strcmp(c->gi->gi_policy, "nofree"), rc = 0;
+	uint32_t max = c->kva_slots, nfree = 0, next = max;
+	struct pvset spares;
 	uint8_t *isfree = calloc(max ? max : 1, 1);
+	int rc = 0;
 
-	if (nofree)
-		next = gv_u32(c->m, c->gi->gi_pv_nextindex);
-	if (isfree == NULL || (ptelist && walk_vafree(c, isfree, &nfree, v) < 0)) {
+	if (max == 0) {
 		free(isfree);
-		return isfree ? -1 : vfail(v, "PV-KVA", "out of memory");
+		return 0;	/* no block declared: not checked */
 	}
-	for (uint32_t s = 0; s < max && rc == 0; s++) {
-		uint32_t va = base + s * PAGE_SIZE, pte = kpte(c, va);
-		struct vm_page *m = (pte & PG_V) ? chk_page(c, pte >> PAGE_SHIFT) : NULL;
-		int used = s < next && (pte & PG_V);
-
-		if ((pte & PG_V) && (m == NULL || m->state != VPS_PVCHUNK))
-			rc = vfail(v, "PV-KVA", "slot %u (va 0x%08x): PTE 0x%08x maps a page that is not a chunk page "
-			    "(state %u)", s, va, pte, m ? m->state : 0);
-		else if (!(pte & PG_V) && nofree && s < next)
-			rc = vfail(v, "PV-KVA", "slot %u (va 0x%08x) is below pv_nextindex (%u) but not mapped: "
-			    "a nofree slot, once used, keeps its page", s, va, next);
-		else if ((pte & PG_V) ? isfree[s] || s >= next : ptelist && !isfree[s])
-			rc = vfail(v, "PV-KVA", "slot %u (va 0x%08x): PTE 0x%08x is %s", s, va, pte,
-			    (pte & PG_V) ? "valid but the slot is free" : "neither valid nor on pv_vafree (a lost slot)");
-		else if (used && strcmp(c->gi->gi_policy, "nofree") && pvset_get(chunks, 0, va) == NULL)
-			rc = vfail(v, "PV-KVA", "slot %u (va 0x%08x) is mapped but holds no chunk on pv_chunks", s, va);
+	if (c->ct->kva_kind == CT_KVA_INDEX)
+		next = gv_u32(c->m, c->ct->kva_head);
+	if (isfree == NULL || pvset_init(&spares, 64) < 0) {
+		free(isfree);
+		return vfail(v, "PV-KVA", "out of memory");
 	}
+	if (c->ct->kva_kind == CT_KVA_PTELIST)
+		rc = walk_vafree(c, isfree, &nfree, v);
+	if (rc == 0 && c->ct->spare_head != 0)
+		rc = walk_spare(c, chunks, &spares, next, v);
+	for (uint32_t s = 0; s < max && rc == 0; s++)
+		rc = kva_slot_full(c, s, isfree, next, chunks, &spares, v);
 	free(isfree);
-	if (rc == 0 && nofree)
-		rc = walk_spare(c, chunks, next, v);
+	pvset_free(&spares);
 	return rc;
 }
 
-/* PAGE-STATE for one page, given what the table scan found. */
+/*
+ * PAGE-STATE for one page, given what the table scan found. Judged from the
+ * role the guest records (page.role); a guest that records none has the
+ * role-free parts checked only: a free page is neither mapped nor listed.
+ */
 int chk_page_state(struct checker *c, uint32_t pg, struct violation *v)
 {
-	struct vm_page *m = chk_page(c, pg);
+	const uint8_t *m = chk_page(c, pg);
 	uint16_t maps = pg < c->npages ? c->shadow.mapcount[pg] : 0;
 	const char *why = NULL;
+	int role;
 
 	if (m == NULL)
 		return vfail(v, "PAGE-STATE", "vm_page %u is unreadable", pg);
-	if (m->state < VPS_RESERVED || m->state > VPS_KMEM)
+	if (!c->ct->has_role)
+		return 0;
+	role = chk_role(c, m);
+	if (role < 0)
 		why = "has no valid state";
-	else if (m->state == VPS_FREE && (m->pv_list.tqh_first || m->pv_count || maps))
+	else if (role == CT_ROLE_FREE && (PG_PVFIRST(c, m) || (c->ct->has_pv_count && rd32(m, c->ct->pg_pv_count)) || maps))
 		why = maps ? "is free but still mapped" : "is free but has pv entries";
-	else if (m->state == VPS_FREE && (chk_pmap_of_pd(c, pg << PAGE_SHIFT) >= 0))
+	else if (role == CT_ROLE_FREE && (chk_pmap_of_pd(c, pg << PAGE_SHIFT) >= 0))
 		why = "is free but is a live pmap's page directory";
-	else if (m->state == VPS_PVCHUNK && maps == 0)
+	else if (role == CT_ROLE_PVCHUNK && maps == 0)
 		why = "is a chunk page that nothing maps";
 	if (why == NULL)
 		return 0;
-	return vfail(v, "PAGE-STATE", "page 0x%08x %s (vm_page 0x%08x: state %u, pv_count %u, %u mapping%s)",
-	    pg << PAGE_SHIFT, why, c->gi->gi_vm_page_array + pg * (uint32_t)sizeof(struct vm_page), m->state,
-	    m->pv_count, maps, maps == 1 ? "" : "s");
+	return vfail(v, "PAGE-STATE", "page 0x%08x %s (%s 0x%08x: %s %u, %u pv entr%s, %u mapping%s)",
+	    pg << PAGE_SHIFT, why, c->ct->name.page, c->pages_va + pg * c->ct->page_size, c->ct->name.role,
+	    chk_role_raw(c, m), chk_page_pvlen(c, m), chk_page_pvlen(c, m) == 1 ? "y" : "ies", maps, maps == 1 ? "" : "s");
 }
 
 /* PAGE-STATE over all pages, with the page-table references the scan saw. */
@@ -319,21 +359,25 @@ static int check_pages_full(struct checker *c, struct scan *sc, struct violation
 {
 	uint32_t nfree = 0;
 
-	for (uint32_t pg = 0; pg < c->gi->gi_vm_page_count; pg++) {
-		struct vm_page *m = chk_page(c, pg);
+	if (!c->ct->has_role)
+		return 0;
+	for (uint32_t pg = 0; pg < c->nrecs; pg++) {
+		const uint8_t *m = chk_page(c, pg);
+		int role;
 
 		if (chk_page_state(c, pg, v) < 0)
 			return -1;
-		nfree += m->state == VPS_FREE;
-		if (m->state == VPS_FREE && sc->ptref[pg])
+		role = chk_role(c, m);
+		nfree += role == CT_ROLE_FREE;
+		if (role == CT_ROLE_FREE && sc->ptref[pg])
 			return vfail(v, "PAGE-STATE", "page 0x%08x is free but a PDE points at it", pg << PAGE_SHIFT);
-		if (m->state == VPS_PTP && !sc->ptref[pg])
+		if (role == CT_ROLE_PTP && !sc->ptref[pg])
 			return vfail(v, "PAGE-STATE", "page 0x%08x is a page-table page that no PDE points at",
 			    pg << PAGE_SHIFT);
 	}
-	if (nfree != gv_u32(c->m, c->gi->gi_free_count_va))
-		return vfail(v, "PAGE-STATE", "%u pages are free, vm_free_count says %u", nfree,
-		    gv_u32(c->m, c->gi->gi_free_count_va));
+	if (c->ct->free_count && nfree != gv_u32(c->m, c->ct->free_count))
+		return vfail(v, "PAGE-STATE", "%u pages are free, %s says %u", nfree, c->ct->name.free_count,
+		    gv_u32(c->m, c->ct->free_count));
 	return 0;
 }
 
@@ -342,16 +386,19 @@ static int check_pv_side(struct checker *c, struct scan *sc, struct pvset *chunk
 {
 	struct pvset chunks;
 	uint32_t entries = 0;
-	int rc;
+	int64_t count;
+	int rc = 0;
 
-	if (pvset_init(&chunks, c->gi->gi_pv_maxchunks + 8) < 0)
+	if (pvset_init(&chunks, (c->kva_slots ? c->kva_slots : 256) + 8) < 0)
 		return vfail(v, "PV-CHUNK-LISTS", "out of memory");
-	rc = walk_lru(c, &chunks, &entries, v);
-	if (rc == 0 && !chk_off(c, INV_PV_CHUNK_BITMAP) && entries != gv_u32(c->m, c->gi->gi_pv_entry_count))
-		rc = vfail(v, "PV-CHUNK-BITMAP", "chunks have %u entries in use; pv_entry_count says %u", entries,
-		    gv_u32(c->m, c->gi->gi_pv_entry_count));
-	if (rc == 0 && !chk_off(c, INV_PV_CHUNK_LISTS))
-		rc = walk_pmap_lists(c, &chunks, v);
+	if (c->ct->has_global)
+		rc = walk_global(c, &chunks, &entries, v);
+	if (rc == 0 && (!chk_off(c, INV_PV_CHUNK_LISTS) || !c->ct->has_global))
+		rc = walk_pmap_lists(c, &chunks, &entries, v);
+	count = chk_entry_count(c);
+	if (rc == 0 && !chk_off(c, INV_PV_CHUNK_BITMAP) && count >= 0 && entries != (uint32_t)count)
+		rc = vfail(v, "PV-CHUNK-BITMAP", "chunks have %u entries in use; %s says %u", entries,
+		    c->ct->name.entry_count, (uint32_t)count);
 	if (rc == 0 && !chk_off(c, INV_PV_KVA))
 		rc = check_kva_full(c, &chunks, v);
 	if (rc == 0 && !chk_off(c, INV_PV_MAPPING))
@@ -365,11 +412,11 @@ static int check_pv_side(struct checker *c, struct scan *sc, struct pvset *chunk
 static void shadow_reset(struct checker *c, struct scan *sc, struct pvset *chunks)
 {
 	c->shadow.free_pages = c->shadow.pv_counts = 0;
-	for (uint32_t pg = 0; pg < c->gi->gi_vm_page_count; pg++) {
-		struct vm_page *m = chk_page(c, pg);
+	for (uint32_t pg = 0; pg < c->nrecs; pg++) {
+		const uint8_t *m = chk_page(c, pg);
 
-		c->shadow.free_pages += m != NULL && m->state == VPS_FREE;
-		c->shadow.pv_counts += m != NULL ? (int32_t)m->pv_count : 0;
+		c->shadow.free_pages += m != NULL && chk_role(c, m) == CT_ROLE_FREE;
+		c->shadow.pv_counts += m != NULL && c->ct->has_pv_count ? (int32_t)rd32(m, c->ct->pg_pv_count) : 0;
 	}
 	c->shadow.nstats = c->npmaps;
 	for (int i = 0; i < c->npmaps; i++)

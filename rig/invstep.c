@@ -16,8 +16,17 @@ int checker_init(struct checker *c, struct machine *m)
 {
 	memset(c, 0, sizeof(*c));
 	c->m = m;
-	c->gi = machine_info(m);
+	c->ct = &m->ct;
+	c->lay = &m->lay;
 	c->npages = (uint32_t)(m->pm.size >> PAGE_SHIFT);
+	c->pages_va = gv_u32(m, c->ct->page_array_ptr);
+	c->nrecs = gv_u32(m, c->ct->page_count_ptr);
+	if (c->ct->kva_slots_ptr != 0) {
+		c->kva_base = gv_u32(m, c->ct->kva_base_ptr);
+		c->kva_slots = gv_u32(m, c->ct->kva_slots_ptr);
+	}
+	/* every chunk page of RAM full of entries: more than any list can honestly hold */
+	c->entry_bound = c->npages * c->ct->npcpv;
 	c->shadow.mapcount = calloc(c->npages, sizeof(uint16_t));
 	return c->shadow.mapcount ? 0 : -1;
 }
@@ -77,7 +86,7 @@ static void shadow_pte(struct checker *c, const struct event *e)
 		c->shadow.mapcount[o]--;
 	if ((e->new & PG_V) && n < c->npages && c->shadow.mapcount[n] < UINT16_MAX)
 		c->shadow.mapcount[n]++;
-	if (st == NULL || (kernel && e->va >= PTMAP_VA))
+	if (st == NULL || (kernel && PDX(e->va) == c->lay->self))
 		return;
 	if ((e->old & PG_V) && (!kernel || (e->old & PG_MANAGED)))
 		st->resident--;
@@ -86,14 +95,14 @@ static void shadow_pte(struct checker *c, const struct event *e)
 	st->wired += ((e->new & (PG_V | PG_W)) == (PG_V | PG_W)) - ((e->old & (PG_V | PG_W)) == (PG_V | PG_W));
 }
 
-/* Keep the free-page and pv_count sums in step with a store into a vm_page record. */
+/* Keep the free-page and pv-count sums in step with a store into a vm_page record. */
 static void shadow_vmpage(struct checker *c, const struct event *e)
 {
-	uint32_t field = chk_vmpage_field(e);
+	uint32_t field = chk_vmpage_field(e), free = c->ct->role_val[CT_ROLE_FREE];
 
-	if (field == offsetof(struct vm_page, state))
-		c->shadow.free_pages += (e->new == VPS_FREE) - (e->old == VPS_FREE);
-	else if (field == offsetof(struct vm_page, pv_count))
+	if (c->ct->has_role && field == c->ct->pg_role)
+		c->shadow.free_pages += (e->new == free) - (e->old == free);
+	else if (c->ct->has_pv_count && field == c->ct->pg_pv_count)
 		c->shadow.pv_counts += (int32_t)(e->new - e->old);
 }
 
@@ -115,13 +124,13 @@ static void dirty_chunk(struct checker *c, uint32_t va, uint32_t off)
 		memset(d, 0, sizeof(*d));
 		d->va = va;
 	}
-	if (off >= offsetof(struct pv_chunk, pc_pventry))
-		lo = hi = (int)(off - offsetof(struct pv_chunk, pc_pventry)) / 12;
-	else if (off >= offsetof(struct pv_chunk, pc_map) && off < offsetof(struct pv_chunk, pc_lru))
-		lo = (int)((off - offsetof(struct pv_chunk, pc_map)) / 4) * 32, hi = lo + 31;
+	if (off >= c->ct->pc_entries && off < c->ct->pc_entries + c->ct->npcpv * c->ct->entry_size)
+		lo = hi = (int)((off - c->ct->pc_entries) / c->ct->entry_size);
+	else if (off >= c->ct->pc_map && off < c->ct->pc_map + 4 * c->ct->npcm)
+		lo = (int)((off - c->ct->pc_map) / 4) * 32, hi = lo + 31;
 	else
 		return;		/* list links and owner: chk_chunk looks at them anyway */
-	for (int i = lo; i <= hi && i < _NPCPV; i++)
+	for (int i = lo; i <= hi && i < (int)c->ct->npcpv; i++)
 		d->mask[i / 32] |= 1u << (i % 32);
 }
 
@@ -165,7 +174,7 @@ void checker_event(void *arg, const struct event *e)
 	case EV_VMPAGE_WRITE:
 		shadow_vmpage(c, e);
 		/* aflags stores are kept: they may be the cause of a lost A/D bit */
-		if (chk_vmpage_field(e) == offsetof(struct vm_page, aflags) && e->old != e->new &&
+		if (c->ct->has_aflags && chk_vmpage_field(e) == c->ct->pg_aflags && e->old != e->new &&
 		    grow((void **)&c->writes, c->nwrites, &c->capwrites, sizeof(*e)) == 0)
 			c->writes[c->nwrites++] = *e;
 		if (c->ndirty_pages == 0 || c->dirty_pages[c->ndirty_pages - 1] != e->va) {
@@ -192,28 +201,27 @@ static uint32_t current_pte(struct checker *c, uint32_t pd, uint32_t va)
 /* The PTE for va in the space of the pmap whose struct is at pmap (0 if none). */
 static uint32_t current_pte_of_pmap(struct checker *c, uint32_t pmap, uint32_t va, int *ok)
 {
-	struct pmap *pm = GV(c->m, struct pmap, pmap);
+	const uint8_t *pm = chk_pmap_ptr(c, pmap);
 
 	*ok = pm != NULL;
-	return pm ? current_pte(c, pm->pm_pdir_pa, va) : 0;
+	return pm ? current_pte(c, PM_CR3(c, pm), va) : 0;
 }
 
 /* PV-MAPPING for a page that may have lost the mapping (pmap, va): no entry left for it. */
 static int chk_page_lacks(struct checker *c, uint32_t pg, uint32_t pmap, uint32_t va, struct violation *v)
 {
-	struct vm_page *m = chk_page(c, pg);
-	uint32_t e = m ? m->pv_list.tqh_first : 0;
+	const uint8_t *m = chk_page(c, pg);
+	uint32_t e = m ? PG_PVFIRST(c, m) : 0;
 
-	for (uint32_t n = 0; e != 0 && n <= m->pv_count; n++) {
-		struct pv_entry *pv = GV(c->m, struct pv_entry, e);
-		struct pv_chunk *pc = GV(c->m, struct pv_chunk, e & PG_FRAME);
+	for (uint32_t n = 0; e != 0 && n <= c->entry_bound; n++) {
+		const uint8_t *pv = chk_entry_ptr(c, e), *pc = chk_chunk_ptr(c, e & PG_FRAME);
 
 		if (pv == NULL || pc == NULL)
 			return vfail(v, "PV-MAPPING", "page 0x%08x: pv list reaches unreadable entry 0x%08x", pg << PAGE_SHIFT, e);
-		if (pv->pv_va == va && pc->pc_pmap == pmap)
+		if (PV_VA(c, pv) == va && PC_OWNER(c, pc) == pmap)
 			return vfail(v, "PV-MAPPING", "page 0x%08x still lists pv entry 0x%08x for pmap 0x%08x va 0x%08x, "
 			    "which no longer maps it", pg << PAGE_SHIFT, e, pmap, va);
-		e = pv->pv_next.tqe_next;
+		e = PV_NEXT(c, pv);
 	}
 	return 0;
 }
@@ -259,33 +267,31 @@ static int step_pde(struct checker *c, const struct event *e, struct violation *
 		return 0;
 	if (!chk_off(c, INV_PD_SELFMAP) && chk_pd_selfmap(c, &c->pmaps[i], v) < 0)
 		return -1;
-	if (pdx >= KPTDI && pdx < PTDPTDI) {
+	if (lay_kernel_pdx(c->lay, pdx)) {
 		for (int k = 1; k < c->npmaps && !chk_off(c, INV_PD_KERNEL); k++)
 			if (chk_pd_kernel(c, &c->pmaps[k], pdx, v) < 0)
 				return -1;
 		return 0;
 	}
-	if (pdx < KPTDI && i > 0 && !chk_off(c, INV_PT_COUNT))
+	if (lay_user_pdx(c->lay, pdx) && i > 0 && !chk_off(c, INV_PT_COUNT))
 		return chk_pt_count(c, &c->pmaps[i], pdx, v);
 	return 0;
 }
 
 /*
  * Is slot va still on a free list threaded through the slots' PTEs (the
- * ptelist policy: pv_vafree is the head, a free slot's PTE the next node)?
+ * ptelist kind: the head symbol, then a free slot's PTE is the next node)?
  * Looked at only when a slot becomes mapped, so the walk over the block's
  * PTEs is rare.
  */
 static int slot_on_free_list(struct checker *c, uint32_t va)
 {
-	uint32_t base = c->gi->gi_pv_kva_base;
-
-	if (c->gi->gi_pv_vafree == 0)
+	if (c->ct->kva_kind != CT_KVA_PTELIST)
 		return 0;
-	if (gv_u32(c->m, c->gi->gi_pv_vafree) == va)
+	if (gv_u32(c->m, c->ct->kva_head) == va)
 		return 1;
-	for (uint32_t s = 0; s < c->gi->gi_pv_maxchunks; s++) {
-		uint32_t sva = base + s * PAGE_SIZE, pde = c->pmaps[0].pde[PDX(sva)];
+	for (uint32_t s = 0; s < c->kva_slots; s++) {
+		uint32_t sva = c->kva_base + s * PAGE_SIZE, pde = c->pmaps[0].pde[PDX(sva)];
 		const uint32_t *pt = (pde & (PG_V | PG_PS)) == PG_V ? phys_ptr(&c->m->pm, pde & PG_FRAME, PAGE_SIZE) : NULL;
 
 		if (pt != NULL && pt[PTX(sva)] == va)	/* (va is page-aligned: PG_V is clear) */
@@ -294,25 +300,24 @@ static int slot_on_free_list(struct checker *c, uint32_t va)
 	return 0;
 }
 
-/* Is the chunk at va on pv_chunks or on any pmap's chunk list (bounded walks)? */
+/* Is the chunk at va on the global chunk list or on any pmap's chunk list (bounded walks)? */
 static int chunk_listed(struct checker *c, uint32_t va)
 {
-	struct pv_chunklist *lru = GV(c->m, struct pv_chunklist, c->gi->gi_pv_chunks);
-	uint32_t pc = lru ? lru->tqh_first : 0;
+	uint32_t pc = c->ct->has_global ? gv_u32(c->m, c->ct->global_head) : 0, bound = c->nrecs;
 
-	for (uint32_t n = 0; pc != 0 && n <= c->gi->gi_pv_maxchunks; n++) {
+	for (uint32_t n = 0; pc != 0 && n <= bound; n++) {
 		if (pc == va)
 			return 1;
-		pc = gv_u32(c->m, pc + offsetof(struct pv_chunk, pc_lru));
+		pc = gv_u32(c->m, pc + c->ct->pc_global.off);
 	}
 	for (int i = 0; i < c->npmaps; i++) {
-		struct pmap *pm = GV(c->m, struct pmap, c->pmaps[i].gva);
+		const uint8_t *pm = chk_pmap_ptr(c, c->pmaps[i].gva);
 
-		pc = pm ? pm->pm_pvchunk.tqh_first : 0;
-		for (uint32_t n = 0; pc != 0 && n <= c->gi->gi_pv_maxchunks; n++) {
+		pc = pm ? PM_CHUNKS(c, pm) : 0;
+		for (uint32_t n = 0; pc != 0 && n <= bound; n++) {
 			if (pc == va)
 				return 1;
-			pc = gv_u32(c->m, pc + offsetof(struct pv_chunk, pc_list));
+			pc = gv_u32(c->m, pc + c->ct->pc_link.off);
 		}
 	}
 	return 0;
@@ -320,83 +325,90 @@ static int chunk_listed(struct checker *c, uint32_t va)
 
 /*
  * PV-KVA for a chunk slot whose PTE was written (e): a chunk page, or a
- * free-list node; a page is never swapped for another in place; below
- * pv_nextindex (nofree). A slot that lost its page must not hold a chunk
+ * free-list node; a page is never swapped for another in place; below the
+ * index (index kind). A slot that lost its page must not hold a chunk
  * that is still listed (PV-CHUNK-LISTS: the next walk of the list would
  * read an unmapped page).
  */
 static int step_kva_slot(struct checker *c, const struct event *e, struct violation *v)
 {
-	uint32_t va = e->va, base = c->gi->gi_pv_kva_base, end = base + c->gi->gi_pv_maxchunks * PAGE_SIZE;
-	uint32_t pte = current_pte(c, c->pmaps[0].pd, va);
-	struct vm_page *m = (pte & PG_V) ? chk_page(c, pte >> PAGE_SHIFT) : NULL;
+	uint32_t va = e->va, base = c->kva_base, end = base + c->kva_slots * PAGE_SIZE;
+	uint32_t pte = current_pte(c, c->pmaps[0].pd, va), next;
+	const uint8_t *m = (pte & PG_V) ? chk_page(c, pte >> PAGE_SHIFT) : NULL;
 
 	if (va < base || va >= end)
 		return 0;
 	if (!(pte & PG_V) && (e->old & PG_V) && !chk_off(c, INV_PV_CHUNK_LISTS) && chunk_listed(c, va))
 		return vfail(v, "PV-CHUNK-LISTS", "chunk 0x%08x lost its page (slot PTE 0x%08x -> 0x%08x) but is still on "
-		    "pv_chunks or a pmap's chunk list", va, e->old, pte);
+		    "a chunk list", va, e->old, pte);
 	if (chk_off(c, INV_PV_KVA))
 		return 0;
 	if ((e->old & e->new & PG_V) && ((e->old ^ e->new) & PG_FRAME))
 		return vfail(v, "PV-KVA", "slot va 0x%08x: its PTE went from page 0x%08x to page 0x%08x without being "
 		    "freed (the first page is lost)", va, e->old & PG_FRAME, e->new & PG_FRAME);
-	if ((pte & PG_V) && c->gi->gi_pv_nextindex != 0 &&
-	    (va - base) >> PAGE_SHIFT >= gv_u32(c->m, c->gi->gi_pv_nextindex))
-		return vfail(v, "PV-KVA", "slot %u (va 0x%08x) is mapped but at or above pv_nextindex (%u): a slot is "
-		    "handed out only by advancing pv_nextindex", (va - base) >> PAGE_SHIFT, va,
-		    gv_u32(c->m, c->gi->gi_pv_nextindex));
-	if ((pte & PG_V) && (m == NULL || m->state != VPS_PVCHUNK))
+	if ((pte & PG_V) && c->ct->kva_kind == CT_KVA_INDEX &&
+	    (va - base) >> PAGE_SHIFT >= (next = gv_u32(c->m, c->ct->kva_head)))
+		return vfail(v, "PV-KVA", "slot %u (va 0x%08x) is mapped but at or above %s (%u): a slot is "
+		    "handed out only by advancing the index", (va - base) >> PAGE_SHIFT, va, c->ct->name.kva_head, next);
+	if ((pte & PG_V) && (m == NULL || (chk_has_role(c, CT_ROLE_PVCHUNK) && chk_role(c, m) != CT_ROLE_PVCHUNK)))
 		return vfail(v, "PV-KVA", "slot va 0x%08x: PTE 0x%08x maps a page that is not a chunk page (state %u)",
-		    va, pte, m ? m->state : 0);
-	if (!(pte & PG_V) && pte != 0 && ((pte & PAGE_MASK) || pte < base || pte >= end))
+		    va, pte, m ? chk_role_raw(c, m) : 0);
+	if (!(pte & PG_V) && pte != 0 && c->ct->kva_kind == CT_KVA_PTELIST &&
+	    ((pte & PAGE_MASK) || pte < base || pte >= end))
 		return vfail(v, "PV-KVA", "slot va 0x%08x: free-list PTE 0x%08x is not a slot of the block", va, pte);
 	if ((pte & PG_V) && slot_on_free_list(c, va))
 		return vfail(v, "PV-KVA", "slot va 0x%08x is mapped (PTE 0x%08x) but still on the free list "
-		    "(pv_vafree or a free slot's PTE names it)", va, pte);
+		    "(%s or a free slot's PTE names it)", va, pte, c->ct->name.kva_head);
 	return 0;
 }
 
 /*
  * PV-MAPPING from a written vm_page's side: its pv list holds in-use entries
  * (PV-CHUNK-BITMAP otherwise) of valid managed mappings of this page, and is
- * pv_count long.
+ * as long as its pv count, where the guest keeps one.
  */
 static int step_page_list(struct checker *c, uint32_t pg, struct violation *v)
 {
-	struct vm_page *m = chk_page(c, pg);
-	uint32_t e = m ? m->pv_list.tqh_first : 0, n = 0;
+	const uint8_t *m = chk_page(c, pg);
+	uint32_t e = m ? PG_PVFIRST(c, m) : 0, n = 0;
+	uint32_t bound = m && c->ct->has_pv_count ? rd32(m, c->ct->pg_pv_count) : c->entry_bound;
 
-	for (; e != 0 && n <= m->pv_count; n++) {
-		struct pv_entry *pv = GV(c->m, struct pv_entry, e);
-		struct pv_chunk *pc = GV(c->m, struct pv_chunk, e & PG_FRAME);
-		int idx = (int)((e & PAGE_MASK) - offsetof(struct pv_chunk, pc_pventry)) / 12, ok;
+	for (; e != 0 && n <= bound; n++) {
+		const uint8_t *pv = chk_entry_ptr(c, e), *pc = chk_chunk_ptr(c, e & PG_FRAME);
+		int idx = chk_entry_index(c, e), ok;
 		uint32_t pte;
 
-		if (pv == NULL || pc == NULL || idx < 0 || idx >= _NPCPV)
+		if (pv == NULL || pc == NULL || idx < 0)
 			return vfail(v, "PV-MAPPING", "page 0x%08x: pv list reaches 0x%08x, not a pv entry", pg << PAGE_SHIFT, e);
-		if (chk_is_free_bit(pc, idx) && !chk_off(c, INV_PV_CHUNK_BITMAP))
+		if (chk_is_free_bit(c, pc, idx) && !chk_off(c, INV_PV_CHUNK_BITMAP))
 			return vfail(v, "PV-CHUNK-BITMAP", "page 0x%08x lists pv entry 0x%08x, whose bit in chunk 0x%08x "
-			    "says free (pc_map[%d] = 0x%08x)", pg << PAGE_SHIFT, e, e & PG_FRAME, idx / 32, pc->pc_map[idx / 32]);
-		pte = current_pte_of_pmap(c, pc->pc_pmap, pv->pv_va, &ok);
+			    "says free (%s[%d] = 0x%08x)", pg << PAGE_SHIFT, e, e & PG_FRAME, c->ct->name.map, idx / 32,
+			    PC_MAP(c, pc, idx / 32));
+		pte = current_pte_of_pmap(c, PC_OWNER(c, pc), PV_VA(c, pv), &ok);
 		if (!ok || (pte & (PG_V | PG_MANAGED)) != (PG_V | PG_MANAGED) || (pte >> PAGE_SHIFT) != pg)
 			return vfail(v, "PV-MAPPING", "page 0x%08x lists pv entry 0x%08x for pmap 0x%08x va 0x%08x, whose "
-			    "PTE 0x%08x is not a managed mapping of this page", pg << PAGE_SHIFT, e, pc->pc_pmap, pv->pv_va, pte);
-		e = pv->pv_next.tqe_next;
+			    "PTE 0x%08x is not a managed mapping of this page", pg << PAGE_SHIFT, e, PC_OWNER(c, pc),
+			    PV_VA(c, pv), pte);
+		e = PV_NEXT(c, pv);
 	}
-	if (m != NULL && n != m->pv_count)
-		return vfail(v, "PV-MAPPING", "page 0x%08x: pv_count %u, but its list has %u%s entries", pg << PAGE_SHIFT,
-		    m->pv_count, n, e ? " or more" : "");
+	if (m != NULL && c->ct->has_pv_count && n != rd32(m, c->ct->pg_pv_count))
+		return vfail(v, "PV-MAPPING", "page 0x%08x: %s %u, but its list has %u%s entries", pg << PAGE_SHIFT,
+		    c->ct->name.pv_count, rd32(m, c->ct->pg_pv_count), n, e ? " or more" : "");
+	if (e != 0)
+		return vfail(v, "PV-MAPPING", "page 0x%08x: its pv list is longer than any run can make it (a cycle)",
+		    pg << PAGE_SHIFT);
 	return 0;
 }
 
 /* Chunks written in this step: local rules, changed entries, and the global count. */
 static int step_chunks(struct checker *c, struct violation *v)
 {
+	int64_t count;
+
 	for (int k = 0; k < c->ndirty_chunks; k++) {
 		struct chk_dirty_chunk *d = &c->dirty_chunks[k];
-		struct pv_chunk *pc = GV(c->m, struct pv_chunk, d->va);
-		int live = pc != NULL && pc->pc_pmap != 0, now = live ? chk_inuse(pc) : 0;
+		const uint8_t *pc = chk_chunk_ptr(c, d->va);
+		int live = pc != NULL && PC_OWNER(c, pc) != 0, now = live ? chk_inuse(c, pc) : 0;
 		struct pvkey *key = pvset_get(c->shadow.chunk_inuse, 0, d->va);
 
 		c->shadow.entries += now - (key ? (int32_t)key->val : 0);
@@ -405,50 +417,55 @@ static int step_chunks(struct checker *c, struct violation *v)
 		else
 			pvset_put(c->shadow.chunk_inuse, 0, d->va, (uint32_t)now);
 		if (!live && pc != NULL && !chk_off(c, INV_PV_CHUNK_LISTS) && chunk_listed(c, d->va))
-			return vfail(v, "PV-CHUNK-LISTS", "chunk 0x%08x belongs to no pmap (pc_pmap 0: freed or parked) but "
-			    "is still on pv_chunks or a pmap's chunk list", d->va);
+			return vfail(v, "PV-CHUNK-LISTS", "chunk 0x%08x belongs to no pmap (%s 0: freed or parked) but "
+			    "is still on a chunk list", d->va, c->ct->name.owner);
 		if (!live)
 			continue;
 		if (chk_chunk(c, d->va, v) < 0)
 			return -1;
-		for (int i = 0; i < _NPCPV && !chk_off(c, INV_PV_MAPPING); i++)
-			if ((d->mask[i / 32] >> (i % 32) & 1) && !chk_is_free_bit(pc, i) && chk_pv_entry(c, d->va, i, v) < 0)
+		for (int i = 0; i < (int)c->ct->npcpv && !chk_off(c, INV_PV_MAPPING); i++)
+			if ((d->mask[i / 32] >> (i % 32) & 1) && !chk_is_free_bit(c, pc, i) && chk_pv_entry(c, d->va, i, v) < 0)
 				return -1;
 	}
-	if (!chk_off(c, INV_PV_CHUNK_BITMAP) && c->shadow.entries != (int32_t)gv_u32(c->m, c->gi->gi_pv_entry_count))
-		return vfail(v, "PV-CHUNK-BITMAP", "chunks have %d entries in use; pv_entry_count says %u",
-		    c->shadow.entries, gv_u32(c->m, c->gi->gi_pv_entry_count));
+	count = chk_entry_count(c);
+	if (!chk_off(c, INV_PV_CHUNK_BITMAP) && count >= 0 && c->shadow.entries != (int32_t)count)
+		return vfail(v, "PV-CHUNK-BITMAP", "chunks have %d entries in use; %s says %u",
+		    c->shadow.entries, c->ct->name.entry_count, (uint32_t)count);
 	return 0;
 }
 
 /*
- * The global counts the step's vm_page stores must keep: every entry in use
- * is on exactly one page list (pv_count summed over pages = pv_entry_count),
- * and vm_free_count counts the pages in state VPS_FREE.
+ * The global counts the step's vm_page stores must keep, where the guest
+ * keeps them: every entry in use is on exactly one page list (the pages'
+ * pv counts add up to the entry count), and the free-page count counts the
+ * pages in the free role.
  */
 static int step_counts(struct checker *c, struct violation *v)
 {
-	uint32_t entries = gv_u32(c->m, c->gi->gi_pv_entry_count), nfree = gv_u32(c->m, c->gi->gi_free_count_va);
+	int64_t entries = chk_entry_count(c);
 
-	if (!chk_off(c, INV_PV_MAPPING) && c->shadow.pv_counts != (int32_t)entries)
-		return vfail(v, "PV-MAPPING", "the pages' pv_count add up to %d pv entries; pv_entry_count says %u",
-		    c->shadow.pv_counts, entries);
-	if (!chk_off(c, INV_PAGE_STATE) && c->shadow.free_pages != (int32_t)nfree)
-		return vfail(v, "PAGE-STATE", "%d pages are free, vm_free_count says %u", c->shadow.free_pages, nfree);
+	if (!chk_off(c, INV_PV_MAPPING) && c->ct->has_pv_count && entries >= 0 && c->shadow.pv_counts != (int32_t)entries)
+		return vfail(v, "PV-MAPPING", "the pages' %s add up to %d pv entries; %s says %u", c->ct->name.pv_count,
+		    c->shadow.pv_counts, c->ct->name.entry_count, (uint32_t)entries);
+	if (!chk_off(c, INV_PAGE_STATE) && c->ct->has_role && c->ct->free_count &&
+	    c->shadow.free_pages != (int32_t)gv_u32(c->m, c->ct->free_count))
+		return vfail(v, "PAGE-STATE", "%d pages are free, %s says %u", c->shadow.free_pages, c->ct->name.free_count,
+		    gv_u32(c->m, c->ct->free_count));
 	return 0;
 }
 
 /* STATS: pm_stats of every pmap against the shadow counts. */
 static int step_stats(struct checker *c, struct violation *v)
 {
-	for (int i = 0; i < c->npmaps && !chk_off(c, INV_STATS); i++) {
-		struct pmap *pm = GV(c->m, struct pmap, c->pmaps[i].gva);
+	for (int i = 0; i < c->npmaps && !chk_off(c, INV_STATS) && c->ct->has_stats; i++) {
+		const uint8_t *pm = chk_pmap_ptr(c, c->pmaps[i].gva);
 		struct chk_stats *st = shadow_stats(c, c->pmaps[i].pd & PG_FRAME);
+		uint32_t res = rd32(pm, c->ct->pm_resident), wired = rd32(pm, c->ct->pm_wired);
 
-		if (st != NULL && (pm->pm_stats.resident_count != st->resident || pm->pm_stats.wired_count != st->wired))
+		if (st != NULL && (res != st->resident || wired != st->wired))
 			return vfail(v, "STATS", "pmap 0x%08x: pm_stats says resident %u wired %u; its page tables hold "
-			    "%u %s and %u wired", c->pmaps[i].gva, pm->pm_stats.resident_count, pm->pm_stats.wired_count,
-			    st->resident, i ? "valid PTEs" : "managed mappings", st->wired);
+			    "%u %s and %u wired", c->pmaps[i].gva, res, wired, st->resident,
+			    i ? "valid PTEs" : "managed mappings", st->wired);
 	}
 	return 0;
 }
@@ -465,8 +482,8 @@ static int step_new_pmaps(struct checker *c, struct violation *v)
 			continue;
 		if (!chk_off(c, INV_PD_SELFMAP) && chk_pd_selfmap(c, &c->pmaps[i], v) < 0)
 			return -1;
-		for (uint32_t pdx = KPTDI; pdx < PTDPTDI && !chk_off(c, INV_PD_KERNEL); pdx++)
-			if (chk_pd_kernel(c, &c->pmaps[i], pdx, v) < 0)
+		for (uint32_t pdx = c->lay->kpdi; pdx < NPDEPG && !chk_off(c, INV_PD_KERNEL); pdx++)
+			if (lay_kernel_pdx(c->lay, pdx) && chk_pd_kernel(c, &c->pmaps[i], pdx, v) < 0)
 				return -1;
 		shadow_stats(c, c->pmaps[i].pd & PG_FRAME);	/* starts at zero */
 	}
@@ -558,7 +575,7 @@ int checker_step(struct checker *c, struct violation *v)
 			rc = step_kva_slot(c, e, v);
 		/* the page a PTE stopped mapping: e.g. a chunk page that nothing maps any more */
 		if (rc == 0 && e->kind == EV_PTE_WRITE && (e->old & PG_V) && !chk_off(c, INV_PAGE_STATE) &&
-		    (e->old >> PAGE_SHIFT) < c->gi->gi_vm_page_count)
+		    (e->old >> PAGE_SHIFT) < c->nrecs)
 			rc = chk_page_state(c, e->old >> PAGE_SHIFT, v);
 		if (rc < 0) {
 			v->cause = *e;

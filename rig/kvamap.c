@@ -42,13 +42,14 @@ static uint8_t *new_column(struct kvamap *k)
 void kvamap_sample(struct kvamap *k, struct machine *m, uint64_t op)
 {
 	struct guest_info *gi = machine_info(m);
-	struct pv_stats *stats = GV(m, struct pv_stats, gi->gi_pv_stats);
+	uint32_t base = gv_kva_base(m), used_ever = 0;
 	uint8_t *col;
 
-	if ((op != 0 && op % k->bucket != 0) || stats == NULL)
+	if (op != 0 && op % k->bucket != 0)
 		return;
+	gv_counter(m, CT_CNT_KVA_USED_EVER, &used_ever);	/* 0 when the guest keeps none */
 	if (k->slots == 0) {
-		k->slots = gi->gi_pv_maxchunks;
+		k->slots = gv_kva_slots(m);
 		if ((k->ever = calloc(k->slots ? k->slots : 1, 1)) == NULL)
 			return;
 	}
@@ -56,11 +57,12 @@ void kvamap_sample(struct kvamap *k, struct machine *m, uint64_t op)
 		return;
 	for (uint32_t s = 0; s < k->slots; s++) {
 		struct walk w;
-		int valid = gv_walk(m, gi->gi_boot_cr3, gi->gi_pv_kva_base + s * PAGE_SIZE, &w) == WALK_MAPPED;
+		int valid = gv_walk(m, gi->gi_boot_cr3, base + s * PAGE_SIZE, &w) == WALK_MAPPED;
 
-		/* Every policy hands slots out lowest first, so the guest's high-water
-		 * mark says which were ever used, also between two samples. */
-		k->ever[s] |= valid || s < stats->pv_kva_used_ever;
+		/* Slots are handed out lowest first, so a guest's high-water mark
+		 * (counter kva-used-ever) says which were ever used, also between two
+		 * samples; without one, the samples say it. */
+		k->ever[s] |= valid || s < used_ever;
 		col[s] = valid ? KVA_ALLOC : k->ever[s] ? KVA_FREE : KVA_NEVER;
 	}
 }

@@ -299,16 +299,45 @@ static int load_guest(struct machine *m, char *err, size_t errlen)
 	return 0;
 }
 
-/* Physical address of a kernel-image symbol (linked at KERNBASE + pa). */
+/* Physical address of a kernel-image symbol (linked at image_off + pa). */
 static int symbol_pa(struct machine *m, const char *name, uint32_t *pa, uint32_t *va)
 {
 	const struct elf_symbol *s = elf_find(&m->elf, name);
 
-	if (s == NULL || s->addr < KERNBASE)
+	if (s == NULL || s->addr < m->lay.image_off)
 		return -1;
 	if (va != NULL)
 		*va = s->addr;
-	*pa = s->addr - KERNBASE;
+	*pa = s->addr - m->lay.image_off;
+	return 0;
+}
+
+/* The image offset (VA - PA), the same for every segment; -1 if they disagree. */
+static int image_offset(struct machine *m, char *err, size_t errlen)
+{
+	if (m->elf.nseg == 0)
+		return errorf(err, errlen, "the guest ELF has no loadable segment");
+	m->lay.image_off = m->elf.seg[0].vaddr - m->elf.seg[0].paddr;
+	for (int i = 1; i < m->elf.nseg; i++)
+		if (m->elf.seg[i].vaddr - m->elf.seg[i].paddr != m->lay.image_off)
+			return errorf(err, errlen, "guest segments are linked at different offsets from their load "
+			    "addresses (0x%08x, 0x%08x): the rig expects one linear kernel image", m->lay.image_off,
+			    m->elf.seg[i].vaddr - m->elf.seg[i].paddr);
+	return 0;
+}
+
+/* The layout the guest published in guest_info during boot. */
+static int read_layout(struct machine *m, char *err, size_t errlen)
+{
+	struct guest_info *gi = machine_info(m);
+
+	if (gi->gi_ptdptdi >= NPDEPG || gi->gi_ptmap != gi->gi_ptdptdi << PDRSHIFT || (gi->gi_kernbase & PDRMASK))
+		return errorf(err, errlen, "guest_info's layout does not hang together: KERNBASE 0x%08x, recursive slot "
+		    "%u, PTmap 0x%08x", gi->gi_kernbase, gi->gi_ptdptdi, gi->gi_ptmap);
+	m->lay.kernbase = gi->gi_kernbase;
+	m->lay.kpdi = PDX(gi->gi_kernbase);
+	m->lay.self = gi->gi_ptdptdi;
+	m->lay.ptmap = gi->gi_ptmap;
 	return 0;
 }
 
@@ -364,6 +393,8 @@ static int boot(struct machine *m, char *err, size_t errlen)
 		machine_describe_stop(m, why, sizeof(why));
 		return errorf(err, errlen, "guest did not boot: %s", why);
 	}
+	if (read_layout(m, err, errlen) < 0)
+		return -1;
 	if (uc_context_alloc(m->uc, &m->boot_ctx) != UC_ERR_OK ||
 	    uc_context_save(m->uc, m->boot_ctx) != UC_ERR_OK)
 		return errorf(err, errlen, "cannot save the CPU context");
@@ -418,7 +449,8 @@ int machine_open(struct machine *m, const struct machine_config *cfg, char *err,
 	memset(m, 0, sizeof(*m));
 	m->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : RIG_DEFAULT_TIMEOUT_MS;
 	m->dis = disasm_open();
-	if (elf_load_file(&m->elf, cfg->guest_path, err, errlen) < 0 ||
+	if (elf_load_file(&m->elf, cfg->guest_path, err, errlen) < 0 || image_offset(m, err, errlen) < 0 ||
+	    contract_load(&m->ct, cfg->guest_path, &m->elf, err, errlen) < 0 ||
 	    start_engine(m, err, errlen) < 0 ||
 	    map_ram(m, cfg->ram_size ? cfg->ram_size : RIG_DEFAULT_RAM, err, errlen) < 0 ||
 	    load_guest(m, err, errlen) < 0 || bind_guest(m, cfg, err, errlen) < 0 ||
@@ -454,6 +486,7 @@ void machine_close(struct machine *m)
 		munmap(m->pm.ram, m->pm.size);
 	disasm_close(m->dis);
 	elf_free(&m->elf);
+	contract_free(&m->ct);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -474,9 +507,9 @@ int machine_vwrite(struct machine *m, uint32_t va, const void *buf, size_t len)
 
 void *machine_kva_ptr(struct machine *m, uint32_t va, size_t len)
 {
-	if (va < KERNBASE)
+	if (va < m->lay.image_off)
 		return NULL;
-	return phys_ptr(&m->pm, va - KERNBASE, len);
+	return phys_ptr(&m->pm, va - m->lay.image_off, len);
 }
 
 void machine_kva_cache(struct machine *m, int on)
@@ -505,7 +538,7 @@ static int kva_translate(struct machine *m, uint32_t va, struct walk *w)
 	}
 	if (walk_va(&m->pm, machine_info(m)->gi_boot_cr3, 0, va, w) != WALK_MAPPED)
 		return w->status;
-	if (m->kva_cache_on && va >= KERNBASE) {
+	if (m->kva_cache_on && va >= m->lay.kernbase) {
 		e->vpage = vp;
 		e->ppage = w->pa >> PAGE_SHIFT;
 	}

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <unicorn/unicorn.h>
 
+#include "contract.h"
 #include "elfload.h"
 #include "mmu.h"
 #include "sites.h"
@@ -50,8 +51,41 @@ struct machine_stop {
 	int nframes;
 };
 
+/*
+ * The guest's address-space layout: the image offset from its ELF, the
+ * rest from guest_info once it booted. No host code assumes our guest's
+ * KERNBASE or recursive slot (FreeBSD's slot is below KERNBASE).
+ */
+struct glayout {
+	uint32_t image_off;	/* kernel image VA - PA (from the ELF's segments) */
+	uint32_t kernbase;	/* first kernel VA */
+	uint32_t kpdi;		/* its PDE index */
+	uint32_t self;		/* the recursive slot: the directory maps itself here */
+	uint32_t ptmap;		/* VA of PTmap, self << PDRSHIFT */
+};
+
+/* Is PDE slot pdx one of the kernel's (shared by every directory)? */
+static inline int lay_kernel_pdx(const struct glayout *l, uint32_t pdx)
+{
+	return pdx >= l->kpdi && pdx != l->self;
+}
+
+/* The end of user VAs: KERNBASE, or PTmap when the recursive slot is below KERNBASE. */
+static inline uint32_t lay_user_end(const struct glayout *l)
+{
+	return l->self < l->kpdi ? l->ptmap : l->kernbase;
+}
+
+/* Is PDE slot pdx one of a user space's own? */
+static inline int lay_user_pdx(const struct glayout *l, uint32_t pdx)
+{
+	return pdx < l->kpdi && pdx != l->self;
+}
+
 struct machine {
 	uc_engine *uc;
+	struct contract ct;		/* the guest's descriptor, resolved */
+	struct glayout lay;
 	struct physmem pm;		/* guest RAM, mapped into Unicorn by pointer */
 	struct elf_image elf;
 	struct mmu mmu;			/* the fill hook and the TLB model */

@@ -286,25 +286,22 @@ static int after_op(struct run *r)
 		if (rc == 0)
 			rc = model_check_step(r);
 	} else {
-		if (r->stats->pv_reclaimed != r->reclaimed0)
+		if (r->rc.calls > 0)
 			model_forget_reclaimed(r);
 		if (r->checking)
 			rc = tlb_step(r);	/* judged from the step's own events: it cannot wait */
 	}
 	r->ntouched = 0;
 	r->nkeys = 0;
-	r->reclaimed0 = r->stats->pv_reclaimed;
 	return rc;
 }
 
 /* Full checks (the `check` statement and the end of the file). */
 static int full_check(struct run *r)
 {
-	int reclaimed = r->stats->pv_reclaimed != r->reclaimed0;
-
+	int reclaimed = r->rc.calls > 0;
 	struct violation v;
 
-	r->reclaimed0 = r->stats->pv_reclaimed;
 	if (r->checking && checker_full(&r->chk, &v) < 0)
 		return report_violation(r, &v);
 	if (!scenario_ignores(r->s, "MODEL") && model_check_all(r, reclaimed) < 0)
@@ -319,6 +316,7 @@ static void step_begin(struct run *r, const struct step *st)
 {
 	struct event e = { .kind = EV_STEP_BEGIN, .line = r->step->line };
 
+	reclaim_begin_step(&r->rc);
 	if (!r->watching)
 		return;
 	if (r->checking)
@@ -405,6 +403,37 @@ static int resolve(struct run *r)
 	return 0;
 }
 
+uint32_t run_pmap_cr3(struct run *r, int p)
+{
+	uint32_t gva = r->pmap_gva[p];
+
+	return gva && gv_ptr(&r->m, gva, r->m.ct.pmap_size) ? gv_u32(&r->m, gva + r->m.ct.pm_cr3) : 0;
+}
+
+uint32_t run_page_word(struct run *r, int32_t p, uint32_t off)
+{
+	return r->page_gva[p] ? gv_u32(&r->m, r->page_gva[p] + off) : 0;
+}
+
+uint32_t run_page_pvlen(struct run *r, int32_t p)
+{
+	const struct contract *ct = &r->m.ct;
+	uint32_t e = run_page_word(r, p, ct->pg_pv_list), n = 0;
+
+	while (e != 0 && n < (r->m.pm.size >> PAGE_SHIFT) * ct->npcpv && gv_ptr(&r->m, e, ct->entry_size)) {
+		n++;
+		e = gv_u32(&r->m, e + ct->pv_link.off);
+	}
+	return n;
+}
+
+int run_reclaim_took(struct run *r, int p, uint32_t va)
+{
+	if (p == SCN_KERNEL && !r->m.ct.reclaim_kernel)
+		return 0;	/* the guest declares that reclaim leaves kernel mappings alone */
+	return reclaim_took(&r->rc, p == SCN_KERNEL ? EV_KERNEL_SPACE : run_pmap_cr3(r, p) & PG_FRAME, va, r->watching);
+}
+
 /* The scenario name of the pmap whose directory is at pd (for traces). */
 static const char *pd_name(void *ctx, uint32_t pd)
 {
@@ -412,9 +441,7 @@ static const char *pd_name(void *ctx, uint32_t pd)
 	static char buf[32];
 
 	for (int p = 0; p < r->s->npmaps; p++) {
-		struct pmap *pm = r->pmap_gva[p] ? GV(&r->m, struct pmap, r->pmap_gva[p]) : NULL;
-
-		if (pm != NULL && pm->pm_pdir_pa == pd)
+		if (r->pmap_gva[p] != 0 && run_pmap_cr3(r, p) == pd)
 			return r->s->pmap_names[p];
 	}
 	if (r->creating >= 0)	/* a directory being built by pmap_pinit */
@@ -437,6 +464,7 @@ static int start_watching(struct run *r)
 	if (watch_attach(&r->w, &r->m, &r->ev, err, sizeof(err)) < 0)
 		return failf(r, OUT_CRASH, "boot", NULL, "%s", err);
 	r->watching = 1;
+	events_subscribe(&r->ev, reclaim_event, &r->rc);
 	if (r->s->cadence != CHECK_OFF && checker_init(&r->chk, &r->m) == 0) {
 		r->checking = 1;
 		for (int i = 0; invariant_catalog[i].id != NULL; i++)
@@ -488,8 +516,9 @@ static int start(struct run *r)
 	if (machine_open(&r->m, &cfg, err, sizeof(err)) < 0)
 		return failf(r, OUT_CRASH, "boot", NULL, "%s", err);
 	r->gi = machine_info(&r->m);
-	r->stats = GV(&r->m, struct pv_stats, r->gi->gi_pv_stats);
-	r->pmap_gva[SCN_KERNEL] = r->gi->gi_kernel_pmap;
+	r->pmap_gva[SCN_KERNEL] = r->m.ct.kernel_pmap;
+	if (reclaim_attach(&r->rc, &r->m) < 0)
+		return failf(r, OUT_CRASH, "boot", NULL, "cannot hook the guest's reclaim function %s", r->m.ct.reclaim_fn);
 	r->page_gva = calloc(n, sizeof(uint32_t));
 	r->page_pa = calloc(n, sizeof(uint32_t));
 	r->page_freed = calloc(n, 1);
@@ -581,9 +610,10 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 		fprintf(stderr, "\r\033[K");
 	res->ops = r.ops;
 	res->ms = elapsed_ms(&r.t0);
-	if (r.stats != NULL)
-		res->pv = *r.stats;
-	if (o->kvamap != NULL && r.stats != NULL)
+	for (int k = 0; r.m.uc != NULL && k < CT_CNT_COUNT; k++)
+		if (gv_counter(&r.m, (enum ct_counter)k, &res->counters[k]) == 0)
+			res->counters_kept |= 1u << k;
+	if (o->kvamap != NULL && r.m.uc != NULL)
 		kvamap_sample(o->kvamap, &r.m, 0);	/* the final state */
 	settle_expected(s, res);
 	model_free(&r.model);
@@ -598,6 +628,7 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 	}
 	if (r.watching)
 		watch_detach(&r.w);
+	reclaim_detach(&r.rc);
 	if (r.m.uc != NULL)
 		machine_close(&r.m);
 	return res->outcome;

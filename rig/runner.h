@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "scenario.h"
-#include "../guest/rig_abi.h"
+#include "contract.h"
 
 enum outcome {
 	OUT_PASS,	/* ran to the end, or failed exactly as it expected */
@@ -52,7 +52,8 @@ struct file_result {
 	char message[4096];	/* what was expected and what was found */
 	char expected[128];	/* the file's declared failure, if any */
 	char cause_path[256];	/* a violation's cause: " store's-function caller ... " (functions only), or "" */
-	struct pv_stats pv;	/* the guest's pv counters at the end of the run */
+	uint32_t counters[CT_CNT_COUNT];	/* the guest's counters at the end of the run */
+	uint32_t counters_kept;	/* bit k: the guest keeps counter k (contract.h) */
 	const char *static_errors;	/* set by the caller for a file that did not parse: its error
 				 * lines ("PATH:LINE:COL: error: ..."), each ending in '\n';
 				 * the file did not run and outcome means nothing; NULL otherwise */

@@ -22,11 +22,10 @@ static int expect_eq(struct run *r, uint64_t got, uint64_t want, const char *wha
 /* One page of expect mapped (p: the flat page) or expect unmapped (p < 0) at va. */
 static int expect_one_mapping(struct run *r, const struct step *st, uint32_t va, int32_t p)
 {
-	struct pmap *pm = GV(&r->m, struct pmap, r->pmap_gva[st->pmap]);
 	struct walk w;
 	char flags[96], name[80];
 
-	gv_walk(&r->m, pm->pm_pdir_pa, va, &w);
+	gv_walk(&r->m, run_pmap_cr3(r, st->pmap), va, &w);
 	if (p < 0 && w.status != WALK_MAPPED)
 		return 0;
 	if (p < 0)
@@ -65,33 +64,33 @@ static int expect_mapping(struct run *r, const struct step *st)
 /* Length of a pmap's chunk list (bounded: a cycle cannot hang us). */
 static uint64_t chunk_count(struct run *r, int pmap)
 {
-	struct pmap *pm = GV(&r->m, struct pmap, r->pmap_gva[pmap]);
-	uint32_t pc = pm ? pm->pm_pvchunk.tqh_first : 0;
+	const struct contract *ct = &r->m.ct;
+	uint32_t pc = r->pmap_gva[pmap] ? gv_u32(&r->m, r->pmap_gva[pmap] + ct->pm_chunks) : 0;
 	uint64_t n = 0;
 
-	while (pc != 0 && n <= r->gi->gi_pv_maxchunks) {
-		struct pv_chunk *c = GV(&r->m, struct pv_chunk, pc);
-
-		if (c == NULL)
-			break;
+	while (pc != 0 && n <= (r->m.pm.size >> PAGE_SHIFT) && gv_ptr(&r->m, pc, ct->chunk_size) != NULL) {
 		n++;
-		pc = c->pc_list.tqe_next;
+		pc = gv_u32(&r->m, pc + ct->pc_link.off);
 	}
 	return n;
 }
 
-/* Free chunk KVA slots: the ptelist free list's length, or never-used slots. */
+/*
+ * Free chunk KVA slots, from the kind of free list the guest declares:
+ * the length of a list threaded through free slots' PTEs, the slots above
+ * an index, or the slots not mapped now.
+ */
 static uint64_t pv_free_kva(struct run *r)
 {
-	struct guest_info *gi = r->gi;
-	uint32_t kpd = GV(&r->m, struct pmap, gi->gi_kernel_pmap)->pm_pdir_pa;
+	const struct contract *ct = &r->m.ct;
+	uint32_t kpd = run_pmap_cr3(r, SCN_KERNEL), slots = gv_kva_slots(&r->m);
 	uint64_t n = 0;
 
-	if (!strcmp(gi->gi_policy, "nofree"))
-		return gi->gi_pv_maxchunks - gv_u32(&r->m, gi->gi_pv_nextindex);
-	if (strcmp(gi->gi_policy, "ptelist"))
-		return gi->gi_pv_maxchunks - r->stats->pv_kva_inuse;
-	for (uint32_t va = gv_u32(&r->m, gi->gi_pv_vafree); va != 0 && n <= gi->gi_pv_maxchunks; n++) {
+	if (ct->kva_kind == CT_KVA_INDEX)
+		return slots - gv_u32(&r->m, ct->kva_head);
+	if (ct->kva_kind != CT_KVA_PTELIST)
+		return slots - gv_kva_mapped(&r->m);
+	for (uint32_t va = gv_u32(&r->m, ct->kva_head); va != 0 && n <= slots; n++) {
 		struct walk w;
 
 		gv_walk(&r->m, kpd, va, &w);
@@ -122,21 +121,22 @@ static int expect_page_bit(struct run *r, const struct step *st)
 static int expect_dirty(struct run *r, const struct step *st)
 {
 	int32_t p = flat_page(r, &st->page, 0);
-	struct vm_page *m;
+	const struct contract *ct = &r->m.ct;
+	uint32_t aflags;
 	int ptes, summary;
 	char name[80];
 
 	if (live_page(r, p) < 0)
 		return -1;
-	m = GV(&r->m, struct vm_page, r->page_gva[p]);
+	aflags = ct->has_aflags ? run_page_word(r, p, ct->pg_aflags) : 0;
 	ptes = (page_pte_ad(r, r->page_pa[p] >> PAGE_SHIFT) & CHK_AD_DIRTY) != 0;
-	summary = m != NULL && (m->aflags & PGA_MODIFIED) != 0;
+	summary = (aflags & ct->aflag_mod) != 0;
 	if ((ptes || summary) == st->flag)
 		return 0;
 	return failf(r, OUT_FAIL, "expectation", NULL, "expected page %s %s; %s (PG_M in a live managed PTE: %s; "
-	    "vm_page aflags 0x%x: PGA_MODIFIED %s)", page_name(r, p, name, sizeof(name)), st->flag ? "dirty" : "clean",
+	    "vm_page %s 0x%x: modified bit %s)", page_name(r, p, name, sizeof(name)), st->flag ? "dirty" : "clean",
 	    st->flag ? "the VM would take it for clean" : "the VM would take it for dirty", ptes ? "yes" : "no",
-	    m ? m->aflags : 0, summary ? "set" : "clear");
+	    ct->has_aflags ? ct->name.aflags : "(no summary word)", aflags, summary ? "set" : "clear");
 }
 
 /*
@@ -167,15 +167,13 @@ static const char *pte_flags_text(uint32_t set, uint32_t clear, int wrong, char 
 /* expect pte PMAP VA FLAG...: the named flags of the PTE (0 where no page table is). */
 static int expect_pte(struct run *r, const struct step *st)
 {
-	struct pmap *pm;
 	struct walk w;
 	uint32_t pte, wrong_set, wrong_clear;
 	char want[64], got[128], flags[96];
 
 	if (live_pmap(r, st->pmap) < 0)
 		return -1;
-	pm = GV(&r->m, struct pmap, r->pmap_gva[st->pmap]);
-	gv_walk(&r->m, pm->pm_pdir_pa, st->va, &w);
+	gv_walk(&r->m, run_pmap_cr3(r, st->pmap), st->va, &w);
 	pte = w.status == WALK_MAPPED || w.status == WALK_NO_PTE ? w.pte : 0;
 	wrong_set = st->pte_set & ~pte;
 	wrong_clear = st->pte_clear & pte;
@@ -191,14 +189,12 @@ static int expect_pte(struct run *r, const struct step *st)
 /* expect ptp PMAP VA present|absent: a page-table page backs VA's 4 MiB. */
 static int expect_ptp(struct run *r, const struct step *st)
 {
-	struct pmap *pm;
 	uint32_t pde;
 	int present;
 
 	if (live_pmap(r, st->pmap) < 0)
 		return -1;
-	pm = GV(&r->m, struct pmap, r->pmap_gva[st->pmap]);
-	pde = phys_read32(&r->m.pm, (pm->pm_pdir_pa & PG_FRAME) + PDX(st->va) * 4, NULL);
+	pde = phys_read32(&r->m.pm, (run_pmap_cr3(r, st->pmap) & PG_FRAME) + PDX(st->va) * 4, NULL);
 	present = (pde & (PG_V | PG_PS)) == PG_V;
 	if (present == st->flag)
 		return 0;
@@ -210,7 +206,8 @@ static int expect_ptp(struct run *r, const struct step *st)
 /* Every expect statement. */
 int do_expect(struct run *r, const struct step *st)
 {
-	struct pmap *pm = st->pmap >= 0 && r->pmap_gva[st->pmap] ? GV(&r->m, struct pmap, r->pmap_gva[st->pmap]) : NULL;
+	const struct contract *ct = &r->m.ct;
+	uint32_t gva = st->pmap >= 0 ? r->pmap_gva[st->pmap] : 0;
 	char what[96];
 
 	switch (st->kind) {
@@ -221,19 +218,21 @@ int do_expect(struct run *r, const struct step *st)
 			return -1;
 		page_name(r, flat_page(r, &st->page, 0), what + 9, sizeof(what) - 9);
 		memcpy(what, "pv count ", 9);
-		return expect_eq(r, GV(&r->m, struct vm_page, r->page_gva[flat_page(r, &st->page, 0)])->pv_count,
-		    st->n, what);
+		return expect_eq(r, run_page_pvlen(r, flat_page(r, &st->page, 0)), st->n, what);
 	case ST_EXPECT_RESIDENT: case ST_EXPECT_WIRED: case ST_EXPECT_CHUNKS:
 		if (live_pmap(r, st->pmap) < 0)
 			return -1;
 		snprintf(what, sizeof(what), "%s of pmap %s", st->kind == ST_EXPECT_RESIDENT ? "resident count" :
 		    st->kind == ST_EXPECT_WIRED ? "wired count" : "chunks", r->s->pmap_names[st->pmap]);
-		return expect_eq(r, st->kind == ST_EXPECT_RESIDENT ? pm->pm_stats.resident_count :
-		    st->kind == ST_EXPECT_WIRED ? pm->pm_stats.wired_count : chunk_count(r, st->pmap), st->n, what);
+		if (st->kind != ST_EXPECT_CHUNKS && !ct->has_stats)
+			return failf(r, OUT_FAIL, "expectation", NULL, "expected %s %llu; the guest keeps no pm_stats "
+			    "(pmap.resident and pmap.wired are not in its descriptor)", what, (unsigned long long)st->n);
+		return expect_eq(r, st->kind == ST_EXPECT_RESIDENT ? gv_u32(&r->m, gva + ct->pm_resident) :
+		    st->kind == ST_EXPECT_WIRED ? gv_u32(&r->m, gva + ct->pm_wired) : chunk_count(r, st->pmap), st->n, what);
 	case ST_EXPECT_PV_FREE_KVA:
 		return expect_eq(r, pv_free_kva(r), st->n, "free pv chunk KVA slots");
 	case ST_EXPECT_PV_PAGES_HELD:
-		return expect_eq(r, r->stats->pv_pages_held, st->n, "pages held by the pv allocator");
+		return expect_eq(r, gv_kva_mapped(&r->m), st->n, "pages held by the pv allocator");
 	case ST_EXPECT_DIRTY:
 		return expect_dirty(r, st);
 	case ST_EXPECT_PTE:

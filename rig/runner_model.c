@@ -42,20 +42,20 @@ int push_key(struct run *r, uint32_t key)
 static int model_check_va(struct run *r, int pmap, uint32_t va, int reclaim_ok)
 {
 	const struct mentry *e = model_get(&r->model, pmap, va);
-	struct pmap *pm = GV(&r->m, struct pmap, r->pmap_gva[pmap]);
+	uint32_t cr3 = run_pmap_cr3(r, pmap);
 	char flags[96], name[80];
 	struct walk w;
 
-	if (pm == NULL)
+	if (cr3 == 0)
 		return failf(r, OUT_FAIL, "violation", "MODEL", "pmap %s: struct pmap at 0x%08x is unreadable",
 		    r->s->pmap_names[pmap], r->pmap_gva[pmap]);
-	if (gv_walk(&r->m, pm->pm_pdir_pa, va, &w) == WALK_BAD_TABLE)
+	if (gv_walk(&r->m, cr3, va, &w) == WALK_BAD_TABLE)
 		return failf(r, OUT_FAIL, "violation", "MODEL", "pmap %s va 0x%08x: PDE 0x%08x points outside RAM",
 		    r->s->pmap_names[pmap], va, w.pde);
 	if (w.status != WALK_MAPPED) {
 		if (e == NULL)
 			return 0;
-		if (reclaim_ok && e->managed && !e->wired && pmap != SCN_KERNEL) {
+		if (reclaim_ok && e->managed && !e->wired && run_reclaim_took(r, pmap, va)) {
 			model_del(&r->model, pmap, va);		/* reclaimed: legal */
 			return 0;
 		}
@@ -88,10 +88,10 @@ void collect_key(const struct mentry *e, void *arg)
 /* Guest PTEs valid in [va, eva) of pmap that the model does not have. */
 static int model_check_guest_side(struct run *r, int pmap, uint32_t va, uint32_t eva)
 {
-	struct pmap *pm = GV(&r->m, struct pmap, r->pmap_gva[pmap]);
+	uint32_t cr3 = run_pmap_cr3(r, pmap);
 
 	for (uint64_t pd = trunc_4mpage(va); pd < eva; pd += NBPDR) {
-		uint32_t pde = phys_read32(&r->m.pm, (pm->pm_pdir_pa & PG_FRAME) + PDX(pd) * 4, NULL);
+		uint32_t pde = phys_read32(&r->m.pm, (cr3 & PG_FRAME) + PDX(pd) * 4, NULL);
 		uint32_t *pt = (pde & PG_V) ? phys_ptr(&r->m.pm, pde & PG_FRAME, PAGE_SIZE) : NULL;
 
 		if (pt == NULL)
@@ -130,7 +130,7 @@ int model_check_all(struct run *r, int reclaim_ok)
 {
 	for (int p = 0; p < r->s->npmaps; p++) {
 		uint32_t va = p == SCN_KERNEL ? r->gi->gi_kva_free : 0;
-		uint32_t eva = p == SCN_KERNEL ? gv_u32(&r->m, r->gi->gi_kernel_vm_end) : KERNBASE;
+		uint32_t eva = p == SCN_KERNEL ? gv_u32(&r->m, r->gi->gi_kernel_vm_end) : lay_user_end(&r->m.lay);
 
 		if (va < eva && model_check_range(r, p, va, eva, reclaim_ok) < 0)
 			return -1;
@@ -141,22 +141,23 @@ int model_check_all(struct run *r, int reclaim_ok)
 /*
  * Without per-step checks, the model must still learn which mappings a
  * reclaim took (so that destroy, free and later checks are judged right):
- * drop every unwired managed user mapping the guest no longer has.
+ * drop every unwired managed mapping reclaim took that the guest no
+ * longer has.
  */
 void model_forget_reclaimed(struct run *r)
 {
-	for (int p = 1; p < r->s->npmaps; p++) {
-		struct pmap *pm = r->pmap_gva[p] ? GV(&r->m, struct pmap, r->pmap_gva[p]) : NULL;
+	for (int p = 0; p < r->s->npmaps; p++) {
+		uint32_t cr3 = run_pmap_cr3(r, p);
 
 		r->nkeys = 0;
-		if (pm != NULL)
-			model_foreach(&r->model, p, 0, KERNBASE, collect_key, r);
+		if (cr3 != 0)
+			model_foreach(&r->model, p, 0, 0xffffffffu, collect_key, r);
 		for (uint32_t i = 0; i < r->nkeys; i++) {
 			uint32_t va = r->keys[i] << PAGE_SHIFT;
 			const struct mentry *e = model_get(&r->model, p, va);
 			struct walk w;
 
-			if (gv_walk(&r->m, pm->pm_pdir_pa, va, &w) != WALK_MAPPED && e->managed && !e->wired)
+			if (gv_walk(&r->m, cr3, va, &w) != WALK_MAPPED && e->managed && !e->wired && run_reclaim_took(r, p, va))
 				model_del(&r->model, p, va);
 		}
 	}
@@ -168,12 +169,9 @@ static int scenario_pmap_of_pd(struct run *r, uint32_t pd)
 {
 	if (pd == EV_KERNEL_SPACE)
 		return SCN_KERNEL;
-	for (int p = 0; p < r->s->npmaps; p++) {
-		struct pmap *pm = r->pmap_gva[p] ? GV(&r->m, struct pmap, r->pmap_gva[p]) : NULL;
-
-		if (pm != NULL && (pm->pm_pdir_pa & PG_FRAME) == pd)
+	for (int p = 0; p < r->s->npmaps; p++)
+		if (r->pmap_gva[p] != 0 && (run_pmap_cr3(r, p) & PG_FRAME) == pd)
 			return p;
-	}
 	return -1;
 }
 
@@ -190,7 +188,7 @@ static int model_check_writes(struct run *r)
 		const struct event *e = &r->chk.writes[i];
 		int p = e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE ? scenario_pmap_of_pd(r, e->pd) : -1;
 		uint64_t va = e->va, eva = va + (e->kind == EV_PDE_WRITE ? NBPDR : PAGE_SIZE);
-		uint64_t lo = p == SCN_KERNEL ? r->gi->gi_kva_free : 0, hi = p == SCN_KERNEL ? kva_end : KERNBASE;
+		uint64_t lo = p == SCN_KERNEL ? r->gi->gi_kva_free : 0, hi = p == SCN_KERNEL ? kva_end : lay_user_end(&r->m.lay);
 
 		if (p < 0 || va < lo || va >= hi)
 			continue;
@@ -203,7 +201,7 @@ static int model_check_writes(struct run *r)
 /* The MODEL check after a step: what it wrote and touched, or everything after a reclaim. */
 int model_check_step(struct run *r)
 {
-	int reclaimed = r->stats->pv_reclaimed != r->reclaimed0;
+	int reclaimed = r->rc.calls > 0;
 
 	if (scenario_ignores(r->s, "MODEL"))
 		return 0;
@@ -284,13 +282,13 @@ static void ad_page_set(struct run *r, int32_t page, uint8_t got, int pmap, uint
 void ad_after_touch(struct run *r, int pmap, uint32_t va, int write, int faulted)
 {
 	struct mentry *e = model_find(&r->model, pmap, va);
-	struct pmap *pm = GV(&r->m, struct pmap, r->pmap_gva[pmap]);
+	uint32_t cr3 = run_pmap_cr3(r, pmap);
 	uint8_t got = faulted ? 0 : write ? CHK_AD_REF | CHK_AD_DIRTY : CHK_AD_REF;
 	struct walk w;
 
-	if (e == NULL || !e->managed || pm == NULL)
+	if (e == NULL || !e->managed || cr3 == 0)
 		return;
-	gv_walk(&r->m, pm->pm_pdir_pa, va, &w);
+	gv_walk(&r->m, cr3, va, &w);
 	if (w.status == WALK_MAPPED && (w.pte & PG_FRAME) == r->page_pa[e->page]) {
 		/* the PTE the CPU used: its A/D bits are now exactly known */
 		e->ad = (w.pte & PG_A ? MAD_REF : 0) | (w.pte & PG_M ? MAD_DIRTY : 0);
@@ -328,10 +326,13 @@ uint8_t page_pte_ad(struct run *r, uint32_t pg)
 	uint8_t have = 0;
 
 	for (int p = 0; p < r->s->npmaps; p++) {
-		struct pmap *pm = r->pmap_gva[p] ? GV(&r->m, struct pmap, r->pmap_gva[p]) : NULL;
-		const uint32_t *pd = pm ? phys_ptr(&r->m.pm, pm->pm_pdir_pa & PG_FRAME, PAGE_SIZE) : NULL;
+		uint32_t cr3 = run_pmap_cr3(r, p);
+		const uint32_t *pd = cr3 ? phys_ptr(&r->m.pm, cr3 & PG_FRAME, PAGE_SIZE) : NULL;
+		const struct glayout *l = &r->m.lay;
 
-		for (uint32_t pdx = p == SCN_KERNEL ? KPTDI : 0; pd != NULL && pdx < (p == SCN_KERNEL ? PTDPTDI : KPTDI); pdx++) {
+		for (uint32_t pdx = 0; pd != NULL && pdx < NPDEPG; pdx++) {
+			if (p == SCN_KERNEL ? !lay_kernel_pdx(l, pdx) : !lay_user_pdx(l, pdx))
+				continue;
 			const uint32_t *pt = (pd[pdx] & (PG_V | PG_PS)) == PG_V ?
 			    phys_ptr(&r->m.pm, pd[pdx] & PG_FRAME, PAGE_SIZE) : NULL;
 

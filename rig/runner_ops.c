@@ -57,14 +57,18 @@ int op_page(struct run *r, const struct step *st)
 {
 	for (uint32_t i = 0; i < ref_count(r, &st->page); i++) {
 		int32_t p = flat_page(r, &st->page, i);
-		struct vm_page *vp;
+		uint32_t array = gv_u32(&r->m, r->m.ct.page_array_ptr);
 
 		if (gcall(r, r->fn.page_alloc, &r->page_gva[p], 0) < 0)
 			return -1;
-		if (r->page_gva[p] == 0 || (vp = GV(&r->m, struct vm_page, r->page_gva[p])) == NULL)
+		if (r->page_gva[p] == 0 || gv_ptr(&r->m, r->page_gva[p], r->m.ct.page_size) == NULL)
 			return failf(r, OUT_FAIL, "shortage", NULL, "out of physical pages after %u of %u",
 			    i, ref_count(r, &st->page));
-		r->page_pa[p] = vp->phys_addr;
+		if (r->page_gva[p] < array || (r->page_gva[p] - array) % r->m.ct.page_size != 0)
+			return failf(r, OUT_CRASH, "error", NULL, "the guest's page allocator returned 0x%08x, not a "
+			    "record of the page array at 0x%08x", r->page_gva[p], array);
+		/* the contract: vm_page_array[pa >> PAGE_SHIFT] */
+		r->page_pa[p] = (r->page_gva[p] - array) / r->m.ct.page_size << PAGE_SHIFT;
 		r->page_freed[p] = 0;	/* (random recycles pages) */
 		ad_page_clean(r, p, CHK_AD_REF | CHK_AD_DIRTY);	/* a new page starts clean */
 	}
@@ -206,15 +210,16 @@ static int op_kernel(struct run *r, const struct step *st)
  */
 static int clean_now(struct run *r, int32_t p)
 {
-	struct vm_page *m = GV(&r->m, struct vm_page, r->page_gva[p]);
+	const struct contract *ct = &r->m.ct;
+	uint32_t aflags = ct->has_aflags ? run_page_word(r, p, ct->pg_aflags) : 0;
 	int ptes = (page_pte_ad(r, r->page_pa[p] >> PAGE_SHIFT) & CHK_AD_DIRTY) != 0;
 	char name[80];
 
-	if (scenario_ignores(r->s, "MODEL") || (!ptes && (m == NULL || !(m->aflags & PGA_MODIFIED))))
+	if (scenario_ignores(r->s, "MODEL") || (!ptes && !(aflags & ct->aflag_mod)))
 		return 0;
 	return failf(r, OUT_FAIL, "violation", "MODEL", "pmap_clear_modify(%s) left the page dirty: %s",
 	    page_name(r, p, name, sizeof(name)), ptes ? "a live managed PTE of it still has PG_M" :
-	    "its vm_page's aflags still have PGA_MODIFIED");
+	    "its vm_page's summary bits still have the modified bit");
 }
 
 /* clear-modify PAGE */
@@ -308,8 +313,8 @@ static int op_free(struct run *r, const struct step *st)
 			continue;	/* the guest kept the page; so do we */
 		if (rv != 0)
 			return failf(r, OUT_FAIL, "violation", "MODEL",
-			    "page %s has no mapping in the model, but the guest refuses to free it (pv_count %u)",
-			    page_name(r, p, name, sizeof(name)), GV(&r->m, struct vm_page, r->page_gva[p])->pv_count);
+			    "page %s has no mapping in the model, but the guest refuses to free it (%u pv entries)",
+			    page_name(r, p, name, sizeof(name)), run_page_pvlen(r, p));
 		ad_page_clean(r, p, CHK_AD_REF | CHK_AD_DIRTY);
 		r->page_freed[p] = 1;
 	}

@@ -14,6 +14,7 @@
 #include "invariants.h"
 #include "machine.h"
 #include "model.h"
+#include "reclaim.h"
 #include "events.h"
 #include "watch.h"
 #include "witness.h"
@@ -42,8 +43,7 @@ struct run {
 	struct machine m;
 	struct model model;
 	struct guest_fns fn;
-	struct guest_info *gi;
-	struct pv_stats *stats;
+	struct guest_info *gi;			/* the runtime ABI block */
 	uint32_t pmap_gva[SCN_MAX_PMAPS];	/* 0: not created, or destroyed */
 	uint32_t *page_gva, *page_pa;		/* per flat page; gva 0: none */
 	uint8_t *page_freed;
@@ -51,7 +51,7 @@ struct run {
 	const struct step *step;		/* being executed */
 	char synth[256];			/* text of a random operation (or of the end check) */
 	const struct step *rop;			/* the random operation being run, or NULL */
-	uint32_t reclaimed0;			/* pv_reclaimed when the step began */
+	struct reclaim rc;			/* what the guest's reclaim took in this step */
 	uint32_t *keys;				/* (pmap << 20 | vpn) scratch list */
 	uint32_t nkeys, capkeys;
 	struct { int pmap; uint32_t va, eva; } touched[2];
@@ -121,5 +121,14 @@ int do_expect(struct run *r, const struct step *st);
 /* runner_random.c */
 int exec_random(struct run *r, const struct step *st);
 void random_text(struct run *r, const struct step *op, char *buf, size_t len);
+
+/* The directory (CR3 value) of scenario pmap p; 0 when it has none or is unreadable. */
+uint32_t run_pmap_cr3(struct run *r, int p);
+/* A 32-bit word at byte off of scenario page p's vm_page record (0 if unreadable). */
+uint32_t run_page_word(struct run *r, int32_t p, uint32_t off);
+/* The length of page p's pv list (bounded). */
+uint32_t run_page_pvlen(struct run *r, int32_t p);
+/* May the mapping of va in scenario pmap p have been taken by reclaim in this step? */
+int run_reclaim_took(struct run *r, int p, uint32_t va);
 
 #endif

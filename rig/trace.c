@@ -58,26 +58,13 @@ static int is_record(const struct event *e)
 	return e->kind == EV_VMPAGE_WRITE || e->kind == EV_PV_WRITE;
 }
 
-/*
- * A vm_page store's byte offset in its record. A VA and its PA share the
- * offset in the page and a record is smaller than a page, so the difference
- * of the word's and the record's page offsets, modulo the page, is exact
- * even for a record that straddles two pages.
- */
-static uint32_t vm_page_word_off(const struct trace *t, const struct event *e)
-{
-	uint32_t rec = machine_info(t->m)->gi_vm_page_array + e->va * (uint32_t)sizeof(struct vm_page);
-
-	return ((e->pa & PAGE_MASK) - (rec & PAGE_MASK)) & PAGE_MASK;
-}
-
 /* A record store decoded by field (a chunk is one page: the word's offset is the PA's). */
 static void record_of(const struct trace *t, const struct event *e, struct rec_write *r)
 {
 	if (e->kind == EV_VMPAGE_WRITE)
-		rec_vm_page(e->va, vm_page_word_off(t, e), e->old, e->new, r);
+		rec_vm_page(&t->m->ct, e->va, e->field, e->old, e->new, r);
 	else
-		rec_pv_chunk(e->va, e->pa & PAGE_MASK, e->old, e->new, r);
+		rec_pv_chunk(&t->m->ct, e->va, e->pa & PAGE_MASK, e->old, e->new, r);
 }
 
 /* The instruction at eip as text (cached by address). */

@@ -31,7 +31,13 @@
 #include "../guest/mmu.h"
 #include "disasm.h"
 
-#define GPTR_PMAP(m, va) ((struct pmap *)machine_gptr((m), (va), sizeof(struct pmap)))
+/* A word of the guest at kernel VA va (0 if unmapped). */
+static uint32_t kword(struct watch *w, uint32_t va)
+{
+	const uint32_t *p = va ? machine_gptr(w->m, va, 4) : NULL;
+
+	return p ? *p : 0;
+}
 
 /* Classify one instruction; fills s and returns 1 for a CR load or an INVLPG. */
 static int classify(const cs_insn *in, struct watch_site *s)
@@ -157,11 +163,11 @@ static void ref_pt(struct watch *w, uint32_t pde, uint32_t pdx, uint32_t pd)
 {
 	uint32_t pg = pde >> PAGE_SHIFT;
 
-	if (!(pde & PG_V) || (pde & PG_PS) || pdx == PTDPTDI || pg >= w->npages || w->kind[pg] == WP_PD)
+	if (!(pde & PG_V) || (pde & PG_PS) || pdx == w->m->lay.self || pg >= w->npages || w->kind[pg] == WP_PD)
 		return;
 	set_kind(w, pg, WP_PT);
 	w->pdx_of[pg] = (uint16_t)pdx;
-	w->pd_of[pg] = pdx >= KPTDI ? EV_KERNEL_SPACE : pd;
+	w->pd_of[pg] = lay_kernel_pdx(&w->m->lay, pdx) ? EV_KERNEL_SPACE : pd;
 	w->refs[pg]++;
 }
 
@@ -170,7 +176,7 @@ static void unref_pt(struct watch *w, uint32_t pde, uint32_t pdx)
 {
 	uint32_t pg = pde >> PAGE_SHIFT;
 
-	if (!(pde & PG_V) || (pde & PG_PS) || pdx == PTDPTDI || pg >= w->npages || w->kind[pg] != WP_PT)
+	if (!(pde & PG_V) || (pde & PG_PS) || pdx == w->m->lay.self || pg >= w->npages || w->kind[pg] != WP_PT)
 		return;
 	if (--w->refs[pg] == 0)
 		set_kind(w, pg, WP_NONE);
@@ -244,14 +250,14 @@ static void end_pinit(struct watch *w)
 /* Watch the vm_page array (physically contiguous, as pmap_bootstrap steals it). */
 static void watch_vm_pages(struct watch *w)
 {
-	struct guest_info *gi = machine_info(w->m);
-	uint32_t bytes = gi->gi_vm_page_count * (uint32_t)sizeof(struct vm_page);
-	uint32_t kpd = gi->gi_boot_cr3 & PG_FRAME;
+	const struct contract *ct = &w->m->ct;
+	uint32_t array = kword(w, ct->page_array_ptr), bytes = kword(w, ct->page_count_ptr) * ct->page_size;
+	uint32_t kpd = machine_info(w->m)->gi_boot_cr3 & PG_FRAME;
 
 	for (uint32_t off = 0; off < bytes; off += PAGE_SIZE) {
 		struct walk wk;
 
-		if (walk_va(&w->m->pm, kpd, 0, gi->gi_vm_page_array + off, &wk) != WALK_MAPPED ||
+		if (walk_va(&w->m->pm, kpd, 0, array + off, &wk) != WALK_MAPPED ||
 		    (wk.pa >> PAGE_SHIFT) >= w->npages)
 			continue;
 		set_kind(w, wk.pa >> PAGE_SHIFT, WP_VMPAGE);
@@ -262,20 +268,20 @@ static void watch_vm_pages(struct watch *w)
 /* Watch the pages of the chunks allocated now. */
 static void watch_chunks(struct watch *w)
 {
-	struct guest_info *gi = machine_info(w->m);
+	const struct contract *ct = &w->m->ct;
 	struct walk wk;
 
-	w->pv_lo = gi->gi_pv_kva_base;
-	w->pv_hi = gi->gi_pv_kva_base + gi->gi_pv_maxchunks * PAGE_SIZE;
+	w->pv_lo = kword(w, ct->kva_base_ptr);
+	w->pv_hi = w->pv_lo + kword(w, ct->kva_slots_ptr) * PAGE_SIZE;
 	for (uint32_t va = w->pv_lo; va < w->pv_hi; va += PAGE_SIZE)
-		if (walk_va(&w->m->pm, gi->gi_boot_cr3 & PG_FRAME, 0, va, &wk) == WALK_MAPPED)
+		if (walk_va(&w->m->pm, machine_info(w->m)->gi_boot_cr3 & PG_FRAME, 0, va, &wk) == WALK_MAPPED)
 			track_chunk_slot(w, va, 0, wk.pte);
 }
 
 /* Is this store the self-map of a new directory (its recursive slot)? */
-static int is_selfmap_store(uint64_t pa, int size, uint32_t v)
+static int is_selfmap_store(const struct watch *w, uint64_t pa, int size, uint32_t v)
 {
-	return size == 4 && (pa & PAGE_MASK) == PTDPTDI * 4 && (v & PG_V) && (v & PG_FRAME) == (pa & PG_FRAME);
+	return size == 4 && (pa & PAGE_MASK) == w->m->lay.self * 4 && (v & PG_V) && (v & PG_FRAME) == (pa & PG_FRAME);
 }
 
 /* One 4-byte entry at epa in a watched page changes from old to new, by the instruction at eip. */
@@ -286,7 +292,7 @@ static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t ne
 	if (w->kind[pg] == WP_PD) {
 		uint32_t pdx = (epa & PAGE_MASK) / 4;
 
-		if (pdx >= KPTDI)
+		if (lay_kernel_pdx(&w->m->lay, pdx))
 			machine_kva_forget(w->m, 0);	/* a kernel page table came or went */
 		unref_pt(w, old, pdx);
 		ref_pt(w, new, pdx, epa & PG_FRAME);
@@ -296,15 +302,20 @@ static void entry_write(struct watch *w, uint32_t epa, uint32_t old, uint32_t ne
 
 		if (va >= w->pv_lo && va < w->pv_hi)
 			track_chunk_slot(w, va, old, new);
-		if (va >= KERNBASE) {
+		if (w->pd_of[pg] == EV_KERNEL_SPACE) {
 			machine_kva_forget(w->m, va);
 			track_fresh(w, new);
 		}
 		emit(w, EV_PTE_WRITE, eip, epa, old, new, va, w->pd_of[pg]);
 	} else if (w->kind[pg] == WP_CHUNK || w->kind[pg] == WP_VMPAGE) {
-		emit(w, w->kind[pg] == WP_CHUNK ? EV_PV_WRITE : EV_VMPAGE_WRITE, eip, epa, old, new,
-		    w->kind[pg] == WP_CHUNK ? w->pd_of[pg] :
-		    (w->pd_of[pg] + (epa & PAGE_MASK)) / (uint32_t)sizeof(struct vm_page), 0);
+		uint32_t off = w->pd_of[pg] + (epa & PAGE_MASK), rec = w->m->ct.page_size;
+
+		struct event e = { .kind = w->kind[pg] == WP_CHUNK ? EV_PV_WRITE : EV_VMPAGE_WRITE, .eip = eip,
+				   .eip_guess = w->guess, .pa = epa, .old = old, .new = new,
+				   .va = w->kind[pg] == WP_CHUNK ? w->pd_of[pg] : off / rec,
+				   .field = w->kind[pg] == WP_CHUNK ? 0 : off % rec };
+
+		events_emit(w->ev, &e);
 	}
 }
 
@@ -318,7 +329,7 @@ static void store_events(struct watch *w, uint64_t pa, unsigned size, uint64_t v
 	uint32_t pg = (uint32_t)(pa >> PAGE_SHIFT);
 
 	if (w->kind[pg] == WP_FRESH) {
-		if (!is_selfmap_store(pa, (int)size, (uint32_t)value))
+		if (!is_selfmap_store(w, pa, (int)size, (uint32_t)value))
 			return;
 		add_pd(w, (uint32_t)pa & PG_FRAME);	/* a new directory announces itself */
 	}
@@ -485,21 +496,17 @@ static void on_pinit(void *arg, uint32_t addr)
 /* The directories of the kernel pmap and every pmap on allpmaps (bounded). */
 static int live_pds(struct watch *w, uint32_t *pds, int max)
 {
-	struct guest_info *gi = machine_info(w->m);
-	struct pmap *kp = GPTR_PMAP(w->m, gi->gi_kernel_pmap);
-	struct pmaplist *all = machine_gptr(w->m, gi->gi_allpmaps, sizeof(*all));
-	uint32_t p = all ? all->tqh_first : 0;
+	const struct contract *ct = &w->m->ct;
+	uint32_t p = kword(w, ct->allpmaps);
 	int n = 0;
 
-	if (kp != NULL)
-		pds[n++] = kp->pm_pdir_pa;
-	for (; p != 0 && n < max; n++) {
-		struct pmap *pm = GPTR_PMAP(w->m, p);
-
-		if (pm == NULL)
+	pds[n++] = kword(w, ct->kernel_pmap + ct->pm_cr3);
+	for (int i = 0; p != 0 && n < max && i < max; i++) {
+		if (machine_gptr(w->m, p, ct->pmap_size) == NULL)
 			break;
-		pds[n] = pm->pm_pdir_pa;
-		p = pm->pm_list.tqe_next;
+		if (p != ct->kernel_pmap)	/* a guest may list the kernel pmap too */
+			pds[n++] = kword(w, p + ct->pm_cr3);
+		p = kword(w, p + ct->pm_link.off);
 	}
 	return n;
 }

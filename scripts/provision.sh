@@ -36,7 +36,7 @@ die() { echo "provision: error: $*" >&2; exit 1; }
 # what Debian's check.pc requires for static links, so pkg-config wants it).
 DEB_NEEDS=(
   "cmd:cmake:cmake" "cmd:pkg-config:pkg-config" "cmd:gcc:gcc" "cmd:ld:binutils" "cmd:make:make"
-  "pc:capstone:libcapstone-dev" "pc:check:check" "pc:libsubunit:libsubunit-dev"
+  "pc:capstone:libcapstone-dev" "pc:libdw:libdw-dev" "pc:check:check" "pc:libsubunit:libsubunit-dev"
 )
 
 # Is the requirement "cmd:NAME" or "pc:NAME" met?

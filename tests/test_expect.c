@@ -58,10 +58,10 @@ START_TEST(dirty)
 	passes(SETUP "expect dirty p no\ntouch A 0x10000000 w\nexpect dirty p yes\nunmap A 0x10000000 +1\n"
 	    "expect dirty p yes\nclear-modify p\nexpect dirty p no\n");
 	fails_with(SETUP "touch A 0x10000000 r\nexpect dirty p yes\n", 5, "expected page p dirty; the VM would take "
-	    "it for clean (PG_M in a live managed PTE: no; vm_page aflags 0x0: PGA_MODIFIED clear)", "");
+	    "it for clean (PG_M in a live managed PTE: no; vm_page aflags 0x0: modified bit clear)", "");
 	fails_with(SETUP "touch A 0x10000000 w\nprotect A 0x10000000 +1 r\nexpect dirty p no\n", 6,
 	    "expected page p clean; the VM would take it for dirty (PG_M in a live managed PTE: no; "
-	    "vm_page aflags 0x2: PGA_MODIFIED set)", "");
+	    "vm_page aflags 0x2: modified bit set)", "");
 }
 END_TEST
 

@@ -396,7 +396,7 @@ START_TEST(ad_dirty_lost)
 	struct run_options o = { .watch = 1, .after_step = drop_pga_modified };
 
 	expect_file_violation(text, &o, "AD-DIRTY-LOST", 5, "is dirty in the model, but no live managed PTE of it has "
-	    "PG_M and its vm_page's aflags (0x1) lack PGA_MODIFIED");
+	    "PG_M and its vm_page's aflags (0x1) lack the modified bit (0x2)");
 }
 END_TEST
 

@@ -64,9 +64,10 @@ START_TEST(svg_cells_match_the_run)
 			slot1_col4 = strstr(l, "\"free\"") != NULL;
 	}
 	ck_assert_int_eq(cells, 11 * 4);
-	ck_assert_int_eq(last_alloc, (int)res.pv.pv_kva_inuse);
+	ck_assert(res.counters_kept >> CT_CNT_KVA_INUSE & 1);
+	ck_assert_int_eq(last_alloc, (int)res.counters[CT_CNT_KVA_INUSE]);
 	ck_assert_int_eq(last_alloc, 3);
-	ck_assert_int_eq(last_never, 4 - (int)res.pv.pv_kva_used_ever);
+	ck_assert_int_eq(last_never, 4 - (int)res.counters[CT_CNT_KVA_USED_EVER]);
 	ck_assert_int_eq(last_free, 0);
 	ck_assert_int_eq(slot1_col4, 1);
 	free(buf);

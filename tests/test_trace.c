@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "harness.h"
+#include "dwinfo.h"
 #include "recwrite.h"
 #include "runner.h"
 #include "trace.h"
@@ -399,42 +400,57 @@ static const char *rec_text(const struct rec_write *r)
 
 START_TEST(record_fields_are_named_and_decoded)
 {
+	struct machine m;
+	const struct contract *ct;
 	struct rec_write r;
-	const uint32_t map = offsetof(struct pv_chunk, pc_map), pv = offsetof(struct pv_chunk, pc_pventry);
+	struct dw_field f;
+	char err[256];
+	uint32_t map, pv, esz, aflags, state, tqh_last, listq_prev, ref, mod, free, managed;
 	unsigned show = 0;
 	char bad[16];
 
-	rec_vm_page(347, offsetof(struct vm_page, aflags), PGA_REFERENCED, PGA_REFERENCED | PGA_MODIFIED, &r);
+	/* offsets from the guest's DWARF, as the rig reads them: the test pins names, not layout */
+	boot(&m);
+	ct = &m.ct;
+	map = ct->pc_map, pv = ct->pc_entries, esz = ct->entry_size, aflags = ct->pg_aflags, state = ct->pg_role;
+	ref = ct->aflag_ref, mod = ct->aflag_mod, free = ct->role_val[CT_ROLE_FREE];
+	managed = ct->role_val[CT_ROLE_MANAGED];
+	ck_assert_int_eq(dw_member(ct->dw, "vm_page", "pv_list.tqh_last", &f, err, sizeof(err)), 0);
+	tqh_last = f.off;
+	ck_assert_int_eq(dw_member(ct->dw, "vm_page", "listq.tqe_prev", &f, err, sizeof(err)), 0);
+	listq_prev = f.off;
+	rec_vm_page(ct, 347, aflags, ref, ref | mod, &r);
 	ck_assert_str_eq(rec_text(&r), "vm_page[347] (pa 0x0015b000) aflags 0x1 -> 0x3 +MODIFIED");
-	rec_vm_page(347, offsetof(struct vm_page, aflags), 3, 0, &r);
+	rec_vm_page(ct, 347, aflags, ref | mod, 0, &r);
 	ck_assert_str_eq(r.decoded, "-REFERENCED -MODIFIED");
-	rec_vm_page(347, offsetof(struct vm_page, state), VPS_FREE, VPS_MANAGED, &r);
+	rec_vm_page(ct, 347, state, free, managed, &r);
 	ck_assert_str_eq(rec_text(&r), "vm_page[347] (pa 0x0015b000) state 2 -> 3 (FREE -> MANAGED)");
-	rec_vm_page(1, offsetof(struct vm_page, pv_list.tqh_last), 0xc0803074, 0xc088a044, &r);
+	rec_vm_page(ct, 1, tqh_last, 0xc0803074, 0xc088a044, &r);
 	ck_assert_str_eq(rec_text(&r), "vm_page[1] (pa 0x00001000) pv_list.tqh_last 0xc0803074 -> 0xc088a044");
-	rec_vm_page(1, offsetof(struct vm_page, listq.tqe_prev), 0, 1, &r);
+	rec_vm_page(ct, 1, listq_prev, 0, 1, &r);
 	ck_assert_str_eq(r.field, "listq.tqe_prev");
-	rec_pv_chunk(0xc088a000, map + 12, 0xffffffff, 0xfffffffe, &r);
+	rec_pv_chunk(ct, 0xc088a000, map + 12, 0xffffffff, 0xfffffffe, &r);
 	ck_assert_str_eq(rec_text(&r), "pv chunk 0xc088a000 pc_map[3] 0xffffffff -> 0xfffffffe (entry 96 taken)");
-	rec_pv_chunk(0xc088a000, map + 12, 0xfffffffe, 0xffffffff, &r);
+	rec_pv_chunk(ct, 0xc088a000, map + 12, 0xfffffffe, 0xffffffff, &r);
 	ck_assert_str_eq(r.decoded, "entry 96 freed");
-	rec_pv_chunk(0xc088a000, map, 0x0000000f, 0x000000f0, &r);
+	rec_pv_chunk(ct, 0xc088a000, map, 0x0000000f, 0x000000f0, &r);
 	ck_assert_str_eq(r.decoded, "entries 0-3 taken, entries 4-7 freed");
-	rec_pv_chunk(0xc088a000, map + 40, 0, 0xffffffff, &r);	/* only 16 entries live in the last word */
+	rec_pv_chunk(ct, 0xc088a000, map + 40, 0, 0xffffffff, &r);	/* only 16 entries live in the last word */
 	ck_assert_str_eq(r.decoded, "entries 320-335 freed");
-	rec_pv_chunk(0xc088a000, pv + 5 * sizeof(struct pv_entry), 0, 0x10000000, &r);
+	rec_pv_chunk(ct, 0xc088a000, pv + 5 * esz, 0, 0x10000000, &r);
 	ck_assert_str_eq(rec_text(&r), "pv chunk 0xc088a000 pc_pventry[5].pv_va 0x00000000 -> 0x10000000");
-	rec_pv_chunk(0xc088a000, pv + 5 * sizeof(struct pv_entry) + 8, 0, 0, &r);
+	rec_pv_chunk(ct, 0xc088a000, pv + 5 * esz + 8, 0, 0, &r);
 	ck_assert_str_eq(r.field, "pc_pventry[5].pv_next.tqe_prev");
-	rec_pv_chunk(0xc088a000, offsetof(struct pv_chunk, pc_pmap), 0, 0xc010c160, &r);
+	rec_pv_chunk(ct, 0xc088a000, ct->pc_owner, 0, 0xc010c160, &r);
 	ck_assert_str_eq(r.field, "pc_pmap");
-	rec_pv_chunk(0xc088a000, offsetof(struct pv_chunk, pc_lru) + 4, 0, 0, &r);
+	rec_pv_chunk(ct, 0xc088a000, ct->pc_global.off + 4, 0, 0, &r);
 	ck_assert_str_eq(r.field, "pc_lru.tqe_prev");
-	rec_pv_chunk(0xc088a000, offsetof(struct pv_chunk, pc_list), 0, 0, &r);
+	rec_pv_chunk(ct, 0xc088a000, ct->pc_link.off, 0, 0, &r);
 	ck_assert_str_eq(r.field, "pc_list.tqe_next");
 	ck_assert_ptr_null(trace_parse_show("vm_page,pv", &show, bad, sizeof(bad)));
 	ck_assert_uint_eq(show, TRACE_SHOW_VMPAGE | TRACE_SHOW_PV);
 	ck_assert_str_eq(trace_parse_show("pv,vmpage", &show, bad, sizeof(bad)), "vmpage");
+	machine_close(&m);
 }
 END_TEST
 
