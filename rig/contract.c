@@ -90,6 +90,7 @@ static const struct ckey {
 	{ "lock.release", "FUNCTION", 1, 1, 0, 0 },
 	{ "lock.trylock", "FUNCTION", 1, 1, 0, 0 },
 	{ "lock.name", "MEMBER", 1, 1, 0, 0 },
+	{ "lock.recursable", "MEMBER BIT", 2, 2, 0, 0 },
 	{ "enter.returns", "kern|void", 1, 1, 0, 0 },
 	{ "counter", "NAME SYMBOL[.MEMBER]", 2, 2, 0, 1 },
 	{ "feature", "NAME", 1, 1, 0, 1 },
@@ -596,6 +597,17 @@ static int resolve_rest(struct cparse *p)
 		if (member(p, cl, 1, sl->tok[1], 0, &f) < 0)
 			return -1;
 		ct->lk_name = f.off;
+		ct->has_lock_name = 1;
+	}
+	if ((cl = get(p, "lock.recursable")) != NULL) {
+		struct cline *sl = get(p, "struct.lock");
+
+		if (sl == NULL)
+			return cerr(p, cl->line, 1, "lock.recursable needs struct.lock");
+		if (member(p, cl, 1, sl->tok[1], 0, &f) < 0 || num(p, cl, 2, cl->tok[2], &ct->lk_recurse_bit) < 0)
+			return -1;
+		ct->lk_flags = f.off;
+		ct->has_lock_recurse = 1;
 	}
 	ct->enter_returns = 1;
 	if ((cl = get(p, "enter.returns")) != NULL) {

@@ -124,7 +124,9 @@ struct contract {
 	int reclaim_kernel;		/* unwired kernel mappings may be reclaimed */
 	/* locks */
 	char lock_acquire[CT_NAME_MAX], lock_release[CT_NAME_MAX], lock_trylock[CT_NAME_MAX];
-	uint32_t lk_name;		/* member naming the lock's class */
+	int has_lock_name, has_lock_recurse;
+	uint32_t lk_name;		/* member pointing to the lock's name, its class */
+	uint32_t lk_flags, lk_recurse_bit;	/* a lock may recurse when this bit is set in this member */
 	/* what pmap_enter returns on a shortage: 1 KERN_* codes, 0 nothing (void) */
 	int enter_returns;
 	/* optional counters (VA of each; 0 = not kept) */

@@ -28,13 +28,20 @@ static int class_of(struct witness *w, uint32_t lock)
 	return cls;
 }
 
-/* The class (by the lock's name) of the lock at gva; -1 if unreadable. */
+/*
+ * The class of the lock at gva: the string its name member points to
+ * (lock.name in the descriptor), or, for a guest that declares none, the
+ * lock itself; -1 if unreadable.
+ */
 static int class_by_name(struct witness *w, uint32_t lock)
 {
-	struct lock *lk = GV(w->m, struct lock, lock);
+	const struct contract *ct = &w->m->ct;
 	char name[32];
 
-	if (lk == NULL || vread_string(&w->m->pm, machine_info(w->m)->gi_boot_cr3, 0, lk->lk_name, name,
+	if (!ct->has_lock_name)
+		snprintf(name, sizeof(name), "lock@0x%08x", lock);
+	else if (gv_ptr(w->m, lock + ct->lk_name, 4) == NULL ||
+	    vread_string(&w->m->pm, machine_info(w->m)->gi_boot_cr3, 0, gv_u32(w->m, lock + ct->lk_name), name,
 	    sizeof(name)) < 0)
 		return -1;
 	for (int i = 0; i < w->nclasses; i++)
@@ -104,64 +111,117 @@ static void add_order(struct witness *w, int h, int cls, char *here, size_t len)
 	snprintf(w->order[h][cls].where, sizeof(w->order[h][cls].where), "%s", here);
 }
 
-/* Site at lock_acquire's entry: recursion, order, then the lock is held. */
+/* The held-lock slot of the lock at gva, or -1. */
+static int held_index(const struct witness *w, uint32_t lock)
+{
+	for (int i = w->nheld - 1; i >= 0; i--)
+		if (w->held[i].lock == lock)
+			return i;
+	return -1;
+}
+
+/* May the lock at gva be acquired again while held (lock.recursable in the descriptor)? */
+static int recursable(struct witness *w, uint32_t lock)
+{
+	const struct contract *ct = &w->m->ct;
+
+	return ct->has_lock_recurse && (gv_u32(w->m, lock + ct->lk_flags) & ct->lk_recurse_bit);
+}
+
+/* The lock argument of a lock function, at its entry. 0 or -1. */
+static int lock_arg(struct witness *w, uint32_t *lock)
+{
+	return machine_vread(w->m, machine_reg(w->m, UC_X86_REG_ESP) + 4, lock, 4);
+}
+
+/* The lock at gva is now held (ordered: after the locks held, as a blocking acquire is). */
+static void acquired(struct witness *w, uint32_t lock, int cls, int ordered)
+{
+	char here[512] = "";
+	int i = held_index(w, lock);
+
+	if (i >= 0) {
+		w->held[i].depth++;	/* recursion adds no order */
+		return;
+	}
+	for (int k = 0; ordered && k < w->nheld; k++)
+		add_order(w, w->held[k].cls, cls, here, sizeof(here));
+	if (w->nheld < WITNESS_MAX_HELD)
+		w->held[w->nheld++] = (typeof(w->held[0])){ lock, cls, 1 };
+}
+
+/* Site at the acquire function's entry: recursion, order, then the lock is held. */
 static void site_acquire(void *user, uint32_t address)
 {
 	struct witness *w = user;
-	uint32_t lock, esp = machine_reg(w->m, UC_X86_REG_ESP);
-	struct lock *lk;
+	uint32_t lock;
 	char here[512], detail[1024];
 	int cls;
 
 	(void)address;
-	if (machine_vread(w->m, esp + 4, &lock, 4) < 0 || (lk = GV(w->m, struct lock, lock)) == NULL ||
-	    (cls = class_of(w, lock)) < 0)
+	if (lock_arg(w, &lock) < 0 || (cls = class_of(w, lock)) < 0)
 		return;
-	here[0] = '\0';
-	if (lk->lk_owned) {
-		if (!(lk->lk_flags & LK_RECURSE)) {
-			where(w, here, sizeof(here));
-			snprintf(detail, sizeof(detail), "recursing on non-recursive lock \"%s\" (struct lock 0x%08x), "
-			    "at %s", w->classes[cls], lock, here);
-			violate(w, "LOCK-RECURSE", detail);
-		}
-		return;		/* recursion adds no order */
+	if (held_index(w, lock) >= 0 && !recursable(w, lock)) {
+		where(w, here, sizeof(here));
+		snprintf(detail, sizeof(detail), "recursing on non-recursive lock \"%s\" (struct lock 0x%08x), "
+		    "at %s", w->classes[cls], lock, here);
+		violate(w, "LOCK-RECURSE", detail);
+		return;
 	}
-	for (int i = 0; i < w->nheld; i++)
-		add_order(w, w->held[i].cls, cls, here, sizeof(here));
-	if (w->nheld < WITNESS_MAX_HELD)
-		w->held[w->nheld++] = (typeof(w->held[0])){ lock, cls };
+	acquired(w, lock, cls, 1);
 }
 
-/* Site at lock_release's entry: the lock is no longer held once fully released. */
+/* Site at the trylock's return: held if it succeeded (non-zero), with no order, as WITNESS does. */
+static void site_try_return(void *user, uint32_t address)
+{
+	struct witness *w = user;
+	int cls;
+
+	if (address != w->try_ret || machine_reg(w->m, UC_X86_REG_ESP) <= w->try_esp)
+		return;
+	sites_del(&w->m->sites, address, site_try_return, w);
+	w->try_ret = 0;
+	if (machine_reg(w->m, UC_X86_REG_EAX) != 0 && (cls = class_of(w, w->try_lock)) >= 0)
+		acquired(w, w->try_lock, cls, 0);
+}
+
+/* Site at the trylock's entry: learn the lock and where the call returns. */
+static void site_try(void *user, uint32_t address)
+{
+	struct witness *w = user;
+	uint32_t esp = machine_reg(w->m, UC_X86_REG_ESP), ret;
+
+	(void)address;
+	if (w->try_ret != 0 || lock_arg(w, &w->try_lock) < 0 || machine_vread(w->m, esp, &ret, 4) < 0)
+		return;
+	w->try_ret = ret;
+	w->try_esp = esp;
+	sites_add(&w->m->sites, ret, site_try_return, w);
+}
+
+/* Site at the release function's entry: the lock is no longer held once fully released. */
 static void site_release(void *user, uint32_t address)
 {
 	struct witness *w = user;
-	uint32_t lock, esp = machine_reg(w->m, UC_X86_REG_ESP);
-	struct lock *lk;
+	uint32_t lock;
+	int i;
 
 	(void)address;
-	if (machine_vread(w->m, esp + 4, &lock, 4) < 0 || (lk = GV(w->m, struct lock, lock)) == NULL ||
-	    lk->lk_recurse > 0)
+	if (lock_arg(w, &lock) < 0 || (i = held_index(w, lock)) < 0 || --w->held[i].depth > 0)
 		return;
-	for (int i = w->nheld - 1; i >= 0; i--)
-		if (w->held[i].lock == lock) {
-			memmove(&w->held[i], &w->held[i + 1], (w->nheld - i - 1) * sizeof(w->held[0]));
-			w->nheld--;
-			return;
-		}
+	memmove(&w->held[i], &w->held[i + 1], (w->nheld - i - 1) * sizeof(w->held[0]));
+	w->nheld--;
 }
 
 int witness_after_call(struct witness *w)
 {
 	char detail[256];
-	struct lock *lk;
 
 	if (w->nheld == 0 || w->ignored(w->ctx, "LOCK-HELD"))
 		return 0;
-	lk = GV(w->m, struct lock, w->held[0].lock);
 	snprintf(detail, sizeof(detail), "the call returned with lock \"%s\" (struct lock 0x%08x) still held "
-	    "(lk_owned %u)", w->classes[w->held[0].cls], w->held[0].lock, lk ? lk->lk_owned : 0);
+	    "(acquired %d time%s)", w->classes[w->held[0].cls], w->held[0].lock, w->held[0].depth,
+	    w->held[0].depth == 1 ? "" : "s");
 	w->nheld = 0;
 	w->v.id = "LOCK-HELD";
 	w->v.has_cause = 0;
@@ -178,16 +238,21 @@ static int never(void *ctx, const char *id)
 
 int witness_attach(struct witness *w, struct machine *m)
 {
-	const struct elf_symbol *a = elf_find(&m->elf, "lock_acquire"), *r = elf_find(&m->elf, "lock_release");
+	const struct contract *ct = &m->ct;
+	const struct elf_symbol *a = elf_find(&m->elf, ct->lock_acquire), *r = elf_find(&m->elf, ct->lock_release);
+	const struct elf_symbol *t = ct->lock_trylock[0] ? elf_find(&m->elf, ct->lock_trylock) : NULL;
 
 	memset(w, 0, sizeof(*w));
 	w->m = m;
 	w->ignored = never;
+	if (ct->lock_acquire[0] == '\0')
+		return 0;	/* no lock functions declared: nothing to witness */
 	if (a == NULL || r == NULL)
 		return -1;
 	w->acquire = a->addr;
 	w->release = r->addr;
-	if (sites_add(&m->sites, a->addr, site_acquire, w) < 0 || sites_add(&m->sites, r->addr, site_release, w) < 0)
+	if (sites_add(&m->sites, a->addr, site_acquire, w) < 0 || sites_add(&m->sites, r->addr, site_release, w) < 0 ||
+	    (t != NULL && sites_add(&m->sites, t->addr, site_try, w) < 0))
 		return -1;
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * witness.h - a host-side witness for the guest's locks, as FreeBSD's
- * witness(4): code sites on lock_acquire and lock_release keep each lock's
- * state and a lock-order graph over lock classes (the lock's name: every
+ * witness(4): code sites on the lock functions the descriptor names
+ * (acquire, release, trylock) keep each lock's state and a lock-order graph over lock classes (the lock's name: every
  * pmap lock is class "pmap") for the whole run, and report LOCK-ORDER (an
  * acquisition that closes a cycle), LOCK-RECURSE (a held non-recursive lock
  * acquired again, before the guest panics) and LOCK-HELD (an API call
@@ -30,10 +30,11 @@ struct witness_edge {
 struct witness {
 	struct machine *m;
 	uint32_t acquire, release;	/* guest function addresses */
+	uint32_t try_lock, try_ret, try_esp;	/* during a trylock call: its lock, return address, frame */
 	char classes[WITNESS_MAX_CLASSES][32];
 	int nclasses;
 	struct witness_edge order[WITNESS_MAX_CLASSES][WITNESS_MAX_CLASSES];
-	struct { uint32_t lock; int cls; } held[WITNESS_MAX_HELD];
+	struct { uint32_t lock; int cls, depth; } held[WITNESS_MAX_HELD];	/* depth: acquisitions */
 	int nheld;
 	struct { uint32_t lock; int cls; } known[WITNESS_MAX_KNOWN];	/* lock -> class */
 	int nknown;
