@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bench.h"
+#include "guests.h"
 #include "disasm.h"
 #include "invariants.h"
 #include "scenario.h"
@@ -174,10 +175,7 @@ static int wants_help(int argc, char **argv)
 
 const char *cli_guest_path(const char *policy, char *buf, size_t len)
 {
-	const char *dir = getenv("RIG_GUEST_DIR");
-
-	snprintf(buf, len, "%s/guest-%s.elf", dir && *dir ? dir : RIG_GUEST_DIR, policy);
-	return buf;
+	return guests_path(policy, buf, len);
 }
 
 /* Options shared by the commands that boot a machine. */
@@ -221,8 +219,14 @@ static int parse_machine_opts(int argc, char **argv, struct machine_opts *o)
 		cli_usage(argv[0], stderr);
 		return RIG_EXIT_USAGE;
 	}
-	if (strcmp(o->policy, "ptelist") && strcmp(o->policy, "nofree") && strcmp(o->policy, "dynamic")) {
-		fprintf(stderr, "rig: error: unknown policy '%s' (ptelist, nofree, dynamic)\n", o->policy);
+	if (o->guest == NULL && !guests_exists(o->policy)) {
+		char names[GUESTS_MAX][GUEST_NAME_MAX];
+		int n = guests_list(names, GUESTS_MAX, 0);
+
+		fprintf(stderr, "rig: error: no guest build '%s' (built:", o->policy);
+		for (int i = 0; i < n; i++)
+			fprintf(stderr, " %s", names[i]);
+		fprintf(stderr, ")\n");
 		return RIG_EXIT_USAGE;
 	}
 	if (o->guest == NULL)

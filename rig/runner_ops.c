@@ -28,10 +28,21 @@ int live_page(struct run *r, int32_t page)
 	return failf(r, OUT_FAIL, "misuse", NULL, "page %s has been freed", page_name(r, page, name, sizeof(name)));
 }
 
-/* Kernel scenario addresses must be above the guest's own KVA. */
-int scenario_kva(struct run *r, uint32_t va)
+/*
+ * Scenario addresses in the guest's own layout: kernel ones above the
+ * guest's own KVA, user ones [va, eva) below the end of user space (the
+ * parser knows only i386's KERNBASE; a guest whose recursive slot is below
+ * KERNBASE ends user space at PTmap).
+ */
+int scenario_space(struct run *r, int pmap, uint32_t va, uint32_t eva)
 {
-	if (va >= r->gi->gi_kva_free)
+	uint32_t end = lay_user_end(&r->m.lay);
+
+	if (pmap != SCN_KERNEL && (va >= end || (eva > va && eva - 1 >= end)))
+		return failf(r, OUT_FAIL, "misuse", NULL, "user address 0x%08x is not below this guest's end of user "
+		    "space (0x%08x: its recursive mapping PTmap is at 0x%08x)", va >= end ? va : eva - 1, end,
+		    r->m.lay.ptmap);
+	if (pmap != SCN_KERNEL || va >= r->gi->gi_kva_free)
 		return 0;
 	return failf(r, OUT_FAIL, "misuse", NULL,
 	    "kernel address 0x%08x is below the scenario KVA area (0x%08x and up)", va, r->gi->gi_kva_free);
@@ -93,7 +104,8 @@ static int op_map(struct run *r, const struct step *st)
 {
 	int want_shortage = (st->flag & 2) != 0, wired = st->flag & 1;
 
-	if (live_pmap(r, st->pmap) < 0 || (st->pmap == SCN_KERNEL && scenario_kva(r, st->va) < 0))
+	if (live_pmap(r, st->pmap) < 0 ||
+	    scenario_space(r, st->pmap, st->va, st->va + ref_count(r, &st->page) * PAGE_SIZE) < 0)
 		return -1;
 	for (uint32_t i = 0; i < ref_count(r, &st->page); i++) {
 		int32_t p = flat_page(r, &st->page, i);
@@ -124,7 +136,7 @@ static int op_map(struct run *r, const struct step *st)
 /* unmap PMAP RANGE */
 static int op_unmap(struct run *r, const struct step *st)
 {
-	if ((st->pmap == SCN_KERNEL && scenario_kva(r, st->va) < 0) || live_pmap(r, st->pmap) < 0 ||
+	if (scenario_space(r, st->pmap, st->va, st->eva) < 0 || live_pmap(r, st->pmap) < 0 ||
 	    gcall(r, r->fn.remove, NULL, 3, r->pmap_gva[st->pmap], st->va, st->eva) < 0)
 		return -1;
 	r->nkeys = 0;
@@ -141,7 +153,7 @@ static int op_protect(struct run *r, const struct step *st)
 {
 	if (!(st->prot & SCN_PROT_R))
 		return op_unmap(r, st);
-	if ((st->pmap == SCN_KERNEL && scenario_kva(r, st->va) < 0) || live_pmap(r, st->pmap) < 0 ||
+	if (scenario_space(r, st->pmap, st->va, st->eva) < 0 || live_pmap(r, st->pmap) < 0 ||
 	    gcall(r, r->fn.protect, NULL, 4, r->pmap_gva[st->pmap], st->va, st->eva, st->prot) < 0)
 		return -1;
 	r->nkeys = 0;
@@ -188,7 +200,7 @@ static int op_kernel(struct run *r, const struct step *st)
 {
 	int32_t p = st->kind == ST_KENTER ? flat_page(r, &st->page, 0) : -1;
 
-	if (scenario_kva(r, st->va) < 0 || (p >= 0 && live_page(r, p) < 0))
+	if (scenario_space(r, SCN_KERNEL, st->va, st->va + PAGE_SIZE) < 0 || (p >= 0 && live_page(r, p) < 0))
 		return -1;
 	if (p >= 0) {
 		if (gcall(r, r->fn.kenter, NULL, 2, st->va, r->page_gva[p]) < 0)
@@ -248,7 +260,7 @@ static int op_touch(struct run *r, const struct step *st)
 	uint32_t v;
 	enum stop_kind k;
 
-	if (live_pmap(r, st->pmap) < 0 || (st->pmap == SCN_KERNEL && scenario_kva(r, st->va) < 0))
+	if (live_pmap(r, st->pmap) < 0 || scenario_space(r, st->pmap, st->va, st->va + 4) < 0)
 		return -1;
 	k = guest_call(&r->m, r->fn.touch, 3, (uint32_t[]){ r->pmap_gva[st->pmap], st->va, write }, &v);
 	faulted = k == STOP_FAULT && r->m.stop.vector == 14 && r->m.stop.eip >= r->fn.touch_access &&

@@ -110,7 +110,7 @@ void ad_describe(void *ctx, uint32_t pg, uint8_t bit, char *buf, size_t len);
 /* runner_ops.c */
 int live_pmap(struct run *r, int pmap);
 int live_page(struct run *r, int32_t page);
-int scenario_kva(struct run *r, uint32_t va);
+int scenario_space(struct run *r, int pmap, uint32_t va, uint32_t eva);
 int op_pmap(struct run *r, const struct step *st);
 int op_page(struct run *r, const struct step *st);
 int exec_op(struct run *r, const struct step *st);

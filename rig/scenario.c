@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "guests.h"
 #include "invariants.h"
 #include "util.h"
 #include "../guest/mmu.h"
@@ -441,6 +442,23 @@ static int setup_stmt(struct parser *p, const struct token *t, unsigned bit)
 	return 0;
 }
 
+/* "unknown guest 'X'", with the nearest build's name when it looks like a typo of one. */
+static void unknown_guest(struct parser *p, const struct token *t)
+{
+	char names[GUESTS_MAX][GUEST_NAME_MAX];
+	const char *cands[GUESTS_MAX], *near;
+	int n = guests_list(names, GUESTS_MAX, 1);
+
+	for (int i = 0; i < n; i++)
+		cands[i] = names[i];
+	near = nearest_word(t->s, cands, (size_t)n);
+	if (near != NULL)
+		perr(p, t->col, "unknown guest '%s'; did you mean '%s'?", t->s, near);
+	else
+		perr(p, t->col, "unknown guest '%s': there is no build guest-%s.elf (`rig doctor` lists the builds)",
+		    t->s, t->s);
+}
+
 /* guest, memory, pv-chunks, check (cadence), ignore. */
 static void parse_setup(struct parser *p, const struct token *t, int n)
 {
@@ -448,11 +466,10 @@ static void parse_setup(struct parser *p, const struct token *t, int n)
 	uint64_t v;
 
 	if (!strcmp(t->s, "guest")) {
-		if (setup_stmt(p, t, 1) || nargs(p, t, n, 1, 1, "guest ptelist|nofree|dynamic|buggy-NAME"))
+		if (setup_stmt(p, t, 1) || nargs(p, t, n, 1, 1, "guest NAME (a guest build: ptelist, nofree, dynamic, ...)"))
 			return;
-		if (strcmp(t[1].s, "ptelist") && strcmp(t[1].s, "nofree") && strcmp(t[1].s, "dynamic") &&
-		    (strncmp(t[1].s, "buggy-", 6) || planted_bug_lookup(t[1].s + 6) == NULL))
-			perr(p, t[1].col, "unknown guest '%s' (ptelist, nofree, dynamic or buggy-NAME)", t[1].s);
+		if (!guests_exists(t[1].s))
+			unknown_guest(p, &t[1]);
 		else
 			snprintf(s->policy, sizeof(s->policy), "%s", t[1].s);
 	} else if (!strcmp(t->s, "memory")) {

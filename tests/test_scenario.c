@@ -135,7 +135,8 @@ START_TEST(more_errors)
 	ck_assert_str_eq(errors_of("}\n"), "t.scn:1:1: error: '}' without a matching 'repeat N {'\n");
 	ck_assert_str_eq(errors_of("ignore NOPE\n"), "t.scn:1:8: error: unknown invariant ID 'NOPE'\n");
 	ck_assert_str_eq(errors_of("expect violation X\n"), "t.scn:1:18: error: unknown invariant ID 'X'\n");
-	ck_assert_str_eq(errors_of("guest fast\n"), "t.scn:1:7: error: unknown guest 'fast' (ptelist, nofree, dynamic or buggy-NAME)\n");
+	ck_assert_str_eq(errors_of("guest fast\n"), "t.scn:1:7: error: unknown guest 'fast': there is no build guest-fast.elf (`rig doctor` lists the builds)\n");
+	ck_assert_str_eq(errors_of("guest ptelst\n"), "t.scn:1:7: error: unknown guest 'ptelst'; did you mean 'ptelist'?\n");
 	ck_assert_str_eq(errors_of("memory 1K\n"), "t.scn:1:8: error: bad memory size '1K' (4M to 2G, whole pages)\n");
 	ck_assert_str_eq(errors_of("pmap A\nrepeat 2 {\npage p\n}\n"),
 	    "t.scn:3:1: error: 'page' declares a name and cannot be inside repeat\n");
