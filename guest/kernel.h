@@ -3,7 +3,7 @@
 #define PMAPRIG_KERNEL_H
 
 #include "types.h"
-#include "rig_abi.h"
+#include "pmap_types.h"
 #include "queue.h"
 #include "cpufunc.h"
 

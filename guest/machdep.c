@@ -4,10 +4,6 @@
 #include "kernel.h"
 #include "pmap.h"
 
-#ifndef PMAP_POLICY
-#define PMAP_POLICY "ptelist"
-#endif
-
 /*
  * The info block the host finds by symbol. It is initialised data, so the
  * host can fill the "in" fields at its load address before the guest runs.
@@ -15,7 +11,6 @@
 struct guest_info guest_info = {
 	.gi_magic = RIG_INFO_MAGIC,
 	.gi_abi_version = RIG_ABI_VERSION,
-	.gi_policy = PMAP_POLICY,
 	.gi_ram_size = 32 << 20,
 	.gi_alloc_fail_after = ~0u,
 };

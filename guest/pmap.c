@@ -20,7 +20,7 @@ struct pmaplist allpmaps = TAILQ_HEAD_INITIALIZER(allpmaps);
 vm_offset_t kernel_vm_end;		/* end of KVA backed by page tables */
 vm_offset_t virtual_avail;		/* next KVA pmap_steal_kva hands out */
 static struct pmap *curpmap = &kernel_pmap_store;
-static vm_paddr_t avail_start;		/* next physical page to steal */
+vm_paddr_t avail_start;			/* next physical page to steal */
 static uint32_t nkpt;			/* kernel page-table pages */
 
 /* Temporary mapping windows: PADDR1 for pmap_pte_quick, CADDR2 for zeroing. */
@@ -129,7 +129,6 @@ void pmap_bootstrap(vm_paddr_t firstaddr)
 	    : pv_default_maxchunks(npages);
 	pv_kva_bootstrap();
 	kernel_vm_end = round_4mpage(virtual_avail);
-	guest_info.gi_avail_start = avail_start;
 }
 
 /* Zero a physical page through the CADDR2 window (rep stos). */
@@ -156,13 +155,7 @@ void pmap_init(void)
 			PHYS_TO_VM_PAGE(PTE_ADDR(kernel_pmap->pm_pdir[i]))->state = VPS_PTP;
 	pv_init();
 	pv_kva_init();
-	gi->gi_kernel_pmap = kernel_pmap;
-	gi->gi_allpmaps = &allpmaps;
 	gi->gi_kernel_vm_end = &kernel_vm_end;
-	gi->gi_pdir_kva_base = pdir_kva;
-	gi->gi_pdir_kva_slots = NPMAPS_MAX;
-	gi->gi_cmap_kva = (uint32_t)PADDR1;
-	gi->gi_npmaps_max = NPMAPS_MAX;
 	gi->gi_kva_free = round_4mpage(virtual_avail);
 }
 

@@ -37,6 +37,7 @@ extern struct pv_chunklist pv_chunks;
 extern struct pv_stats pv_stats;
 extern uint32_t pv_entry_count, pv_entry_max, pv_entry_high_water;
 extern vm_offset_t kernel_vm_end, virtual_avail;
+extern vm_paddr_t avail_start;
 extern vm_offset_t pv_chunkbase;
 extern uint32_t pv_maxchunks;
 

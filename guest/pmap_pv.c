@@ -26,21 +26,13 @@ static const uint32_t pc_freemask[_NPCM] = {
 	~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, ~0u, PC_FREE_LAST
 };
 
-/* Limits and the host's view of the pv system. */
+/* The pv system's lock and limits. */
 void pv_init(void)
 {
-	struct guest_info *gi = &guest_info;
-
 	/* The page queues lock of 2006 FreeBSD was recursive; so is ours. */
 	lock_init(&pv_lock, "pv", LK_RECURSE);
 	pv_entry_max = pv_maxchunks * _NPCPV;
 	pv_entry_high_water = 9 * (pv_entry_max / 10);
-	gi->gi_pv_chunks = &pv_chunks;
-	gi->gi_pv_entry_count = &pv_entry_count;
-	gi->gi_pv_stats = &pv_stats;
-	gi->gi_pv_lock = &pv_lock;
-	gi->gi_pv_kva_base = pv_chunkbase;
-	gi->gi_pv_maxchunks = pv_maxchunks;
 }
 
 /* Index of the first free entry of pc, or -1 when the chunk is full. */

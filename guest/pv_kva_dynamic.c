@@ -54,9 +54,6 @@ void pv_kva_init(void)
 {
 	lock_init(&kernel_map_lock, "kernel map", 0);
 	kmapent_put_many(kmapent_boot, KMAPENT_BOOT);
-	guest_info.gi_kernel_map_lock = &kernel_map_lock;
-	guest_info.gi_kmem_base = kmem_refill_va;
-	guest_info.gi_kmem_size = KMEM_REFILL_PAGES * PAGE_SIZE;
 }
 
 /*

@@ -20,11 +20,9 @@ void pv_kva_bootstrap(void)
 	pv_chunkbase = pmap_steal_kva(pv_maxchunks);
 }
 
-/* Tell the host where the index and the spare list are. */
+/* Nothing to set up: the index starts at 0 and the spare list empty. */
 void pv_kva_init(void)
 {
-	guest_info.gi_pv_nextindex = (uint32_t)&pv_nextindex;
-	guest_info.gi_pv_spare = &pv_spare;
 }
 
 /* A kept empty chunk if there is one, else the next never-used slot. */

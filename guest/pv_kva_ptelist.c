@@ -65,7 +65,6 @@ void pv_kva_bootstrap(void)
 void pv_kva_init(void)
 {
 	pmap_ptelist_init(&pv_vafree, pv_chunkbase, pv_maxchunks);
-	guest_info.gi_pv_vafree = (uint32_t)&pv_vafree;
 }
 
 /* A slot off the list, backed by a new page; NULL if either is missing. */

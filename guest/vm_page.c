@@ -30,7 +30,7 @@ struct vm_page *PHYS_TO_VM_PAGE(vm_paddr_t pa)
  */
 void vm_page_startup(void)
 {
-	vm_paddr_t avail = guest_info.gi_avail_start;
+	vm_paddr_t avail = avail_start;
 
 	for (uint32_t i = 0; i < vm_page_array_size; i++) {
 		struct vm_page *m = &vm_page_array[i];
@@ -45,9 +45,6 @@ void vm_page_startup(void)
 			vm_free_count++;
 		}
 	}
-	guest_info.gi_vm_page_array = vm_page_array;
-	guest_info.gi_vm_page_count = vm_page_array_size;
-	guest_info.gi_free_count_va = (uint32_t)&vm_free_count;
 }
 
 /*

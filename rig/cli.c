@@ -14,6 +14,7 @@
 #include "bench.h"
 #include "guests.h"
 #include "disasm.h"
+#include "gview.h"
 #include "invariants.h"
 #include "scenario.h"
 #include "util.h"
@@ -308,11 +309,12 @@ static int cmd_info(int argc, char **argv)
 	printf("pmaprig %s\n", RIG_VERSION);
 	printf("unicorn     %s\n", machine_unicorn_version());
 	printf("capstone    %s\n", disasm_version());
-	printf("guest       %s (policy %s, ABI %u)\n", o.guest, gi->gi_policy, gi->gi_abi_version);
-	printf("memory      %llu MiB (%u pages)\n", (unsigned long long)(m.pm.size >> 20), gi->gi_vm_page_count);
+	printf("guest       %s (ABI %u, contract %d)\n", o.guest, gi->gi_abi_version, CONTRACT_VERSION);
+	printf("memory      %llu MiB (%u pages)\n", (unsigned long long)(m.pm.size >> 20),
+	    gv_u32(&m, m.ct.page_count_ptr));
 	printf("KERNBASE    0x%08x (kernel image ends at 0x%08x)\n", gi->gi_kernbase, gi->gi_kernel_end);
 	printf("recursive   PDE slot %u: PTmap at 0x%08x\n", gi->gi_ptdptdi, gi->gi_ptmap);
-	printf("pv chunks   %u slots of KVA at 0x%08x\n", gi->gi_pv_maxchunks, gi->gi_pv_kva_base);
+	printf("pv chunks   %u slots of KVA at 0x%08x\n", gv_kva_slots(&m), gv_kva_base(&m));
 	printf("boot CR3    0x%08x (read from the CPU after boot; the guest recorded 0x%08x)\n",
 	    machine_reg(&m, UC_X86_REG_CR3), gi->gi_boot_cr3);
 	machine_close(&m);

@@ -12,6 +12,7 @@
 #include "mmu.h"
 #include "sites.h"
 #include "walk.h"
+#include "../guest/i386.h"
 #include "../guest/rig_abi.h"
 
 #define RIG_DEFAULT_RAM		(32u << 20)

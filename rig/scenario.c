@@ -15,7 +15,16 @@
 #include "guests.h"
 #include "invariants.h"
 #include "util.h"
-#include "../guest/mmu.h"
+#include "../guest/i386.h"
+
+/*
+ * The i386 split the parser checks addresses against, before any guest is
+ * booted: FreeBSD's (and the reference guests') KERNBASE, and the top 4 MiB
+ * left out of kernel ranges. The run checks each address against the
+ * guest's own layout (guest_info) again.
+ */
+#define KERNBASE	0xC0000000u
+#define PTMAP_VA	0xFFC00000u
 
 #define MAX_TOKENS	16
 #define MAX_FILE_SIZE	(16u << 20)

@@ -9,6 +9,24 @@
 #include "cli.h"
 #include "guestcall.h"
 
+/* The address of a guest symbol (the test fails if there is none). */
+static inline uint32_t gsym(struct machine *m, const char *name)
+{
+	const struct elf_symbol *s = elf_find(&m->elf, name);
+
+	ck_assert_msg(s != NULL, "the guest has no symbol %s", name);
+	return s->addr;
+}
+
+/* The 32-bit value of a guest variable. */
+static inline uint32_t gword(struct machine *m, const char *name)
+{
+	uint32_t *p = machine_gptr(m, gsym(m, name), 4);
+
+	ck_assert_msg(p != NULL, "guest variable %s is unreadable", name);
+	return *p;
+}
+
 /* Boot the guest of `policy` with `ram` bytes (0 = default) or fail the test. */
 static inline void boot_policy(struct machine *m, const char *policy, uint64_t ram, uint32_t pv_chunks)
 {

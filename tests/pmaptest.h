@@ -4,6 +4,7 @@
 
 #include "harness.h"
 #include "walk.h"
+#include "../guest/pmap_types.h"	/* the reference guests' structures, host view */
 
 #define PROT_R	1
 #define PROT_RW	3
@@ -23,7 +24,7 @@ static inline struct pmap *pmapv(struct machine *m, uint32_t va)
 
 static inline struct pv_stats *pvstats(struct machine *m)
 {
-	return GPTR_OF(m, struct pv_stats, machine_info(m)->gi_pv_stats);
+	return GPTR_OF(m, struct pv_stats, gsym(m, "pv_stats"));
 }
 
 static inline uint32_t page_pa(struct machine *m, uint32_t page)
@@ -34,12 +35,12 @@ static inline uint32_t page_pa(struct machine *m, uint32_t page)
 /* The guest VA of the vm_page describing physical address pa. */
 static inline uint32_t page_of_pa(struct machine *m, uint32_t pa)
 {
-	return machine_info(m)->gi_vm_page_array + (pa >> PAGE_SHIFT) * sizeof(struct vm_page);
+	return gword(m, "vm_page_array") + (pa >> PAGE_SHIFT) * sizeof(struct vm_page);
 }
 
 static inline uint32_t kernel_pmap(struct machine *m)
 {
-	return machine_info(m)->gi_kernel_pmap;
+	return gsym(m, "kernel_pmap_store");
 }
 
 /* The PTE (or 0) and PDE for va in a pmap, walked by the host. */

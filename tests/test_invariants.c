@@ -137,7 +137,7 @@ START_TEST(pv_chunk_bitmap_count)
 	struct world w;
 
 	build(&w);
-	(*GPTR_OF(&w.m, uint32_t, machine_info(&w.m)->gi_pv_entry_count))++;
+	(*GPTR_OF(&w.m, uint32_t, gsym(&w.m, "pv_entry_count")))++;
 	expect_violation(&w, "PV-CHUNK-BITMAP", "pv_entry_count says 8");
 }
 END_TEST
@@ -172,7 +172,7 @@ static uint32_t *free_node_pte(struct world *w, uint32_t *node)
 {
 	struct walk wk;
 
-	*node = *GPTR_OF(&w->m, uint32_t, machine_info(&w->m)->gi_pv_vafree);
+	*node = *GPTR_OF(&w->m, uint32_t, gsym(&w->m, "pv_vafree"));
 	walk_va(&w->m.pm, pmapv(&w->m, kernel_pmap(&w->m))->pm_pdir_pa, 0, *node, &wk);
 	return phys_ptr(&w->m.pm, wk.pte_pa, 4);
 }
@@ -214,7 +214,7 @@ START_TEST(pv_kva_nofree_spare)
 	CALL(&m, "pmap_remove", p, VA1, VA1 + PAGE_SIZE);	/* the chunk goes to pv_spare */
 	ck_assert_int_eq(checker_init(&c, &m), 0);
 	ck_assert_int_eq(checker_full(&c, &v), 0);
-	spare = GPTR_OF(&m, struct pv_chunklist, machine_info(&m)->gi_pv_spare)->tqh_first;
+	spare = GPTR_OF(&m, struct pv_chunklist, gsym(&m, "pv_spare"))->tqh_first;
 	ck_assert_uint_ne(spare, 0);
 	GPTR_OF(&m, struct pv_chunk, spare)->pc_pmap = p;
 	ck_assert_int_eq(checker_full(&c, &v), -1);
@@ -306,7 +306,7 @@ END_TEST
 /* MODEL: between two steps the host takes write permission away from a PTE. */
 static void drop_rw(void *ctx, struct machine *m, int line)
 {
-	struct pmaplist *all = machine_gptr(m, machine_info(m)->gi_allpmaps, sizeof(*all));
+	struct pmaplist *all = machine_gptr(m, gsym(m, "allpmaps"), sizeof(*all));
 	struct pmap *pm = machine_gptr(m, all->tqh_first, sizeof(*pm));
 	struct walk w;
 
@@ -337,7 +337,7 @@ END_TEST
 /* AD-*: between two steps the host clears an A/D bit of the first pmap's PTE at VA1 (at line `line`). */
 static void clear_pte_bit(struct machine *m, uint32_t bit)
 {
-	struct pmaplist *all = machine_gptr(m, machine_info(m)->gi_allpmaps, sizeof(*all));
+	struct pmaplist *all = machine_gptr(m, gsym(m, "allpmaps"), sizeof(*all));
 	struct pmap *pm = machine_gptr(m, all->tqh_first, sizeof(*pm));
 	struct walk w;
 
@@ -355,11 +355,9 @@ static void drop_pg_a(void *ctx, struct machine *m, int line)
 /* AD-DIRTY-LOST: after the unmap saved PG_M in the page, the host clears every PGA_MODIFIED. */
 static void drop_pga_modified(void *ctx, struct machine *m, int line)
 {
-	struct guest_info *gi = machine_info(m);
-
 	(void)ctx;
-	for (uint32_t i = 0; line == 5 && i < gi->gi_vm_page_count; i++)
-		GPTR_OF(m, struct vm_page, gi->gi_vm_page_array + i * (uint32_t)sizeof(struct vm_page))->aflags &=
+	for (uint32_t i = 0; line == 5 && i < gword(m, "vm_page_array_size"); i++)
+		GPTR_OF(m, struct vm_page, gword(m, "vm_page_array") + i * (uint32_t)sizeof(struct vm_page))->aflags &=
 		    ~PGA_MODIFIED;
 }
 

@@ -16,10 +16,14 @@ START_TEST(boots_with_paging_on)
 	ck_assert_uint_eq(machine_reg(&m, UC_X86_REG_CR0) & (CR0_PG | CR0_WP | CR0_PE),
 	    CR0_PG | CR0_WP | CR0_PE);
 	/* The CR3 the CPU holds is the directory locore built: boot_pd's physical address. */
-	ck_assert_uint_eq(machine_reg(&m, UC_X86_REG_CR3), guest_symbol(&m, "boot_pd") - KERNBASE);
+	ck_assert_uint_eq(machine_reg(&m, UC_X86_REG_CR3), guest_symbol(&m, "boot_pd") - gi->gi_kernbase);
 	ck_assert_uint_eq(gi->gi_boot_cr3, machine_reg(&m, UC_X86_REG_CR3));
-	ck_assert_str_eq(gi->gi_policy, "ptelist");
-	ck_assert_uint_eq(gi->gi_vm_page_count, 8192);
+	ck_assert(contract_has(&m.ct, "kva-ptelist"));
+	ck_assert_uint_eq(gword(&m, "vm_page_array_size"), 8192);
+	/* the layout the guest reported is the one the host works with */
+	ck_assert_uint_eq(m.lay.kernbase, gi->gi_kernbase);
+	ck_assert_uint_eq(m.lay.self, gi->gi_ptdptdi);
+	ck_assert_uint_eq(m.lay.ptmap, gi->gi_ptdptdi << PDRSHIFT);
 	machine_close(&m);
 }
 END_TEST
@@ -148,7 +152,7 @@ START_TEST(stores_land_at_the_translated_address)
 	gi = machine_info(&m);
 	va = gi->gi_kva_free + 0x5000;
 	page = CALL(&m, "rig_page_alloc");
-	pa = ((struct vm_page *)machine_gptr(&m, page, sizeof(struct vm_page)))->phys_addr;
+	pa = (page - gword(&m, "vm_page_array")) / m.ct.page_size << PAGE_SHIFT;
 	CALL(&m, "rig_kenter", va, page);
 	CALL(&m, "rigtest_store", va + 0x124, 0xfeedf00d);
 	ck_assert_int_eq(walk_va(&m.pm, machine_reg(&m, UC_X86_REG_CR3), 0, va + 0x124, &w), WALK_MAPPED);
@@ -166,7 +170,7 @@ START_TEST(large_ram_is_lazy)
 	struct machine m;
 
 	boot_policy(&m, "ptelist", 1ull << 30, 0);
-	ck_assert_uint_eq(machine_info(&m)->gi_vm_page_count, 262144);
+	ck_assert_uint_eq(gword(&m, "vm_page_array_size"), 262144);
 	ck_assert_uint_eq(CALL(&m, "rigtest_args", 5, 0, 0, 0, 0, 0, 0, 0), 5);
 	machine_close(&m);
 }

@@ -45,7 +45,7 @@ START_TEST(enter_extract_round_trip)
 	ck_assert_uint_eq(pmapv(&m, p)->pm_stats.resident_count, 1);
 	ck_assert_uint_eq(pmapv(&m, p)->pm_stats.wired_count, 0);
 	ck_assert_uint_eq(vmpage(&m, pg)->pv_count, 1);
-	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, machine_info(&m)->gi_pv_entry_count), 1);
+	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gsym(&m, "pv_entry_count")), 1);
 	/* The kernel pmap: an unmanaged kenter is found by pmap_extract too. */
 	CALL(&m, "rig_kenter", machine_info(&m)->gi_kva_free, pg);
 	ck_assert_uint_eq(CALL(&m, "pmap_extract", kernel_pmap(&m), machine_info(&m)->gi_kva_free + 8), pa + 8);
@@ -79,7 +79,7 @@ START_TEST(enter_replaces_same_and_different_page)
 	ck_assert_uint_eq(vmpage(&m, pg[1])->pv_count, 1);
 	ck_assert_uint_eq(pmapv(&m, p)->pm_stats.resident_count, 1);
 	ck_assert_uint_eq(pmapv(&m, p)->pm_stats.wired_count, 0);
-	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, machine_info(&m)->gi_pv_entry_count), 1);
+	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gsym(&m, "pv_entry_count")), 1);
 	ck_assert_uint_eq(GCALL(&m, "rig_touch", &v, p, VA1, 0), STOP_RETURN);
 	ck_assert_uint_eq(v, 0xbbbb1111);
 	machine_close(&m);
@@ -92,7 +92,7 @@ START_TEST(remove_across_page_tables_frees_them)
 	uint32_t p, pg[4], free0, *free_count;
 
 	boot(&m);
-	free_count = GPTR_OF(&m, uint32_t, machine_info(&m)->gi_free_count_va);
+	free_count = GPTR_OF(&m, uint32_t, gsym(&m, "vm_free_count"));
 	p = CALL(&m, "rig_pmap_create");
 	pages(&m, pg, 4);
 	free0 = *free_count;
@@ -169,7 +169,7 @@ START_TEST(remove_all_in_three_pmaps)
 		ck_assert_int_eq(load_faults(&m, p[i], VA1 + i * 0x10000000), 1);
 	}
 	ck_assert_uint_eq(pde_of(&m, p[1], VA1 + 0x10000000), 0);	/* page table freed */
-	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, machine_info(&m)->gi_pv_entry_count), 1);
+	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gsym(&m, "pv_entry_count")), 1);
 	machine_close(&m);
 }
 END_TEST
@@ -205,8 +205,8 @@ START_TEST(entry_337_opens_a_second_chunk)
 	ck_assert_uint_eq(chunk(&m, c2)->pc_map[_NPCM - 1], PC_FREE_LAST);
 	ck_assert_uint_eq(chunk(&m, c2)->pc_pmap, p);
 	ck_assert_uint_eq(chunk(&m, c2)->pc_pventry[0].pv_va, VA1 + 336 * PAGE_SIZE);
-	ck_assert_uint_eq(c2, machine_info(&m)->gi_pv_kva_base + PAGE_SIZE);
-	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, machine_info(&m)->gi_pv_entry_count), 337);
+	ck_assert_uint_eq(c2, gword(&m, "pv_chunkbase") + PAGE_SIZE);
+	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gsym(&m, "pv_entry_count")), 337);
 	machine_close(&m);
 }
 END_TEST
@@ -226,23 +226,21 @@ static void three_chunks_free_middle(struct machine *m, uint32_t *p, uint32_t *p
 START_TEST(ptelist_reuses_a_hole)
 {
 	struct machine m;
-	struct guest_info *gi;
 	uint32_t p[4], pg[4], base;
 
 	boot(&m);
-	gi = machine_info(&m);
-	base = gi->gi_pv_kva_base;
+	base = gword(&m, "pv_chunkbase");
 	three_chunks_free_middle(&m, p, pg);
 	/* The hole: slot 1 unmapped, its page freed, at the head of pv_vafree,
 	 * its PTE holding the next free slot (3) with PG_V clear. */
 	ck_assert_uint_eq(pvstats(&m)->pv_pages_held, 2);
-	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gi->gi_pv_vafree), base + PAGE_SIZE);
+	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gsym(&m, "pv_vafree")), base + PAGE_SIZE);
 	ck_assert_uint_eq(pte_of(&m, kernel_pmap(&m), base + PAGE_SIZE), base + 3 * PAGE_SIZE);
 	ck_assert_uint_eq(pte_of(&m, kernel_pmap(&m), base) & PG_V, PG_V);
 	/* The next chunk goes into the hole. */
 	ck_assert_uint_eq(enter(&m, p[3], VA1, pg[3], PROT_RW, 0), 0);
 	ck_assert_uint_eq(pmapv(&m, p[3])->pm_pvchunk.tqh_first, base + PAGE_SIZE);
-	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gi->gi_pv_vafree), base + 3 * PAGE_SIZE);
+	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gsym(&m, "pv_vafree")), base + 3 * PAGE_SIZE);
 	ck_assert_uint_eq(pvstats(&m)->pv_pages_held, 3);
 	ck_assert_uint_eq(pvstats(&m)->pc_chunk_frees, 1);
 	machine_close(&m);
@@ -252,21 +250,19 @@ END_TEST
 START_TEST(nofree_never_frees)
 {
 	struct machine m;
-	struct guest_info *gi;
 	uint32_t p[4], pg[4], base;
 
 	boot_policy(&m, "nofree", 0, 0);
-	gi = machine_info(&m);
-	base = gi->gi_pv_kva_base;
+	base = gword(&m, "pv_chunkbase");
 	three_chunks_free_middle(&m, p, pg);
 	/* The empty chunk stays mapped and held, kept on pv_spare. */
 	ck_assert_uint_eq(pvstats(&m)->pv_pages_held, 3);
 	ck_assert_uint_eq(pte_of(&m, kernel_pmap(&m), base + PAGE_SIZE) & PG_V, PG_V);
-	ck_assert_uint_eq(GPTR_OF(&m, struct pv_chunklist, gi->gi_pv_spare)->tqh_first, base + PAGE_SIZE);
-	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gi->gi_pv_nextindex), 3);
+	ck_assert_uint_eq(GPTR_OF(&m, struct pv_chunklist, gsym(&m, "pv_spare"))->tqh_first, base + PAGE_SIZE);
+	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gsym(&m, "pv_nextindex")), 3);
 	ck_assert_uint_eq(enter(&m, p[3], VA1, pg[3], PROT_RW, 0), 0);
 	ck_assert_uint_eq(pmapv(&m, p[3])->pm_pvchunk.tqh_first, base + PAGE_SIZE);
-	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gi->gi_pv_nextindex), 3);
+	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gsym(&m, "pv_nextindex")), 3);
 	/* Unmapping everything gives nothing back. */
 	for (int i = 0; i < 4; i++)
 		CALL(&m, "pmap_remove", p[i], 0, 0xc0000000);
@@ -282,7 +278,7 @@ START_TEST(dynamic_frees_through_the_kernel_map)
 	uint32_t p[4], pg[4], base;
 
 	boot_policy(&m, "dynamic", 0, 0);
-	base = machine_info(&m)->gi_pv_kva_base;
+	base = gword(&m, "pv_chunkbase");
 	three_chunks_free_middle(&m, p, pg);
 	ck_assert_uint_eq(pvstats(&m)->pv_pages_held, 2);
 	ck_assert_uint_eq(pte_of(&m, kernel_pmap(&m), base + PAGE_SIZE), 0);
@@ -303,18 +299,18 @@ static void exhaust(const char *policy)
 	uint32_t p[3], pg[3], entries;
 
 	boot_policy(&m, policy, 0, 2);
-	ck_assert_uint_eq(machine_info(&m)->gi_pv_maxchunks, 2);
+	ck_assert_uint_eq(gword(&m, "pv_maxchunks"), 2);
 	pages(&m, pg, 3);
 	for (int i = 0; i < 3; i++)
 		p[i] = CALL(&m, "rig_pmap_create");
 	ck_assert_uint_eq(enter(&m, p[0], VA1, pg[0], PROT_RW, 1), 0);	/* wired */
 	ck_assert_uint_eq(enter(&m, p[1], VA1, pg[1], PROT_RW, 1), 0);
-	entries = *GPTR_OF(&m, uint32_t, machine_info(&m)->gi_pv_entry_count);
+	entries = *GPTR_OF(&m, uint32_t, gsym(&m, "pv_entry_count"));
 	ck_assert_uint_eq(enter(&m, p[2], VA1, pg[2], PROT_RW, 0), 6);	/* KERN_RESOURCE_SHORTAGE */
 	ck_assert_uint_eq(pte_of(&m, p[2], VA1), 0);
 	ck_assert_uint_eq(pde_of(&m, p[2], VA1), 0);
 	ck_assert_uint_eq(pmapv(&m, p[2])->pm_stats.resident_count, 0);
-	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, machine_info(&m)->gi_pv_entry_count), entries);
+	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gsym(&m, "pv_entry_count")), entries);
 	ck_assert_uint_eq(pvstats(&m)->pv_reclaimed, 0);
 	/* Unwire p[1]'s mapping: now it can be reclaimed. */
 	ck_assert_uint_eq(enter(&m, p[1], VA1, pg[1], PROT_RW, 0), 0);
@@ -531,10 +527,10 @@ START_TEST(vm_page_free_of_a_mapped_page_panics)
 	boot(&m);
 	p = CALL(&m, "rig_pmap_create");
 	pages(&m, pg, 2);
-	free_before = *GPTR_OF(&m, uint32_t, machine_info(&m)->gi_free_count_va);
+	free_before = *GPTR_OF(&m, uint32_t, gsym(&m, "vm_free_count"));
 	CALL(&m, "vm_page_free", pg[1]);	/* no mappings: freed */
 	ck_assert_uint_eq(vmpage(&m, pg[1])->state, VPS_FREE);
-	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, machine_info(&m)->gi_free_count_va), free_before + 1);
+	ck_assert_uint_eq(*GPTR_OF(&m, uint32_t, gsym(&m, "vm_free_count")), free_before + 1);
 	ck_assert_uint_eq(enter(&m, p, VA1, pg[0], PROT_RW, 0), 0);
 	ck_assert_int_eq(GCALL(&m, "vm_page_free", NULL, pg[0]), STOP_PANIC);
 	snprintf(want, sizeof(want), "vm_page_free: page %x still mapped", page_pa(&m, pg[0]));

@@ -59,7 +59,7 @@ START_TEST(walker_agrees_with_cpu)
 		uint32_t pa;
 
 		pages[i] = CALL(&m, "rig_page_alloc");
-		pa = ((struct vm_page *)machine_gptr(&m, pages[i], sizeof(struct vm_page)))->phys_addr;
+		pa = (pages[i] - gword(&m, "vm_page_array")) / m.ct.page_size << PAGE_SHIFT;
 		for (int k = 0; k < 1024; k++)	/* distinguishable contents */
 			((uint32_t *)phys_ptr(&m.pm, pa, PAGE_SIZE))[k] = rng();
 	}
