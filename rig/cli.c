@@ -14,6 +14,7 @@
 #include "bench.h"
 #include "guests.h"
 #include "disasm.h"
+#include "doctor.h"
 #include "gview.h"
 #include "invariants.h"
 #include "scenario.h"
@@ -54,12 +55,15 @@ static const char usage_text[] =
 	"  info [--guest FILE | --policy NAME] [--memory SIZE]\n"
 	"        boot the guest and print the machine: emulator versions, guest,\n"
 	"        RAM, KERNBASE, the recursive slot and the CR3 the guest loaded\n"
+	"  doctor [GUEST | PATH.elf]\n"
+	"        read a guest's descriptor and DWARF, boot it, and say for each rule\n"
+	"        whether it is checked on that guest and why (no argument: the builds)\n"
 	"\n"
 	"rig COMMAND --help prints that command's options, one line each.\n"
 	"\n"
 	"options:\n"
-	"  --guest FILE     guest ELF to run (default: the policy's build)\n"
-	"  --policy NAME    ptelist (default), nofree or dynamic\n"
+	"  --guest FILE     guest ELF to run (default: the build NAME's)\n"
+	"  --policy NAME    the guest build: ptelist (default), nofree, dynamic, ...\n"
 	"  --memory SIZE    guest RAM, e.g. 32M (default), 1G; K/M/G suffixes\n"
 	"\n"
 	"exit codes: 0 success, 1 check failed, 2 usage or input error,\n"
@@ -128,8 +132,8 @@ static const struct command_help helps[] = {
 	{ "info", "info [--guest FILE | --policy NAME] [--memory SIZE]",
 	  "Boot the guest and print the machine: emulator versions, guest, RAM, KERNBASE, the\n"
 	  "recursive slot and the CR3 the guest loaded.\n",
-	  "  --guest FILE         the guest ELF to boot (default: the policy's build)\n"
-	  "  --policy NAME        ptelist (default), nofree or dynamic\n"
+	  "  --guest FILE         the guest ELF to boot (default: the build NAME's)\n"
+	  "  --policy NAME        the guest build NAME: ptelist (default), nofree, dynamic, ...\n"
 	  "  --memory SIZE        guest RAM from 4M to 2G, K/M/G suffixes (default 32M)\n"
 	  "  --help, -h           print this help\n",
 	  "0 booted, 2 usage error or an unusable guest ELF, 3 the guest did not boot\n" },
@@ -138,6 +142,12 @@ static const struct command_help helps[] = {
 	  "(guest buggy-NAME) that breaks each rule.\n",
 	  "  --help, -h           print this help\n",
 	  "0, or 2 for an unexpected argument\n" },
+	{ "doctor", "doctor [GUEST | PATH.elf]",
+	  "Read a guest's descriptor (its ELF section .rig_contract) and DWARF, boot it, and print\n"
+	  "each rule of the catalog as checked, partly or not checked on that guest, and why.\n"
+	  "Without an argument, list the guest builds.\n",
+	  "  --help, -h           print this help\n",
+	  "0 done, 2 usage error or a descriptor error (FILE:LINE:COL), 3 the guest did not boot\n" },
 	{ NULL, NULL, NULL, NULL, NULL },
 };
 
@@ -333,6 +343,7 @@ static const struct command {
 	{ "check-syntax", cmd_check_syntax },
 	{ "info", cmd_info },
 	{ "invariants", cmd_invariants },
+	{ "doctor", cmd_doctor },
 	{ NULL, NULL },
 };
 

@@ -106,6 +106,15 @@ static const char *const counter_names[CT_CNT_COUNT] = {
 	"kva-used-ever",
 };
 
+const char *contract_key(int i, const char **args)
+{
+	if (i < 0 || (size_t)i >= NCKEYS)
+		return NULL;
+	if (args != NULL)
+		*args = ckeys[i].args;
+	return ckeys[i].key;
+}
+
 const char *contract_counter_name(enum ct_counter k)
 {
 	return k < CT_CNT_COUNT ? counter_names[k] : "?";
@@ -660,8 +669,7 @@ int contract_parse(struct contract *ct, const char *name, const char *text, size
 		rc = 0;
 out:
 	for (int i = 0; rc == 0 && i < p->nlines; i++)
-		if (ct->nfeatures < CT_MAX_FEATURES && strchr(p->lines[i].tok[0], '.'))	/* keys are features too */
-			snprintf(ct->features[ct->nfeatures++], sizeof(ct->features[0]), "%s", p->lines[i].tok[0]);
+		ct->keys_declared |= 1ull << (find_key(p->lines[i].tok[0]) - ckeys);
 	if (rc == 0)
 		ct->dw = p->dw;
 	else
@@ -679,6 +687,10 @@ void contract_free(struct contract *ct)
 
 int contract_has(const struct contract *ct, const char *feature)
 {
+	const struct ckey *k = strchr(feature, '.') ? find_key(feature) : NULL;
+
+	if (k != NULL)	/* a descriptor key: declared or not */
+		return (ct->keys_declared >> (k - ckeys)) & 1;
 	for (int i = 0; i < ct->nfeatures; i++)
 		if (!strcmp(ct->features[i], feature))
 			return 1;
@@ -738,3 +750,5 @@ int contract_load(struct contract *ct, const char *path, const struct elf_image 
 	free(text);
 	return rc;
 }
+
+_Static_assert(NCKEYS <= 64, "keys_declared has a bit per key");

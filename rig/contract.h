@@ -134,6 +134,7 @@ struct contract {
 	/* behaviour the guest declares (`requires` in scenarios) */
 	char features[CT_MAX_FEATURES][32];
 	int nfeatures;
+	uint64_t keys_declared;		/* bit i: the descriptor has key i of the key table */
 };
 
 /*
@@ -148,6 +149,8 @@ int contract_parse(struct contract *ct, const char *name, const char *text, size
 void contract_free(struct contract *ct);
 /* Does the guest declare feature (a `feature` line or a descriptor key such as page.pv_count)? */
 int contract_has(const struct contract *ct, const char *feature);
+/* The descriptor's keys, in table order (NULL-terminated), with their arguments. */
+const char *contract_key(int i, const char **args);
 /* The name of counter k in descriptors. */
 const char *contract_counter_name(enum ct_counter k);
 
