@@ -35,7 +35,7 @@ static const char usage_text[] =
 	"\n"
 	"commands:\n"
 	"  run [--format text|json] [--junit FILE] [--timeout MS] [--break-on-pte VA]\n"
-	"      [--kva-map FILE.svg] [--full-checks] [--no-watch] [--stable] FILE|DIR...\n"
+	"      [--kva-map FILE.svg] [--full-checks] [--no-watch] [--stable] [--guest NAME] FILE|DIR...\n"
 	"        run scenario files (a directory: every *.scn below it, sorted);\n"
 	"        PASS/FAIL per file, then \"N passed, N failed\"\n"
 	"  trace FILE [--va ADDR[-ADDR]] [--pmap NAME] [--step LINE[-LINE]] [--stack]\n"
@@ -87,8 +87,10 @@ static const struct command_help helps[] = {
 	  "  --break-on-pte VA    stop at the first write to VA's PDE or PTE and show the machine (BREAK)\n"
 	  "  --kva-map FILE.svg   with one FILE: draw its pv chunk KVA slots over time into FILE.svg\n"
 	  "  --stable             leave out times, event numbers and code offsets (docs, goldens)\n"
+	  "  --guest NAME         run files without a guest statement on the build NAME (default ptelist);\n"
+	  "                       a file that requires a feature NAME does not declare is SKIP\n"
 	  "  --help, -h           print this help\n",
-	  "0 all passed, 1 a file failed, 2 usage error or a file did not parse,\n"
+	  "0 all passed (or skipped), 1 a file failed, 2 usage error or a file did not parse,\n"
 	  "            3 a guest crashed, panicked or hung (2 wins over 3, 3 over 1)\n" },
 	{ "trace", "trace FILE [OPTIONS]",
 	  "Run one scenario with the paging watcher and print every CR load, PDE/PTE write and\n"

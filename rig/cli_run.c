@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "guests.h"
 #include "kvamap.h"
 #include "report.h"
 #include "runner.h"
@@ -100,6 +101,7 @@ struct run_cli {
 	int json;
 	const char *junit;
 	const char *kva_map;	/* --kva-map FILE.svg */
+	const char *guest;	/* --guest NAME: the build for files without a guest statement */
 	struct run_options opts;
 	struct trace brk;	/* --break-on-pte: a quiet trace */
 };
@@ -112,6 +114,7 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 		{ "timeout", required_argument, NULL, 't' }, { "full-checks", no_argument, NULL, 'F' },
 		{ "break-on-pte", required_argument, NULL, 'b' }, { "no-watch", no_argument, NULL, 'W' },
 		{ "kva-map", required_argument, NULL, 'k' }, { "stable", no_argument, NULL, 'S' },
+		{ "guest", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
@@ -122,6 +125,13 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch == 'W')
 			c->opts.watch = 0;
+		else if (ch == 'g' && guests_exists(optarg))
+			c->guest = optarg;
+		else if (ch == 'g') {
+			fprintf(stderr, "rig: error: --guest %s: there is no build guest-%s.elf (rig doctor lists them)\n",
+			    optarg, optarg);
+			return -1;
+		}
 		else if (ch == 'S')
 			c->opts.stable = 1;
 		else if (ch == 'k')
@@ -196,6 +206,8 @@ static void run_one(struct run_cli *c, struct filelist *files, int i, struct sce
 		*res = (struct file_result){ .outcome = OUT_FAIL, .static_errors = errors };
 		return;
 	}
+	if (c->guest != NULL && !s->guest_named)
+		snprintf(s->policy, sizeof(s->policy), "%s", c->guest);
 	if (c->opts.trace != NULL) {
 		c->brk.file = files->v[i];
 		c->brk.broke = 0;

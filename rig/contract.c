@@ -97,6 +97,24 @@ static const struct ckey {
 };
 #define NCKEYS	(sizeof(ckeys) / sizeof(ckeys[0]))
 
+/*
+ * The features a descriptor may declare and a scenario may require: the
+ * reference policies that some fixtures test beyond pmap(9) behaviour.
+ */
+static const struct cfeature {
+	const char *name, *meaning;
+} cfeatures[] = {
+	{ "shortage-returns", "pmap_enter returns KERN_RESOURCE_SHORTAGE when no pv entry can be had" },
+	{ "reclaim-oldest-first", "reclaim empties the oldest chunk of another pmap first (a global LRU)" },
+	{ "kva-ptelist", "the reference ptelist KVA policy: free slots threaded through their PTEs, lowest first" },
+	{ "kva-nofree", "the reference nofree KVA policy: slots never freed, empty chunks parked" },
+	{ "kva-dynamic", "the reference dynamic KVA policy: chunk pages from a kernel map with its own lock" },
+	{ "pv-counters", "the reference pv counters (counter lines) with their reference values" },
+};
+#define NCFEATURES	(sizeof(cfeatures) / sizeof(cfeatures[0]))
+
+static const struct ckey *find_key(const char *k);
+
 static const char *const role_names[CT_ROLE_COUNT] = {
 	"reserved", "free", "managed", "ptp", "pdir", "pvchunk", "kmem",
 };
@@ -105,6 +123,35 @@ static const char *const counter_names[CT_CNT_COUNT] = {
 	"chunks", "chunk-allocs", "chunk-frees", "reclaimed", "pages-held", "pages-peak", "kva-inuse", "kva-peak",
 	"kva-used-ever",
 };
+
+int contract_feature_known(const char *name, const char **near)
+{
+	const char *cands[NCKEYS + NCFEATURES];
+	size_t n = 0;
+
+	*near = NULL;
+	if (strchr(name, '.') ? find_key(name) != NULL : 0)
+		return 1;
+	for (size_t i = 0; i < NCFEATURES; i++) {
+		if (!strcmp(cfeatures[i].name, name))
+			return 1;
+		cands[n++] = cfeatures[i].name;
+	}
+	for (size_t i = 0; i < NCKEYS; i++)
+		if (strchr(ckeys[i].key, '.'))
+			cands[n++] = ckeys[i].key;
+	*near = nearest_word(name, cands, n);
+	return 0;
+}
+
+const char *contract_feature(int i, const char **meaning)
+{
+	if (i < 0 || (size_t)i >= NCFEATURES)
+		return NULL;
+	if (meaning != NULL)
+		*meaning = cfeatures[i].meaning;
+	return cfeatures[i].name;
+}
 
 const char *contract_key(int i, const char **args)
 {
@@ -629,6 +676,12 @@ static int resolve_rest(struct cparse *p)
 		if (!strcmp(cl->tok[0], "counter") && resolve_counter(p, cl) < 0)
 			return -1;
 		if (!strcmp(cl->tok[0], "feature")) {
+			const char *near;
+
+			if (strchr(cl->tok[1], '.') || !contract_feature_known(cl->tok[1], &near))
+				return near ? cerr(p, cl->line, cl->col[1], "unknown feature '%s'; did you mean '%s'?",
+				    cl->tok[1], near) : cerr(p, cl->line, cl->col[1], "unknown feature '%s' "
+				    "(docs/guest-contract.md lists the features)", cl->tok[1]);
 			if (ct->nfeatures == CT_MAX_FEATURES)
 				return cerr(p, cl->line, cl->col[1], "too many features (at most %d)", CT_MAX_FEATURES);
 			snprintf(ct->features[ct->nfeatures++], sizeof(ct->features[0]), "%s", cl->tok[1]);

@@ -149,6 +149,10 @@ int contract_parse(struct contract *ct, const char *name, const char *text, size
 void contract_free(struct contract *ct);
 /* Does the guest declare feature (a `feature` line or a descriptor key such as page.pv_count)? */
 int contract_has(const struct contract *ct, const char *feature);
+/* Is name a feature of the vocabulary, or a descriptor key (it has a dot)? Else *near: the nearest, or NULL. */
+int contract_feature_known(const char *name, const char **near);
+/* Feature i of the vocabulary (NULL past the end), and what it means. */
+const char *contract_feature(int i, const char **meaning);
 /* The descriptor's keys, in table order (NULL-terminated), with their arguments. */
 const char *contract_key(int i, const char **args);
 /* The name of counter k in descriptors. */

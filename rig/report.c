@@ -17,7 +17,8 @@ static const char *outcome_name(const struct file_result *res)
 
 	if (res->static_errors != NULL)
 		return "ERROR";
-	return o == OUT_PASS ? "PASS" : o == OUT_FAIL ? "FAIL" : o == OUT_BREAK ? "BREAK" : "CRASH";
+	return o == OUT_PASS ? "PASS" : o == OUT_FAIL ? "FAIL" : o == OUT_BREAK ? "BREAK" : o == OUT_SKIP ? "SKIP" :
+	    "CRASH";
 }
 
 void report_count(struct report_totals *t, const struct file_result *res)
@@ -26,6 +27,8 @@ void report_count(struct report_totals *t, const struct file_result *res)
 		t->errors++;
 	else if (res->outcome == OUT_FAIL)
 		t->failed++;
+	else if (res->outcome == OUT_SKIP)
+		t->skipped++;
 	else
 		t->passed++;
 	t->static_errors += res->static_errors != NULL;
@@ -40,11 +43,13 @@ int report_exit_code(const struct report_totals *t)
 void report_summary(FILE *out, const struct report_totals *t, int json)
 {
 	if (json) {
-		fprintf(out, "{\"summary\":{\"passed\":%d,\"failed\":%d,\"errors\":%d}}\n", t->passed, t->failed,
-		    t->errors);
+		fprintf(out, "{\"summary\":{\"passed\":%d,\"failed\":%d,\"errors\":%d,\"skipped\":%d}}\n", t->passed,
+		    t->failed, t->errors, t->skipped);
 		return;
 	}
 	fprintf(out, "%d passed, %d failed", t->passed, t->failed);
+	if (t->skipped)
+		fprintf(out, ", %d skipped", t->skipped);
 	if (t->errors)
 		fprintf(out, ", %d error%s", t->errors, t->errors == 1 ? "" : "s");
 	fputc('\n', out);
@@ -91,6 +96,10 @@ void report_text(FILE *out, const char *path, const struct file_result *res, int
 		report_details(out, path, res);
 		return;
 	}
+	if (res->outcome == OUT_SKIP) {
+		fprintf(out, "SKIP %s: %s (%s, line %d)\n", path, res->message, res->text, res->line);
+		return;
+	}
 	fprintf(out, "%s %s (%llu steps", outcome_name(res), path, (unsigned long long)res->ops);
 	if (!stable)
 		fprintf(out, ", %.0f ms", res->ms);
@@ -131,7 +140,7 @@ static void json_str(FILE *out, const char *key, const char *v, int comma)
 
 void report_json_failure(FILE *out, const struct file_result *res)
 {
-	if (!res->kind[0])
+	if (!res->kind[0] || res->outcome == OUT_SKIP)
 		return;
 	fprintf(out, ",\"failure\":{\"line\":%d", res->line);
 	json_str(out, "step", res->text, 1);
@@ -166,7 +175,12 @@ void report_json(FILE *out, const char *path, const struct file_result *res)
 	fprintf(out, ",\"steps\":%llu,\"ms\":%.3f", (unsigned long long)res->ops, res->ms);
 	if (res->static_errors != NULL)
 		json_messages(out, res->static_errors);
-	else {
+	else if (res->outcome == OUT_SKIP) {
+		fprintf(out, ",\"skip\":{\"line\":%d", res->line);
+		json_str(out, "step", res->text, 1);
+		json_str(out, "reason", res->message, 1);
+		fputc('}', out);
+	} else {
 		if (res->expected[0])
 			json_str(out, "expected", res->expected, 1);
 		report_json_failure(out, res);
@@ -293,6 +307,12 @@ static void junit_case(FILE *out, const char *path, const struct file_result *re
 	fputs("\" name=\"", out);
 	xml_attr(out, base ? base + 1 : path, SIZE_MAX);
 	fprintf(out, "\" time=\"%.3f\"", res->ms / 1000);
+	if (res->outcome == OUT_SKIP && !problem) {
+		fputs(">\n    <skipped message=\"", out);
+		xml_attr(out, res->message, SIZE_MAX);
+		fputs("\"/>\n  </testcase>\n", out);
+		return;
+	}
 	if (!problem && !expected) {
 		fputs("/>\n", out);
 		return;
@@ -318,8 +338,8 @@ int report_junit(const char *file, const char *const *paths, const struct file_r
 		total += res[i].ms;
 	}
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(out, "<testsuite name=\"pmaprig\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"0\" "
-	    "time=\"%.3f\">\n", n, t.failed, t.errors, total / 1000);
+	fprintf(out, "<testsuite name=\"pmaprig\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" "
+	    "time=\"%.3f\">\n", n, t.failed, t.errors, t.skipped, total / 1000);
 	for (int i = 0; i < n; i++)
 		junit_case(out, paths[i], &res[i]);
 	fputs("</testsuite>\n", out);

@@ -11,6 +11,7 @@ struct report_totals {
 	int passed;		/* PASS (also expected failures that happened as declared) and BREAK */
 	int failed;		/* FAIL */
 	int errors;		/* CRASH, and files that did not parse (ERROR) */
+	int skipped;		/* SKIP: the guest lacks a feature the file requires */
 	int crashed, static_errors;
 };
 

@@ -515,6 +515,13 @@ static int start(struct run *r)
 
 	if (machine_open(&r->m, &cfg, err, sizeof(err)) < 0)
 		return failf(r, OUT_CRASH, "boot", NULL, "%s", err);
+	for (int i = 0; i < r->s->nrequires; i++)
+		if (!contract_has(&r->m.ct, r->s->requires[i])) {
+			snprintf(r->synth, sizeof(r->synth), "requires %s", r->s->requires[i]);
+			failf(r, OUT_SKIP, "skip", NULL, "guest %s does not declare %s", r->s->policy, r->s->requires[i]);
+			r->res->line = r->s->requires_line[i];
+			return -1;
+		}
 	r->gi = machine_info(&r->m);
 	r->pmap_gva[SCN_KERNEL] = r->m.ct.kernel_pmap;
 	if (reclaim_attach(&r->rc, &r->m) < 0)
@@ -558,7 +565,7 @@ static void settle_expected(const struct scenario *s, struct file_result *res)
 {
 	int matched;
 
-	if (s->expect_violation == NULL && s->expect_panic == NULL)
+	if ((s->expect_violation == NULL && s->expect_panic == NULL) || res->outcome == OUT_SKIP)
 		return;
 	if (s->expect_violation)
 		snprintf(res->expected, sizeof(res->expected), "violation %s%s%s", s->expect_violation,

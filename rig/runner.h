@@ -16,6 +16,7 @@ enum outcome {
 	OUT_FAIL,	/* an expectation, invariant or misuse stopped it */
 	OUT_CRASH,	/* the guest faulted, panicked or hung unexpectedly */
 	OUT_BREAK,	/* stopped at --break-on-pte */
+	OUT_SKIP,	/* the guest does not declare a feature the file requires */
 };
 
 struct trace;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "contract.h"
 #include "guests.h"
 #include "invariants.h"
 #include "util.h"
@@ -121,7 +122,7 @@ static const struct { const char *statement, *fn; } statement_calls[] = {
 
 /* Every statement's first word, for suggestions. */
 static const char *const command_words[] = {
-	"guest", "memory", "pv-chunks", "ignore", "check", "pmap", "page", "destroy", "activate", "free",
+	"guest", "memory", "pv-chunks", "ignore", "check", "requires", "pmap", "page", "destroy", "activate", "free",
 	"unmap-all", "clear-modify", "map", "unmap", "protect", "kenter", "kremove", "touch", "random", "fail",
 	"expect", "repeat",
 };
@@ -468,7 +469,26 @@ static void unknown_guest(struct parser *p, const struct token *t)
 		    t->s, t->s);
 }
 
-/* guest, memory, pv-chunks, check (cadence), ignore. */
+/* One FEATURE of `requires`: a behaviour of the rig's vocabulary, or a descriptor key. */
+static void parse_requirement(struct parser *p, const struct token *t)
+{
+	struct scenario *s = p->s;
+	const char *near;
+
+	if (!contract_feature_known(t->s, &near)) {
+		if (near != NULL)
+			perr(p, t->col, "unknown feature '%s'; did you mean '%s'?", t->s, near);
+		else
+			perr(p, t->col, "unknown feature '%s' (docs/guest-contract.md lists the features and keys)", t->s);
+	} else if (s->nrequires == SCN_MAX_REQUIRES) {
+		perr(p, t->col, "too many requirements (at most %d)", SCN_MAX_REQUIRES);
+	} else {
+		s->requires_line[s->nrequires] = p->line;
+		snprintf(s->requires[s->nrequires++], sizeof(s->requires[0]), "%s", t->s);
+	}
+}
+
+/* guest, memory, pv-chunks, check (cadence), ignore, requires. */
 static void parse_setup(struct parser *p, const struct token *t, int n)
 {
 	struct scenario *s = p->s;
@@ -481,6 +501,12 @@ static void parse_setup(struct parser *p, const struct token *t, int n)
 			unknown_guest(p, &t[1]);
 		else
 			snprintf(s->policy, sizeof(s->policy), "%s", t[1].s);
+		s->guest_named = 1;
+	} else if (!strcmp(t->s, "requires")) {
+		if (setup_stmt(p, t, 0) || nargs(p, t, n, 1, MAX_TOKENS - 1, "requires FEATURE..."))
+			return;
+		for (int i = 1; i < n; i++)
+			parse_requirement(p, &t[i]);
 	} else if (!strcmp(t->s, "memory")) {
 		if (setup_stmt(p, t, 2) || nargs(p, t, n, 1, 1, "memory SIZE"))
 			return;
@@ -1072,7 +1098,7 @@ static void parse_line(struct parser *p, char *line)
 		return;
 	}
 	if (!strcmp(t->s, "guest") || !strcmp(t->s, "memory") || !strcmp(t->s, "pv-chunks") ||
-	    !strcmp(t->s, "ignore") || (!strcmp(t->s, "check") && n > 1))
+	    !strcmp(t->s, "ignore") || !strcmp(t->s, "requires") || (!strcmp(t->s, "check") && n > 1))
 		parse_setup(p, t, n);
 	else if (!strcmp(t->s, "}"))
 		close_repeat(p, t, n);

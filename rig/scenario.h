@@ -13,6 +13,7 @@
 #define SCN_MAX_DEPTH		16	/* repeat nesting */
 #define SCN_MAX_OPS		100000000ull	/* total expanded operations */
 #define SCN_MAX_IGNORES		16
+#define SCN_MAX_REQUIRES	8
 #define SCN_KERNEL		0	/* pmap index of "kernel" */
 
 enum step_kind {
@@ -66,6 +67,10 @@ struct scenario {
 	char *source;			/* whole file, lines NUL-terminated in place */
 	/* set-up */
 	char policy[40];		/* guest build: a KVA policy or buggy-NAME */
+	int guest_named;		/* the file has a `guest` statement (else policy is the default) */
+	char requires[SCN_MAX_REQUIRES][48];	/* features or descriptor keys the file needs */
+	int requires_line[SCN_MAX_REQUIRES];
+	int nrequires;
 	uint64_t memory;
 	uint32_t pv_chunks;
 	enum { CHECK_EVERY, CHECK_END, CHECK_OFF } cadence;

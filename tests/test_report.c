@@ -272,6 +272,37 @@ static int summary(const struct file_result *r, int n, char **text, char **json)
 	return report_exit_code(&t);
 }
 
+/* A file whose guest lacks a feature it requires: SKIP, counted apart, exit 0, a JUnit <skipped>. */
+START_TEST(skip_is_its_own_outcome)
+{
+	struct file_result r[2] = { { .outcome = OUT_PASS }, { .outcome = OUT_SKIP, .line = 3, .kind = "skip",
+		.text = "requires kva-nofree", .message = "guest ptelist does not declare kva-nofree" } };
+	const char *paths[2] = { "a.scn", "dir/b.scn" };
+	char *text, *json, *xml;
+	size_t len;
+	FILE *out;
+
+	ck_assert_int_eq(summary(r, 2, &text, &json), 0);
+	ck_assert_str_eq(text, "1 passed, 0 failed, 1 skipped\n");
+	ck_assert_str_eq(json, "{\"summary\":{\"passed\":1,\"failed\":0,\"errors\":0,\"skipped\":1}}\n");
+	free(text);
+	free(json);
+	out = open_memstream(&text, &len);
+	report_text(out, "dir/b.scn", &r[1], 1);
+	report_json(out, "dir/b.scn", &r[1]);
+	fclose(out);
+	ck_assert_str_eq(text, "SKIP dir/b.scn: guest ptelist does not declare kva-nofree (requires kva-nofree, line 3)\n"
+	    "{\"file\":\"dir/b.scn\",\"outcome\":\"SKIP\",\"steps\":0,\"ms\":0.000,\"skip\":{\"line\":3,"
+	    "\"step\":\"requires kva-nofree\",\"reason\":\"guest ptelist does not declare kva-nofree\"}}\n");
+	free(text);
+	xml = junit(paths, r, 2);
+	ck_assert_ptr_nonnull(strstr(xml, "skipped=\"1\""));
+	ck_assert_ptr_nonnull(strstr(xml, "<testcase classname=\"dir\" name=\"b.scn\" time=\"0.000\">\n"
+	    "    <skipped message=\"guest ptelist does not declare kva-nofree\"/>\n  </testcase>"));
+	free(xml);
+}
+END_TEST
+
 /* Passed, failed and errors (crashes + static errors) apart; exit 2 over 3 over 1. */
 START_TEST(summary_and_exit_code)
 {
@@ -280,7 +311,7 @@ START_TEST(summary_and_exit_code)
 
 	ck_assert_int_eq(summary(r, 2, &text, &json), 0);
 	ck_assert_str_eq(text, "2 passed, 0 failed\n");
-	ck_assert_str_eq(json, "{\"summary\":{\"passed\":2,\"failed\":0,\"errors\":0}}\n");
+	ck_assert_str_eq(json, "{\"summary\":{\"passed\":2,\"failed\":0,\"errors\":0,\"skipped\":0}}\n");
 	free(text);
 	free(json);
 	ck_assert_int_eq(summary(r, 3, &text, &json), 1);
@@ -292,7 +323,7 @@ START_TEST(summary_and_exit_code)
 	free(json);
 	ck_assert_int_eq(summary(r + 2, 3, &text, &json), 2);
 	ck_assert_str_eq(text, "0 passed, 1 failed, 2 errors\n");
-	ck_assert_str_eq(json, "{\"summary\":{\"passed\":0,\"failed\":1,\"errors\":2}}\n");
+	ck_assert_str_eq(json, "{\"summary\":{\"passed\":0,\"failed\":1,\"errors\":2,\"skipped\":0}}\n");
 	free(text);
 	free(json);
 }
@@ -313,6 +344,7 @@ int main(void)
 	tcase_add_test(tc, text_and_json_static_error);
 	tcase_add_test(tc, text_and_json_crash);
 	tcase_add_test(tc, summary_and_exit_code);
+	tcase_add_test(tc, skip_is_its_own_outcome);
 	suite_add_tcase(s, tc);
 	return run_suite(s);
 }
