@@ -2,10 +2,10 @@
 #ifndef PMAPRIG_KERNEL_H
 #define PMAPRIG_KERNEL_H
 
-#include "types.h"
+#include "common/types.h"
 #include "pmap_types.h"
-#include "queue.h"
-#include "cpufunc.h"
+#include "common/queue.h"
+#include "common/cpufunc.h"
 
 /* libkern.c */
 void	*memset(void *dst, int c, size_t n);

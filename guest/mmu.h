@@ -6,7 +6,7 @@
 #ifndef PMAPRIG_MMU_H
 #define PMAPRIG_MMU_H
 
-#include "i386.h"
+#include "common/i386.h"
 
 /* The memory map (docs/architecture.md). */
 #define KERNBASE	0xC0000000	/* kernel virtual base; maps physical 0 */

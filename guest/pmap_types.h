@@ -10,7 +10,7 @@
 #define PMAPRIG_PMAP_TYPES_H
 
 #include "mmu.h"
-#include "rig_abi.h"
+#include "common/rig_abi.h"
 
 /* TAILQ layouts (FreeBSD sys/queue.h): the guest's macros use these fields. */
 #define ABI_TAILQ_HEAD(name, type)					\

@@ -21,7 +21,7 @@
 #include <stdio.h>
 
 #include "disasm.h"
-#include "../guest/i386.h"
+#include "../guest/common/i386.h"
 
 #define BLOCK_MAX_INSNS	256
 #define SLOT(ucreg)	((ucreg) - UC_X86_REG_EAX)	/* EAX..ESP are 11 consecutive ids */

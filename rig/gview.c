@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../guest/i386.h"
+#include "../guest/common/i386.h"
 
 static const struct { uint32_t bit; const char *name; } pte_bits[] = {
 	{ PG_V, "P" }, { PG_RW, "RW" }, { PG_U, "US" }, { PG_NC_PWT, "PWT" }, { PG_NC_PCD, "PCD" },

@@ -12,8 +12,8 @@
 #include "mmu.h"
 #include "sites.h"
 #include "walk.h"
-#include "../guest/i386.h"
-#include "../guest/rig_abi.h"
+#include "../guest/common/i386.h"
+#include "../guest/common/rig_abi.h"
 
 #define RIG_DEFAULT_RAM		(32u << 20)
 #define RIG_MAX_RAM		(2048ull << 20)

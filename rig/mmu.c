@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../guest/i386.h"
+#include "../guest/common/i386.h"
 
 #define PF_P	0x1	/* page-fault error code: protection (not not-present) */
 #define PF_W	0x2	/* a write */

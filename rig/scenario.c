@@ -16,7 +16,7 @@
 #include "guests.h"
 #include "invariants.h"
 #include "util.h"
-#include "../guest/i386.h"
+#include "../guest/common/i386.h"
 
 /*
  * The i386 split the parser checks addresses against, before any guest is

@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-#include "../guest/i386.h"
+#include "../guest/common/i386.h"
 
 uint32_t phys_read32(const struct physmem *pm, uint64_t pa, int *ok)
 {

@@ -28,7 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../guest/i386.h"
+#include "../guest/common/i386.h"
 #include "disasm.h"
 
 /* A word of the guest at kernel VA va (0 if unmapped). */
