@@ -284,6 +284,31 @@ static int func(struct cparse *p, struct cline *cl, int a, char *out)
 	return 0;
 }
 
+/* A scalar member (1, 2 or 4 bytes, within one aligned word) at argument a of line cl. */
+static int scalar(struct cparse *p, struct cline *cl, int a, const char *sname, struct ct_scalar *out)
+{
+	struct dw_field f;
+	char why[256];
+
+	if (dw_member(p->dw, sname, cl->tok[a], &f, why, sizeof(why)) < 0)
+		return cerr(p, cl->line, cl->col[a], "%s", why);
+	if ((f.size != 1 && f.size != 2 && f.size != 4) || (f.off & 3) + f.size > 4 || (f.off & (f.size - 1)))
+		return cerr(p, cl->line, cl->col[a], "struct %s member %s is %u bytes at offset %u; the rig reads "
+		    "1, 2 or 4 bytes, naturally aligned", sname, cl->tok[a], f.size, f.off);
+	*out = (struct ct_scalar){ f.off, (uint8_t)f.size };
+	return 0;
+}
+
+/* Optional scalar key: 0 absent, 1 resolved, -1 error. */
+static int opt_scalar(struct cparse *p, const char *key, const char *sname, struct ct_scalar *out)
+{
+	struct cline *cl = get(p, key);
+
+	if (cl == NULL)
+		return 0;
+	return scalar(p, cl, 1, sname, out) < 0 ? -1 : 1;
+}
+
 /* Member argument a of line cl, in struct sname; size must be 4 unless any_size. */
 static int member(struct cparse *p, struct cline *cl, int a, const char *sname, int any_size, struct dw_field *f)
 {
@@ -295,20 +320,6 @@ static int member(struct cparse *p, struct cline *cl, int a, const char *sname, 
 		return cerr(p, cl->line, cl->col[a], "struct %s member %s is %u bytes; the rig reads a 32-bit word",
 		    sname, cl->tok[a], f->size);
 	return 0;
-}
-
-/* Optional member key: 0 absent, 1 resolved into *off, -1 error. */
-static int opt_member(struct cparse *p, const char *key, const char *sname, uint32_t *off)
-{
-	struct cline *cl = get(p, key);
-	struct dw_field f;
-
-	if (cl == NULL)
-		return 0;
-	if (member(p, cl, 1, sname, 0, &f) < 0)
-		return -1;
-	*off = f.off;
-	return 1;
 }
 
 /* A list link "MEMBER tailq|list" at arguments a, a+1. */
@@ -409,8 +420,8 @@ static int resolve_pmap(struct cparse *p)
 	if (member(p, get(p, "pmap.chunks"), 1, s, 1, &f) < 0)
 		return -1;
 	ct->pm_chunks = f.off;
-	if ((r = opt_member(p, "pmap.resident", s, &ct->pm_resident)) < 0 ||
-	    (w = opt_member(p, "pmap.wired", s, &ct->pm_wired)) < 0)
+	if ((r = opt_scalar(p, "pmap.resident", s, &ct->pm_resident)) < 0 ||
+	    (w = opt_scalar(p, "pmap.wired", s, &ct->pm_wired)) < 0)
 		return -1;
 	if (r != w)
 		return cerr(p, get(p, r ? "pmap.resident" : "pmap.wired")->line, 1,
@@ -482,24 +493,25 @@ static int resolve_page(struct cparse *p)
 	    member(p, get(p, "page.pv_list"), 1, s, 1, &f) < 0)
 		return -1;
 	ct->pg_pv_list = f.off;
-	if ((rc = opt_member(p, "page.pv_count", s, &ct->pg_pv_count)) < 0)
+	if ((rc = opt_scalar(p, "page.pv_count", s, &ct->pg_pv_count)) < 0)
 		return -1;
 	ct->has_pv_count = rc;
-	if ((rc = opt_member(p, "page.wire_count", s, &ct->pg_wire_count)) < 0)
+	if ((rc = opt_scalar(p, "page.wire_count", s, &ct->pg_wire_count)) < 0)
 		return -1;
 	ct->has_wire_count = rc;
 	if ((cl = get(p, "page.aflags")) != NULL) {
-		if (member(p, cl, 1, s, 0, &f) < 0 || resolve_aflags(p, cl) < 0)
+		if (scalar(p, cl, 1, s, &ct->pg_aflags) < 0 || resolve_aflags(p, cl) < 0)
 			return -1;
-		ct->pg_aflags = f.off;
 		ct->has_aflags = 1;
 	}
 	if ((cl = get(p, "page.role")) != NULL) {
-		if (member(p, cl, 1, s, 0, &f) < 0 || resolve_roles(p, cl) < 0)
+		if (scalar(p, cl, 1, s, &ct->pg_role) < 0 || resolve_roles(p, cl) < 0)
 			return -1;
-		ct->pg_role = f.off;
 		ct->has_role = 1;
 	}
+	if (ct->page_size % 4 != 0)
+		return cerr(p, get(p, "struct.page")->line, 1, "struct %s is %u bytes, not a multiple of 4", s,
+		    ct->page_size);
 	if ((cl = get(p, "page.free_count")) != NULL && sym(p, cl, 1, &ct->free_count) < 0)
 		return -1;
 	return 0;
@@ -660,9 +672,8 @@ static int resolve_rest(struct cparse *p)
 
 		if (sl == NULL)
 			return cerr(p, cl->line, 1, "lock.recursable needs struct.lock");
-		if (member(p, cl, 1, sl->tok[1], 0, &f) < 0 || num(p, cl, 2, cl->tok[2], &ct->lk_recurse_bit) < 0)
+		if (scalar(p, cl, 1, sl->tok[1], &ct->lk_flags) < 0 || num(p, cl, 2, cl->tok[2], &ct->lk_recurse_bit) < 0)
 			return -1;
-		ct->lk_flags = f.off;
 		ct->has_lock_recurse = 1;
 	}
 	ct->enter_returns = 1;

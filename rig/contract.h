@@ -32,6 +32,35 @@ struct ct_link {
 	enum ct_link_kind kind;
 };
 
+/*
+ * A scalar member of 1, 2 or 4 bytes (a count, a flags word, a role), within
+ * one aligned 32-bit word: FreeBSD's wire_count is a u_short, its aflags a
+ * uint8_t.
+ */
+struct ct_scalar {
+	uint32_t off;
+	uint8_t size;
+};
+
+/* The value of scalar f of the object at host pointer p (little-endian). */
+static inline uint32_t ct_get(const uint8_t *p, struct ct_scalar f)
+{
+	uint32_t v = 0;
+
+	for (int i = f.size - 1; i >= 0; i--)
+		v = v << 8 | p[f.off + (uint32_t)i];
+	return v;
+}
+
+/* The value of scalar f in the aligned word at byte word_off that holds it; -1 if it is not there. */
+static inline int64_t ct_in_word(struct ct_scalar f, uint32_t word_off, uint32_t word)
+{
+	if ((f.off & ~3u) != word_off)
+		return -1;
+	word >>= 8 * (f.off & 3);
+	return f.size == 4 ? word : word & ((1u << (8 * f.size)) - 1);
+}
+
 /* Page roles a guest may record per vm_page (page.role). */
 enum ct_role {
 	CT_ROLE_RESERVED,	/* never allocated: low memory, kernel image */
@@ -88,7 +117,7 @@ struct contract {
 	uint32_t pm_cr3;		/* the directory's physical address */
 	uint32_t pm_chunks;		/* head of its chunk list (first pointer) */
 	int has_stats;
-	uint32_t pm_resident, pm_wired;
+	struct ct_scalar pm_resident, pm_wired;
 	struct ct_link pm_link;		/* on the list of all pmaps */
 	uint32_t kernel_pmap;		/* VA of the kernel's struct pmap */
 	uint32_t allpmaps;		/* VA of the list head */
@@ -97,7 +126,7 @@ struct contract {
 	uint32_t page_count_ptr;	/* VA of the number of records */
 	uint32_t pg_pv_list;		/* head of its pv list (first pointer) */
 	int has_pv_count, has_wire_count, has_aflags, has_role;
-	uint32_t pg_pv_count, pg_wire_count, pg_aflags, pg_role;
+	struct ct_scalar pg_pv_count, pg_wire_count, pg_aflags, pg_role;
 	uint32_t aflag_ref, aflag_mod;
 	uint32_t role_val[CT_ROLE_COUNT];
 	uint32_t roles_declared;	/* bit CT_ROLE_* */
@@ -126,7 +155,8 @@ struct contract {
 	char lock_acquire[CT_NAME_MAX], lock_release[CT_NAME_MAX], lock_trylock[CT_NAME_MAX];
 	int has_lock_name, has_lock_recurse;
 	uint32_t lk_name;		/* member pointing to the lock's name, its class */
-	uint32_t lk_flags, lk_recurse_bit;	/* a lock may recurse when this bit is set in this member */
+	struct ct_scalar lk_flags;	/* a lock may recurse when lk_recurse_bit is set here */
+	uint32_t lk_recurse_bit;
 	/* what pmap_enter returns on a shortage: 1 KERN_* codes, 0 nothing (void) */
 	int enter_returns;
 	/* optional counters (VA of each; 0 = not kept) */

@@ -18,6 +18,13 @@ uint32_t gv_u32(struct machine *m, uint32_t va)
 	return p ? *p : 0;
 }
 
+uint32_t gv_scalar(struct machine *m, uint32_t va, struct ct_scalar f)
+{
+	const uint8_t *p = gv_ptr(m, va + f.off, f.size);
+
+	return p ? ct_get(p, (struct ct_scalar){ 0, f.size }) : 0;
+}
+
 int gv_counter(struct machine *m, enum ct_counter k, uint32_t *v)
 {
 	*v = m->ct.counter[k] ? gv_u32(m, m->ct.counter[k]) : 0;

@@ -20,6 +20,8 @@ static inline void *gv_ptr(struct machine *m, uint32_t va, size_t len)
 
 /* A 32-bit guest word at kernel VA va (0 if unmapped). */
 uint32_t gv_u32(struct machine *m, uint32_t va);
+/* Scalar f of the guest object at kernel VA va (0 if unreadable). */
+uint32_t gv_scalar(struct machine *m, uint32_t va, struct ct_scalar f);
 /* Counter k of the guest (contract.h); 0, or -1 (and *v = 0) when the guest keeps none. */
 int gv_counter(struct machine *m, enum ct_counter k, uint32_t *v);
 /* The chunk KVA block: first VA, slots (0 when the guest declares none), slots mapped now. */

@@ -23,7 +23,7 @@
 /* The summary word of a vm_page (page.aflags), 0 when the guest keeps none. */
 static uint32_t aflags_of(const struct checker *c, const uint8_t *m)
 {
-	return m != NULL && c->ct->has_aflags ? rd32(m, c->ct->pg_aflags) : 0;
+	return m != NULL && c->ct->has_aflags ? ct_get(m, c->ct->pg_aflags) : 0;
 }
 
 /* CHK_AD_* of a vm_page's summary bits. */
@@ -64,7 +64,7 @@ static uint8_t checker_ad_have(struct checker *c, uint32_t pg)
 /* Is the store e one into the aflags word of a vm_page record? */
 static int is_aflags_store(const struct checker *c, const struct event *e)
 {
-	return c->ct->has_aflags && e->kind == EV_VMPAGE_WRITE && chk_vmpage_field(e) == c->ct->pg_aflags;
+	return c->ct->has_aflags && e->kind == EV_VMPAGE_WRITE && ct_in_word(c->ct->pg_aflags, chk_vmpage_field(e), 0) >= 0;
 }
 
 /*
@@ -88,7 +88,9 @@ static const struct event *ad_cause(struct checker *c, uint32_t pg, uint8_t lost
 	for (int i = c->nwrites - 1; i >= 0; i--) {
 		const struct event *e = &c->writes[i];
 
-		if (is_aflags_store(c, e) && e->va == pg && (e->old & pga) && !(e->new & pga))
+		if (is_aflags_store(c, e) && e->va == pg &&
+		    (ct_in_word(c->ct->pg_aflags, e->field, e->old) & pga) &&
+		    !(ct_in_word(c->ct->pg_aflags, e->field, e->new) & pga))
 			return e;
 	}
 	return NULL;

@@ -59,7 +59,7 @@ int chk_role(const struct checker *c, const uint8_t *m)
 
 	if (!c->ct->has_role)
 		return -1;
-	v = rd32(m, c->ct->pg_role);
+	v = ct_get(m, c->ct->pg_role);
 	for (int r = 0; r < CT_ROLE_COUNT; r++)
 		if ((c->ct->roles_declared >> r & 1) && c->ct->role_val[r] == v)
 			return r;
@@ -68,7 +68,7 @@ int chk_role(const struct checker *c, const uint8_t *m)
 
 uint32_t chk_role_raw(const struct checker *c, const uint8_t *m)
 {
-	return c->ct->has_role ? rd32(m, c->ct->pg_role) : 0;
+	return c->ct->has_role ? ct_get(m, c->ct->pg_role) : 0;
 }
 
 uint32_t chk_page_pvlen(struct checker *c, const uint8_t *m)
@@ -181,13 +181,13 @@ int chk_pt_count(struct checker *c, const struct chk_pmap *p, uint32_t pdx, stru
 	for (int i = 0; i < NPTEPG; i++)
 		n += pt[i] & PG_V;
 	role_ok = !chk_has_role(c, CT_ROLE_PTP) || chk_role(c, m) == CT_ROLE_PTP;
-	count_ok = !c->ct->has_wire_count || rd32(m, c->ct->pg_wire_count) == n;
+	count_ok = !c->ct->has_wire_count || ct_get(m, c->ct->pg_wire_count) == n;
 	if (role_ok && count_ok && n > 0)
 		return 0;
 	return vfail(v, "PT-COUNT", "pmap 0x%08x: page table 0x%08x for va 0x%08x-0x%08x holds %u valid PTEs; "
 	    "its vm_page says %s %u, wire_count %u%s", p->gva, pde & PG_FRAME, pdx << PDRSHIFT,
 	    (pdx << PDRSHIFT) + (NBPDR - 1), n, c->ct->has_role ? "state" : "(no role field)", chk_role_raw(c, m),
-	    c->ct->has_wire_count ? rd32(m, c->ct->pg_wire_count) : 0,
+	    c->ct->has_wire_count ? ct_get(m, c->ct->pg_wire_count) : 0,
 	    n == 0 ? " (an empty page table must be freed and its PDE cleared)" : "");
 }
 

@@ -65,7 +65,7 @@ static int check_stats(struct checker *c, struct scan *sc, struct violation *v)
 {
 	for (int i = 0; i < c->npmaps && !chk_off(c, INV_STATS) && c->ct->has_stats; i++) {
 		const uint8_t *pm = chk_pmap_ptr(c, c->pmaps[i].gva);
-		uint32_t res = rd32(pm, c->ct->pm_resident), wired = rd32(pm, c->ct->pm_wired);
+		uint32_t res = ct_get(pm, c->ct->pm_resident), wired = ct_get(pm, c->ct->pm_wired);
 
 		if (res != sc->resident[i] || wired != sc->wired[i])
 			return vfail(v, "STATS", "pmap 0x%08x: pm_stats says resident %u wired %u; its page tables hold "
@@ -190,9 +190,9 @@ static int walk_page_list(struct checker *c, uint32_t pg, struct pvset *pvs, str
 			    pte == NULL ? "names no valid managed PTE" : "names a PTE of another page");
 		e = PV_NEXT(c, pv);
 	}
-	if (c->ct->has_pv_count && n != rd32(m, c->ct->pg_pv_count))
+	if (c->ct->has_pv_count && n != ct_get(m, c->ct->pg_pv_count))
 		return vfail(v, "PV-MAPPING", "page 0x%08x: %s %u, but its list has %u entries", pg << PAGE_SHIFT,
-		    c->ct->name.pv_count, rd32(m, c->ct->pg_pv_count), n);
+		    c->ct->name.pv_count, ct_get(m, c->ct->pg_pv_count), n);
 	*total += n;
 	return 0;
 }
@@ -341,7 +341,7 @@ int chk_page_state(struct checker *c, uint32_t pg, struct violation *v)
 	role = chk_role(c, m);
 	if (role < 0)
 		why = "has no valid state";
-	else if (role == CT_ROLE_FREE && (PG_PVFIRST(c, m) || (c->ct->has_pv_count && rd32(m, c->ct->pg_pv_count)) || maps))
+	else if (role == CT_ROLE_FREE && (PG_PVFIRST(c, m) || (c->ct->has_pv_count && ct_get(m, c->ct->pg_pv_count)) || maps))
 		why = maps ? "is free but still mapped" : "is free but has pv entries";
 	else if (role == CT_ROLE_FREE && (chk_pmap_of_pd(c, pg << PAGE_SHIFT) >= 0))
 		why = "is free but is a live pmap's page directory";
@@ -416,7 +416,7 @@ static void shadow_reset(struct checker *c, struct scan *sc, struct pvset *chunk
 		const uint8_t *m = chk_page(c, pg);
 
 		c->shadow.free_pages += m != NULL && chk_role(c, m) == CT_ROLE_FREE;
-		c->shadow.pv_counts += m != NULL && c->ct->has_pv_count ? (int32_t)rd32(m, c->ct->pg_pv_count) : 0;
+		c->shadow.pv_counts += m != NULL && c->ct->has_pv_count ? (int32_t)ct_get(m, c->ct->pg_pv_count) : 0;
 	}
 	c->shadow.nstats = c->npmaps;
 	for (int i = 0; i < c->npmaps; i++)

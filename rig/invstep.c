@@ -99,11 +99,14 @@ static void shadow_pte(struct checker *c, const struct event *e)
 static void shadow_vmpage(struct checker *c, const struct event *e)
 {
 	uint32_t field = chk_vmpage_field(e), free = c->ct->role_val[CT_ROLE_FREE];
+	int64_t o, n;
 
-	if (c->ct->has_role && field == c->ct->pg_role)
-		c->shadow.free_pages += (e->new == free) - (e->old == free);
-	else if (c->ct->has_pv_count && field == c->ct->pg_pv_count)
-		c->shadow.pv_counts += (int32_t)(e->new - e->old);
+	if (c->ct->has_role && (o = ct_in_word(c->ct->pg_role, field, e->old)) >= 0) {
+		n = ct_in_word(c->ct->pg_role, field, e->new);
+		c->shadow.free_pages += (n == free) - (o == free);
+	}
+	if (c->ct->has_pv_count && (o = ct_in_word(c->ct->pg_pv_count, field, e->old)) >= 0)
+		c->shadow.pv_counts += (int32_t)(ct_in_word(c->ct->pg_pv_count, field, e->new) - o);
 }
 
 /* Note that entries of the chunk at va may have changed (a write at pa). */
@@ -174,7 +177,8 @@ void checker_event(void *arg, const struct event *e)
 	case EV_VMPAGE_WRITE:
 		shadow_vmpage(c, e);
 		/* aflags stores are kept: they may be the cause of a lost A/D bit */
-		if (c->ct->has_aflags && chk_vmpage_field(e) == c->ct->pg_aflags && e->old != e->new &&
+		if (c->ct->has_aflags && ct_in_word(c->ct->pg_aflags, chk_vmpage_field(e), e->old) !=
+		    ct_in_word(c->ct->pg_aflags, chk_vmpage_field(e), e->new) &&
 		    grow((void **)&c->writes, c->nwrites, &c->capwrites, sizeof(*e)) == 0)
 			c->writes[c->nwrites++] = *e;
 		if (c->ndirty_pages == 0 || c->dirty_pages[c->ndirty_pages - 1] != e->va) {
@@ -371,7 +375,7 @@ static int step_page_list(struct checker *c, uint32_t pg, struct violation *v)
 {
 	const uint8_t *m = chk_page(c, pg);
 	uint32_t e = m ? PG_PVFIRST(c, m) : 0, n = 0;
-	uint32_t bound = m && c->ct->has_pv_count ? rd32(m, c->ct->pg_pv_count) : c->entry_bound;
+	uint32_t bound = m && c->ct->has_pv_count ? ct_get(m, c->ct->pg_pv_count) : c->entry_bound;
 
 	for (; e != 0 && n <= bound; n++) {
 		const uint8_t *pv = chk_entry_ptr(c, e), *pc = chk_chunk_ptr(c, e & PG_FRAME);
@@ -391,9 +395,9 @@ static int step_page_list(struct checker *c, uint32_t pg, struct violation *v)
 			    PV_VA(c, pv), pte);
 		e = PV_NEXT(c, pv);
 	}
-	if (m != NULL && c->ct->has_pv_count && n != rd32(m, c->ct->pg_pv_count))
+	if (m != NULL && c->ct->has_pv_count && n != ct_get(m, c->ct->pg_pv_count))
 		return vfail(v, "PV-MAPPING", "page 0x%08x: %s %u, but its list has %u%s entries", pg << PAGE_SHIFT,
-		    c->ct->name.pv_count, rd32(m, c->ct->pg_pv_count), n, e ? " or more" : "");
+		    c->ct->name.pv_count, ct_get(m, c->ct->pg_pv_count), n, e ? " or more" : "");
 	if (e != 0)
 		return vfail(v, "PV-MAPPING", "page 0x%08x: its pv list is longer than any run can make it (a cycle)",
 		    pg << PAGE_SHIFT);
@@ -460,7 +464,7 @@ static int step_stats(struct checker *c, struct violation *v)
 	for (int i = 0; i < c->npmaps && !chk_off(c, INV_STATS) && c->ct->has_stats; i++) {
 		const uint8_t *pm = chk_pmap_ptr(c, c->pmaps[i].gva);
 		struct chk_stats *st = shadow_stats(c, c->pmaps[i].pd & PG_FRAME);
-		uint32_t res = rd32(pm, c->ct->pm_resident), wired = rd32(pm, c->ct->pm_wired);
+		uint32_t res = ct_get(pm, c->ct->pm_resident), wired = ct_get(pm, c->ct->pm_wired);
 
 		if (st != NULL && (res != st->resident || wired != st->wired))
 			return vfail(v, "STATS", "pmap 0x%08x: pm_stats says resident %u wired %u; its page tables hold "

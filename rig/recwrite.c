@@ -56,18 +56,22 @@ static void format_values(const char *fmt, uint32_t old, uint32_t new, struct re
 void rec_vm_page(const struct contract *ct, uint32_t index, uint32_t off, uint32_t old, uint32_t new,
     struct rec_write *r)
 {
-	int role = ct->has_role && off == ct->pg_role, aflags = ct->has_aflags && off == ct->pg_aflags;
-	int count = (ct->has_pv_count && off == ct->pg_pv_count) || (ct->has_wire_count && off == ct->pg_wire_count);
+	int role = ct->has_role && ct_in_word(ct->pg_role, off, 0) >= 0;
+	int aflags = ct->has_aflags && ct_in_word(ct->pg_aflags, off, 0) >= 0;
+	int count = (ct->has_pv_count && ct_in_word(ct->pg_pv_count, off, 0) >= 0) ||
+	    (ct->has_wire_count && ct_in_word(ct->pg_wire_count, off, 0) >= 0);
 
 	snprintf(r->record, sizeof(r->record), "%s[%u] (pa 0x%08x)", ct->name.page, index, index << PAGE_SHIFT);
 	if (dw_name_at(ct->dw, ct->name.page, off, r->field, sizeof(r->field)) < 0)
 		snprintf(r->field, sizeof(r->field), "+0x%x", off);
 	format_values(role ? "%u" : aflags || count ? "0x%x" : "0x%08x", old, new, r);
 	if (role) {
-		snprintf(r->decoded, sizeof(r->decoded), "%s -> %s", role_name(ct, old), role_name(ct, new));
+		snprintf(r->decoded, sizeof(r->decoded), "%s -> %s", role_name(ct, (uint32_t)ct_in_word(ct->pg_role, off, old)),
+		    role_name(ct, (uint32_t)ct_in_word(ct->pg_role, off, new)));
 		r->paren = 1;
 	} else if (aflags) {
-		aflags_diff(ct, old, new, r->decoded, sizeof(r->decoded));
+		aflags_diff(ct, (uint32_t)ct_in_word(ct->pg_aflags, off, old), (uint32_t)ct_in_word(ct->pg_aflags, off, new),
+		    r->decoded, sizeof(r->decoded));
 	}
 }
 

@@ -415,6 +415,11 @@ uint32_t run_page_word(struct run *r, int32_t p, uint32_t off)
 	return r->page_gva[p] ? gv_u32(&r->m, r->page_gva[p] + off) : 0;
 }
 
+uint32_t run_page_scalar(struct run *r, int32_t p, struct ct_scalar f)
+{
+	return r->page_gva[p] ? gv_scalar(&r->m, r->page_gva[p], f) : 0;
+}
+
 uint32_t run_page_pvlen(struct run *r, int32_t p)
 {
 	const struct contract *ct = &r->m.ct;

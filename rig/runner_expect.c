@@ -128,7 +128,7 @@ static int expect_dirty(struct run *r, const struct step *st)
 
 	if (live_page(r, p) < 0)
 		return -1;
-	aflags = ct->has_aflags ? run_page_word(r, p, ct->pg_aflags) : 0;
+	aflags = ct->has_aflags ? run_page_scalar(r, p, ct->pg_aflags) : 0;
 	ptes = (page_pte_ad(r, r->page_pa[p] >> PAGE_SHIFT) & CHK_AD_DIRTY) != 0;
 	summary = (aflags & ct->aflag_mod) != 0;
 	if ((ptes || summary) == st->flag)
@@ -227,8 +227,8 @@ int do_expect(struct run *r, const struct step *st)
 		if (st->kind != ST_EXPECT_CHUNKS && !ct->has_stats)
 			return failf(r, OUT_FAIL, "expectation", NULL, "expected %s %llu; the guest keeps no pm_stats "
 			    "(pmap.resident and pmap.wired are not in its descriptor)", what, (unsigned long long)st->n);
-		return expect_eq(r, st->kind == ST_EXPECT_RESIDENT ? gv_u32(&r->m, gva + ct->pm_resident) :
-		    st->kind == ST_EXPECT_WIRED ? gv_u32(&r->m, gva + ct->pm_wired) : chunk_count(r, st->pmap), st->n, what);
+		return expect_eq(r, st->kind == ST_EXPECT_RESIDENT ? gv_scalar(&r->m, gva, ct->pm_resident) :
+		    st->kind == ST_EXPECT_WIRED ? gv_scalar(&r->m, gva, ct->pm_wired) : chunk_count(r, st->pmap), st->n, what);
 	case ST_EXPECT_PV_FREE_KVA:
 		return expect_eq(r, pv_free_kva(r), st->n, "free pv chunk KVA slots");
 	case ST_EXPECT_PV_PAGES_HELD:

@@ -223,7 +223,7 @@ static int op_kernel(struct run *r, const struct step *st)
 static int clean_now(struct run *r, int32_t p)
 {
 	const struct contract *ct = &r->m.ct;
-	uint32_t aflags = ct->has_aflags ? run_page_word(r, p, ct->pg_aflags) : 0;
+	uint32_t aflags = ct->has_aflags ? run_page_scalar(r, p, ct->pg_aflags) : 0;
 	int ptes = (page_pte_ad(r, r->page_pa[p] >> PAGE_SHIFT) & CHK_AD_DIRTY) != 0;
 	char name[80];
 

@@ -126,6 +126,8 @@ void random_text(struct run *r, const struct step *op, char *buf, size_t len);
 uint32_t run_pmap_cr3(struct run *r, int p);
 /* A 32-bit word at byte off of scenario page p's vm_page record (0 if unreadable). */
 uint32_t run_page_word(struct run *r, int32_t p, uint32_t off);
+/* Scalar f of scenario page p's vm_page record (0 if unreadable). */
+uint32_t run_page_scalar(struct run *r, int32_t p, struct ct_scalar f);
 /* The length of page p's pv list (bounded). */
 uint32_t run_page_pvlen(struct run *r, int32_t p);
 /* May the mapping of va in scenario pmap p have been taken by reclaim in this step? */

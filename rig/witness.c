@@ -125,7 +125,7 @@ static int recursable(struct witness *w, uint32_t lock)
 {
 	const struct contract *ct = &w->m->ct;
 
-	return ct->has_lock_recurse && (gv_u32(w->m, lock + ct->lk_flags) & ct->lk_recurse_bit);
+	return ct->has_lock_recurse && (gv_scalar(w->m, lock, ct->lk_flags) & ct->lk_recurse_bit);
 }
 
 /* The lock argument of a lock function, at its entry. 0 or -1. */

@@ -412,7 +412,7 @@ START_TEST(record_fields_are_named_and_decoded)
 	/* offsets from the guest's DWARF, as the rig reads them: the test pins names, not layout */
 	boot(&m);
 	ct = &m.ct;
-	map = ct->pc_map, pv = ct->pc_entries, esz = ct->entry_size, aflags = ct->pg_aflags, state = ct->pg_role;
+	map = ct->pc_map, pv = ct->pc_entries, esz = ct->entry_size, aflags = ct->pg_aflags.off, state = ct->pg_role.off;
 	ref = ct->aflag_ref, mod = ct->aflag_mod, free = ct->role_val[CT_ROLE_FREE];
 	managed = ct->role_val[CT_ROLE_MANAGED];
 	ck_assert_int_eq(dw_member(ct->dw, "vm_page", "pv_list.tqh_last", &f, err, sizeof(err)), 0);
