@@ -172,7 +172,15 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
 	struct attrib *a = user;
 
-	(void)uc, (void)size;
+	(void)size;
+	if (a->m->wd_fired && !a->m->wd_synced) {	/* the watchdog: sample stacks, then stop here */
+		if (a->m->ll_nsamples < LIVELOCK_BLOCKS) {
+			machine_livelock_sample(a->m);
+		} else {
+			a->m->wd_synced = 1;
+			uc_emu_stop(uc);
+		}
+	}
 	a->tb = (uint32_t)address;
 	a->last = -1;
 	a->execs++;
@@ -187,6 +195,7 @@ int attrib_init(struct attrib *a, struct machine *m)
 		return -1;
 	cs_option(a->cs, CS_OPT_DETAIL, CS_OPT_ON);
 	a->insn = cs_malloc(a->cs);
+	m->block_hooked = 1;	/* the watchdog may let on_block stop the guest */
 	if (uc_hook_add(m->uc, &a->hook, UC_HOOK_BLOCK, (void *)on_block, a, m->sites.lo, m->sites.hi - 1) != UC_ERR_OK)
 		return -1;
 	a->hooked = 1;

@@ -109,7 +109,6 @@ static const struct cfeature {
 	{ "kva-ptelist", "the reference ptelist KVA policy: free slots threaded through their PTEs, lowest first" },
 	{ "kva-nofree", "the reference nofree KVA policy: slots never freed, empty chunks parked" },
 	{ "kva-dynamic", "the reference dynamic KVA policy: chunk pages from a kernel map with its own lock" },
-	{ "pv-counters", "the reference pv counters (counter lines) with their reference values" },
 };
 #define NCFEATURES	(sizeof(cfeatures) / sizeof(cfeatures[0]))
 

@@ -51,10 +51,13 @@ static void *watchdog_main(void *arg)
 		}
 		if ((m->wd_seq & 1) && m->wd_seq == seen) {
 			elapsed += WATCHDOG_TICK_MS;
-			if (elapsed >= m->timeout_ms) {
+			/* With a block hook, the emulator thread stops itself at the next block
+			 * (an exact state); without one, or if it does not within a second,
+			 * the run is stopped from here. */
+			if (elapsed >= m->timeout_ms)
 				m->wd_fired = 1;
+			if (elapsed >= m->timeout_ms + (m->block_hooked ? 3000u : 0u))
 				uc_emu_stop(m->uc);
-			}
 		} else {
 			seen = m->wd_seq;
 			elapsed = 0;
@@ -234,6 +237,73 @@ static void machine_recover(struct machine *m)
 	machine_set_reg(m, UC_X86_REG_CR3, cr3);
 }
 
+/* The guest's stack now: the running function, then each caller with the address it returns to. */
+struct gstack {
+	const struct elf_symbol *fn[RIG_MAX_FRAMES + 1];
+	uint32_t ret[RIG_MAX_FRAMES + 1];	/* ret[i]: where fn[i - 1] returns into fn[i] */
+	int n;
+};
+
+static void read_stack(struct machine *m, struct gstack *st)
+{
+	uint32_t frames[RIG_MAX_FRAMES], off, ret, esp = machine_reg(m, UC_X86_REG_ESP);
+	int nf = machine_backtrace(m, machine_reg(m, UC_X86_REG_EBP), frames, RIG_MAX_FRAMES);
+
+	st->n = 0;
+	if ((st->fn[0] = elf_symbolize(&m->elf, machine_reg(m, UC_X86_REG_EIP), &off)) == NULL)
+		return;
+	st->n = 1;
+	/* before `push %ebp; mov %esp, %ebp` the caller is not on the EBP chain yet */
+	if (off <= 1 && machine_vread(m, esp + 4 * off, &ret, 4) == 0 &&
+	    (st->fn[1] = elf_symbolize(&m->elf, ret - 1, &off)) != NULL)
+		st->ret[st->n++] = ret;
+	for (int i = 0; i < nf && st->n <= RIG_MAX_FRAMES; i++)
+		if ((st->fn[st->n] = elf_symbolize(&m->elf, frames[i] - 1, &off)) != NULL && frames[i] != st->ret[st->n - 1])
+			st->ret[st->n++] = frames[i];
+}
+
+/*
+ * Livelock: after the time budget ran out, the block hook (attrib.c) calls
+ * machine_livelock_sample at the start of each of the next LIVELOCK_BLOCKS
+ * blocks; the functions on the stack at every one of them stay in
+ * m->ll_common, innermost first. A loop that never returns keeps its
+ * function on the stack while its callees come and go, and executes blocks
+ * of its own in between; so the innermost function of every sample is the
+ * spinning one. Where the budget ran out does not change it.
+ */
+void machine_livelock_sample(struct machine *m)
+{
+	struct gstack st;
+	int k = 0;
+
+	read_stack(m, &st);
+	if (m->ll_nsamples++ == 0) {
+		m->ll_ncommon = st.n;
+		memcpy(m->ll_common, st.fn, (size_t)st.n * sizeof(st.fn[0]));
+		return;
+	}
+	for (int i = 0; i < m->ll_ncommon; i++)	/* keep those in this sample too, in order */
+		for (int j = 0; j < st.n; j++)
+			if (m->ll_common[i] == st.fn[j]) {
+				m->ll_common[k++] = m->ll_common[i];
+				break;
+			}
+	m->ll_ncommon = k;
+}
+
+/* After a synchronous watchdog stop: name the spinning function, if the samples found one. */
+static void name_livelock(struct machine *m)
+{
+	if (m->ll_nsamples < LIVELOCK_BLOCKS || m->ll_ncommon == 0)
+		return;
+	m->stop.kind = STOP_LIVELOCK;
+	snprintf(m->stop.spin, sizeof(m->stop.spin), "%s", m->ll_common[0]->name);
+	m->stop.spin_callers[0] = '\0';
+	for (int i = 1, used = 0; i < m->ll_ncommon && used < (int)sizeof(m->stop.spin_callers); i++)
+		used += snprintf(m->stop.spin_callers + used, sizeof(m->stop.spin_callers) - used, "%s%s",
+		    i > 1 ? " <- " : "", m->ll_common[i]->name);
+}
+
 enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
 {
 	uc_err err;
@@ -241,6 +311,8 @@ enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
 	memset(&m->stop, 0, sizeof(m->stop));
 	m->stop.kind = STOP_RETURN;
 	m->wd_fired = 0;
+	m->wd_synced = 0;
+	m->ll_nsamples = m->ll_ncommon = 0;
 	m->break_requested = 0;
 	m->mmu.fault.kind = MMU_OK;
 	machine_set_reg(m, UC_X86_REG_ESP, esp);
@@ -264,6 +336,8 @@ enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
 			m->stop.kind = STOP_HANG;
 			snprintf(m->stop.message, sizeof(m->stop.message),
 			    "no return within %u ms", m->timeout_ms);
+			if (m->wd_synced)
+				name_livelock(m);
 		} else if (err == UC_ERR_INSN_INVALID) {
 			m->stop.kind = STOP_FAULT;	/* Unicorn reports #UD this way */
 			m->stop.vector = 6;
@@ -606,6 +680,14 @@ void machine_describe_stop(struct machine *m, char *buf, size_t len)
 		break;
 	case STOP_HANG:
 		snprintf(buf, len, "guest hang: %s; stopped at %s", s->message, where);
+		break;
+	case STOP_LIVELOCK:
+		if (s->spin_callers[0])
+			snprintf(buf, len, "the guest spins in %s (called from %s): %s; it stayed on the stack for %d "
+			    "blocks while its callees came and went", s->spin, s->spin_callers, s->message, LIVELOCK_BLOCKS);
+		else
+			snprintf(buf, len, "the guest spins in %s: %s; it stayed on the stack for %d blocks", s->spin,
+			    s->message, LIVELOCK_BLOCKS);
 		break;
 	case STOP_BREAK:
 		snprintf(buf, len, "stopped at a break point at %s", where);

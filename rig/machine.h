@@ -38,6 +38,7 @@ enum stop_kind {
 	STOP_HANG,	/* no return within the time budget */
 	STOP_ERROR,	/* the emulator itself failed */
 	STOP_BREAK,	/* the host asked to stop (--break-on-pte) */
+	STOP_LIVELOCK,	/* no return within the time budget, spinning in one function */
 };
 
 struct machine_stop {
@@ -50,6 +51,8 @@ struct machine_stop {
 	char message[256];	/* panic text, or emulator error */
 	uint32_t frames[RIG_MAX_FRAMES]; /* STOP_PANIC: return addresses, innermost first */
 	int nframes;
+	char spin[64];		/* STOP_LIVELOCK: the function that never returns */
+	char spin_callers[256];	/* and its callers */
 };
 
 /*
@@ -111,7 +114,12 @@ struct machine {
 	pthread_mutex_t wd_lock;
 	uint64_t wd_seq;		/* odd while a run is in progress */
 	int wd_quit, wd_started;
-	int wd_fired;
+	volatile int wd_fired;
+	volatile int wd_synced;		/* a block hook stopped the run the watchdog wanted stopped:
+					 * the CPU state is exact (an asynchronous stop's EIP is not) */
+	int block_hooked;		/* a UC_HOOK_BLOCK hook honours wd_fired (attrib.c) */
+	const struct elf_symbol *ll_common[RIG_MAX_FRAMES + 1];	/* livelock: on every sampled stack */
+	int ll_ncommon, ll_nsamples;
 	int break_requested;		/* set by machine_request_stop */
 	/* Kernel VA page -> physical page, for machine_gptr; only while a
 	 * watcher keeps it coherent (it sees every kernel PTE/PDE write). */
@@ -124,6 +132,10 @@ int machine_open(struct machine *m, const struct machine_config *cfg, char *err,
 void machine_close(struct machine *m);
 /* Run from eip with esp until the guest halts, faults, panics or hangs. */
 enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp);
+/* Livelock samples to take, one per block, once the watchdog fired (machine_livelock_sample). */
+#define LIVELOCK_BLOCKS	200000
+/* From the block hook, after the budget ran out: one sample of the guest's stack. */
+void machine_livelock_sample(struct machine *m);
 /* Who hears of stores into the alias window (NULL: nobody). */
 void machine_on_alias_write(struct machine *m, void (*fn)(void *, uint64_t, unsigned, uint64_t), void *arg);
 /* From a hook: stop the run before the next instruction; machine_run reports STOP_BREAK. */

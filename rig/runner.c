@@ -131,6 +131,8 @@ int gcall(struct run *r, uint32_t fn, uint32_t *ret, int argc, ...)
 	stop_event(r);
 	if (r->m.stop.kind == STOP_BREAK)
 		return failf(r, OUT_BREAK, "break", NULL, "%s", why);
+	if (r->m.stop.kind == STOP_LIVELOCK)
+		return failf(r, OUT_CRASH, "livelock", "LIVELOCK", "%s", why);
 	return failf(r, OUT_CRASH, r->m.stop.kind == STOP_PANIC ? "panic" : "crash", NULL, "%s", why);
 }
 

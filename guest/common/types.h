@@ -13,6 +13,7 @@ typedef uint32_t	pt_entry_t;	/* a page-table entry */
 typedef uint32_t	pd_entry_t;	/* a page-directory entry */
 typedef uint32_t	vm_prot_t;
 typedef unsigned int	u_int;
+typedef unsigned short	u_short;
 typedef int		boolean_t;
 
 #define TRUE	1
