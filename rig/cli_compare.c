@@ -131,11 +131,13 @@ static int compare_run(struct scenario *s, const char *file, struct column *c, i
 {
 	struct run_options o = { .watch = 1 };
 	const char *ev = s->expect_violation;
+	int el = s->expect_livelock;
 	char *ep = s->expect_panic, policy[sizeof(s->policy)];
 	int noboot = 0, crashed = 0, failed = 0;
 
 	memcpy(policy, s->policy, sizeof(policy));
 	s->expect_violation = NULL;
+	s->expect_livelock = 0;
 	s->expect_panic = NULL;
 	for (int g = 0; g < n; g++) {
 		enum outcome out;
@@ -147,6 +149,7 @@ static int compare_run(struct scenario *s, const char *file, struct column *c, i
 		failed |= out == OUT_FAIL;
 	}
 	s->expect_violation = ev;
+	s->expect_livelock = el;
 	s->expect_panic = ep;
 	memcpy(s->policy, policy, sizeof(policy));
 	if (json)

@@ -415,7 +415,7 @@ static int resolve_pmap(struct cparse *p)
 
 	if (member(p, get(p, "pmap.cr3"), 1, s, 0, &f) < 0)
 		return -1;
-	ct->pm_cr3 = f.off;
+	ct->pm_dirpa = f.off;
 	if (member(p, get(p, "pmap.chunks"), 1, s, 1, &f) < 0)
 		return -1;
 	ct->pm_chunks = f.off;

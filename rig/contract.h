@@ -114,7 +114,7 @@ struct contract {
 	/* struct sizes, from DWARF */
 	uint32_t pmap_size, page_size, chunk_size, entry_size;
 	/* struct pmap */
-	uint32_t pm_cr3;		/* the directory's physical address */
+	uint32_t pm_dirpa;		/* the directory's physical address */
 	uint32_t pm_chunks;		/* head of its chunk list (first pointer) */
 	int has_stats;
 	struct ct_scalar pm_resident, pm_wired;

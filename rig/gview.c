@@ -43,7 +43,7 @@ uint32_t gv_kva_slots(struct machine *m)
 
 uint32_t gv_kva_mapped(struct machine *m)
 {
-	uint32_t base = gv_kva_base(m), n = 0, kpd = gv_u32(m, m->ct.kernel_pmap + m->ct.pm_cr3);
+	uint32_t base = gv_kva_base(m), n = 0, kpd = gv_u32(m, m->ct.kernel_pmap + m->ct.pm_dirpa);
 
 	for (uint32_t s = 0; s < gv_kva_slots(m); s++) {
 		struct walk w;

@@ -28,7 +28,7 @@ const uint8_t *chk_pmap_ptr(struct checker *c, uint32_t va);
 const uint8_t *chk_chunk_ptr(struct checker *c, uint32_t va);
 const uint8_t *chk_entry_ptr(struct checker *c, uint32_t va);
 /* A pmap's directory (its CR3 value). */
-#define PM_CR3(c, pm)		rd32((pm), (c)->ct->pm_cr3)
+#define PM_CR3(c, pm)		rd32((pm), (c)->ct->pm_dirpa)
 /* The first chunk on a pmap's chunk list. */
 #define PM_CHUNKS(c, pm)	rd32((pm), (c)->ct->pm_chunks)
 /* A chunk's owner, and its next chunk on its pmap's list and on the global list. */

@@ -131,8 +131,10 @@ int gcall(struct run *r, uint32_t fn, uint32_t *ret, int argc, ...)
 	stop_event(r);
 	if (r->m.stop.kind == STOP_BREAK)
 		return failf(r, OUT_BREAK, "break", NULL, "%s", why);
-	if (r->m.stop.kind == STOP_LIVELOCK)
+	if (r->m.stop.kind == STOP_LIVELOCK) {
+		snprintf(r->res->spin, sizeof(r->res->spin), "%s", r->m.stop.spin);
 		return failf(r, OUT_CRASH, "livelock", "LIVELOCK", "%s", why);
+	}
 	return failf(r, OUT_CRASH, r->m.stop.kind == STOP_PANIC ? "panic" : "crash", NULL, "%s", why);
 }
 
@@ -409,7 +411,7 @@ uint32_t run_pmap_cr3(struct run *r, int p)
 {
 	uint32_t gva = r->pmap_gva[p];
 
-	return gva && gv_ptr(&r->m, gva, r->m.ct.pmap_size) ? gv_u32(&r->m, gva + r->m.ct.pm_cr3) : 0;
+	return gva && gv_ptr(&r->m, gva, r->m.ct.pmap_size) ? gv_u32(&r->m, gva + r->m.ct.pm_dirpa) : 0;
 }
 
 uint32_t run_page_word(struct run *r, int32_t p, uint32_t off)
@@ -572,14 +574,17 @@ static void settle_expected(const struct scenario *s, struct file_result *res)
 {
 	int matched;
 
-	if ((s->expect_violation == NULL && s->expect_panic == NULL) || res->outcome == OUT_SKIP)
+	if ((s->expect_violation == NULL && s->expect_panic == NULL && !s->expect_livelock) || res->outcome == OUT_SKIP)
 		return;
-	if (s->expect_violation)
+	if (s->expect_livelock)
+		snprintf(res->expected, sizeof(res->expected), "livelock in %s", s->expect_in);
+	else if (s->expect_violation)
 		snprintf(res->expected, sizeof(res->expected), "violation %s%s%s", s->expect_violation,
 		    s->expect_in[0] ? " in " : "", s->expect_in);
 	else
 		snprintf(res->expected, sizeof(res->expected), "panic \"%.50s\"", s->expect_panic);
-	matched = s->expect_violation ?
+	matched = s->expect_livelock ? res->outcome == OUT_CRASH && !strcmp(res->kind, "livelock") &&
+	    !strcmp(res->spin, s->expect_in) : s->expect_violation ?
 	    res->outcome == OUT_FAIL && !strcmp(res->kind, "violation") && !strcmp(res->id, s->expect_violation) &&
 	    (s->expect_in[0] == '\0' || on_cause_path(res, s->expect_in)) :
 	    res->outcome == OUT_CRASH && !strcmp(res->kind, "panic") && strstr(res->message, s->expect_panic);

@@ -52,6 +52,7 @@ struct file_result {
 	char id[24];		/* invariant ID of a violation */
 	char message[4096];	/* what was expected and what was found */
 	char expected[128];	/* the file's declared failure, if any */
+	char spin[64];		/* a LIVELOCK: the function that spins */
 	char cause_path[256];	/* a violation's cause: " store's-function caller ... " (functions only), or "" */
 	uint32_t counters[CT_CNT_COUNT];	/* the guest's counters at the end of the run */
 	uint32_t counters_kept;	/* bit k: the guest keeps counter k (contract.h) */

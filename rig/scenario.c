@@ -805,12 +805,12 @@ static void parse_fail(struct parser *p, const struct token *t, int n, const cha
 	emit(p, st, t, text, 1);
 }
 
-/* expect violation ID | expect panic "TEXT": the file is an expected failure. */
+/* expect violation ID | expect panic "TEXT" | expect livelock in FUNCTION: the file is an expected failure. */
 static void parse_expect_failure(struct parser *p, const struct token *t, int n)
 {
 	struct scenario *s = p->s;
 
-	if (s->expect_violation != NULL || s->expect_panic != NULL) {
+	if (s->expect_violation != NULL || s->expect_panic != NULL || s->expect_livelock) {
 		perr(p, t[1].col, "a file can expect only one failure");
 		return;
 	}
@@ -818,8 +818,18 @@ static void parse_expect_failure(struct parser *p, const struct token *t, int n)
 		perr(p, t[1].col, "'expect %s' cannot be inside repeat", t[1].s);
 		return;
 	}
+	if (t[1].s[0] == 'l') {
+		if (n != 4 || strcmp(t[2].s, "in") || !valid_name(t[3].s) || strlen(t[3].s) >= sizeof(s->expect_in)) {
+			perr(p, n == 4 ? t[3].col : t->col, "usage: expect livelock in FUNCTION");
+			return;
+		}
+		snprintf(s->expect_in, sizeof(s->expect_in), "%s", t[3].s);
+		s->expect_livelock = 1;
+		s->expect_line = p->line;
+		return;
+	}
 	if (n != 3 && !(n == 5 && t[1].s[0] == 'v' && !strcmp(t[3].s, "in"))) {
-		perr(p, t->col, "usage: expect violation ID [in FUNCTION] | expect panic \"TEXT\"");
+		perr(p, t->col, "usage: expect violation ID [in FUNCTION] | expect panic \"TEXT\" | expect livelock in FUNCTION");
 		return;
 	}
 	if (n == 5 && (!valid_name(t[4].s) || strlen(t[4].s) >= sizeof(s->expect_in))) {
@@ -936,7 +946,7 @@ static void parse_expect(struct parser *p, const struct token *t, int n, const c
 	size_t f;
 	int ok;
 
-	if (n >= 2 && (!strcmp(t[1].s, "violation") || !strcmp(t[1].s, "panic"))) {
+	if (n >= 2 && (!strcmp(t[1].s, "violation") || !strcmp(t[1].s, "panic") || !strcmp(t[1].s, "livelock"))) {
 		parse_expect_failure(p, t, n);
 		return;
 	}
@@ -1038,7 +1048,8 @@ static void parse_operation(struct parser *p, const struct token *t, int n, cons
 
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		if (strcmp(t->s, ops[i].kw) == 0) {
-			if (strcmp(t->s, "expect") || n < 2 || (strcmp(t[1].s, "violation") && strcmp(t[1].s, "panic")))
+			if (strcmp(t->s, "expect") || n < 2 ||
+			    (strcmp(t[1].s, "violation") && strcmp(t[1].s, "panic") && strcmp(t[1].s, "livelock")))
 				p->seen_op = 1;
 			ops[i].fn(p, t, n, text);
 			return;

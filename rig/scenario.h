@@ -79,6 +79,7 @@ struct scenario {
 	const char *expect_violation;	/* invariant ID, or NULL */
 	char expect_in[64];		/* ... in FUNCTION: the function of the write that caused it, or "" */
 	char *expect_panic;		/* text, or NULL */
+	int expect_livelock;		/* expect livelock in FUNCTION (the function in expect_in) */
 	int expect_line;
 	/* symbols */
 	char pmap_names[SCN_MAX_PMAPS][64];

@@ -500,12 +500,12 @@ static int live_pds(struct watch *w, uint32_t *pds, int max)
 	uint32_t p = kword(w, ct->allpmaps);
 	int n = 0;
 
-	pds[n++] = kword(w, ct->kernel_pmap + ct->pm_cr3);
+	pds[n++] = kword(w, ct->kernel_pmap + ct->pm_dirpa);
 	for (int i = 0; p != 0 && n < max && i < max; i++) {
 		if (machine_gptr(w->m, p, ct->pmap_size) == NULL)
 			break;
 		if (p != ct->kernel_pmap)	/* a guest may list the kernel pmap too */
-			pds[n++] = kword(w, p + ct->pm_cr3);
+			pds[n++] = kword(w, p + ct->pm_dirpa);
 		p = kword(w, p + ct->pm_link.off);
 	}
 	return n;
