@@ -204,9 +204,10 @@ static int tokenize(struct cparse *p, size_t len)
 		if (hash != NULL)
 			*hash = '\0';
 		memset(cl, 0, sizeof(*cl));
-		for (char *t = s; *t;) {
-			if (!isprint((unsigned char)*t) && *t != '\t')
+		for (char *t = s; t < end; t++)
+			if ((!isprint((unsigned char)*t) && *t != '\t' && *t != '\0') || (*t == '\0' && t < (hash ? hash : end)))
 				return cerr(p, line, (int)(t - s) + 1, "a control or binary byte (0x%02x)", (unsigned char)*t);
+		for (char *t = s; *t;) {
 			if (isspace((unsigned char)*t)) {
 				*t++ = '\0';
 				continue;
@@ -653,9 +654,11 @@ static int resolve_rest(struct cparse *p)
 		return -1;
 	if ((cl = get(p, "lock.trylock")) != NULL && func(p, cl, 1, ct->lock_trylock) < 0)
 		return -1;
-	if (!ct->lock_acquire[0] != !ct->lock_release[0] || (ct->lock_trylock[0] && !ct->lock_acquire[0]))
-		return cerr(p, (cl = get(p, "lock.acquire")) ? cl->line : get(p, "lock.release") ? get(p, "lock.release")->line : 1, 1,
-		    "lock.acquire and lock.release are declared together (lock.trylock needs them)");
+	if (!ct->lock_acquire[0] != !ct->lock_release[0] || (ct->lock_trylock[0] && !ct->lock_acquire[0])) {
+		if ((cl = get(p, "lock.acquire")) == NULL && (cl = get(p, "lock.release")) == NULL)
+			cl = get(p, "lock.trylock");
+		return cerr(p, cl->line, 1, "lock.acquire and lock.release are declared together (lock.trylock needs them)");
+	}
 	if ((cl = get(p, "lock.name")) != NULL) {
 		struct cline *sl = get(p, "struct.lock");
 
