@@ -55,7 +55,7 @@ static const char usage_text[] =
 	"  info [--guest FILE | --policy NAME] [--memory SIZE]\n"
 	"        boot the guest and print the machine: emulator versions, guest,\n"
 	"        RAM, KERNBASE, the recursive slot and the CR3 the guest loaded\n"
-	"  doctor [GUEST | PATH.elf]\n"
+	"  doctor [GUEST | PATH.elf | --keys | --rules]\n"
 	"        read a guest's descriptor and DWARF, boot it, and say for each rule\n"
 	"        whether it is checked on that guest and why (no argument: the builds)\n"
 	"\n"
@@ -144,10 +144,12 @@ static const struct command_help helps[] = {
 	  "(guest buggy-NAME) that breaks each rule.\n",
 	  "  --help, -h           print this help\n",
 	  "0, or 2 for an unexpected argument\n" },
-	{ "doctor", "doctor [GUEST | PATH.elf]",
+	{ "doctor", "doctor [GUEST | PATH.elf | --keys | --rules]",
 	  "Read a guest's descriptor (its ELF section .rig_contract) and DWARF, boot it, and print\n"
 	  "each rule of the catalog as checked, partly or not checked on that guest, and why.\n"
 	  "Without an argument, list the guest builds.\n",
+	  "  --keys               the descriptor's keys and the features, as Markdown tables\n"
+	  "  --rules              what each rule needs from the descriptor, as a Markdown table\n"
 	  "  --help, -h           print this help\n",
 	  "0 done, 2 usage error or a descriptor error (FILE:LINE:COL), 3 the guest did not boot\n" },
 	{ NULL, NULL, NULL, NULL, NULL },

@@ -82,7 +82,7 @@ static const struct ckey {
 	{ "chunk.global", "MEMBER tailq|list SYMBOL", 3, 3, 0, 0 },
 	{ "chunk.spare", "SYMBOL", 1, 1, 0, 0 },
 	{ "count.entries", "SYMBOL", 1, 1, 0, 0 },
-	{ "kva.block", "BASE-SYMBOL SLOTS-SYMBOL", 2, 2, 0, 0 },
+	{ "kva.block", "BASE-SYMBOL SLOTS-SYMBOL", 2, 2, 1, 0 },
 	{ "kva.free", "ptelist|index SYMBOL", 2, 2, 0, 0 },
 	{ "reclaim.function", "FUNCTION", 1, 1, 0, 0 },
 	{ "reclaim.kernel", "yes|no", 1, 1, 0, 0 },
@@ -152,12 +152,14 @@ const char *contract_feature(int i, const char **meaning)
 	return cfeatures[i].name;
 }
 
-const char *contract_key(int i, const char **args)
+const char *contract_key(int i, const char **args, int *required)
 {
 	if (i < 0 || (size_t)i >= NCKEYS)
 		return NULL;
 	if (args != NULL)
 		*args = ckeys[i].args;
+	if (required != NULL)
+		*required = ckeys[i].required;
 	return ckeys[i].key;
 }
 

@@ -184,7 +184,7 @@ int contract_feature_known(const char *name, const char **near);
 /* Feature i of the vocabulary (NULL past the end), and what it means. */
 const char *contract_feature(int i, const char **meaning);
 /* The descriptor's keys, in table order (NULL-terminated), with their arguments. */
-const char *contract_key(int i, const char **args);
+const char *contract_key(int i, const char **args, int *required);
 /* The name of counter k in descriptors. */
 const char *contract_counter_name(enum ct_counter k);
 

@@ -40,12 +40,12 @@ static const struct rule_needs rules[] = {
 		{ "page.role", "its vm_page is in the ptp role", "page-table role not checked (no page.role)", 0 },
 		{ "page.wire_count", "it counts its valid PTEs", "PTE count not checked (no page.wire_count)", 0 } } },
 	{ "PV-MAPPING", "PTEs, in-use chunk entries and page.pv_list lists agree one to one", {
-		{ "page.pv_count", "lists are as long as page.pv_count", "list lengths are counted, not compared", 0 },
-		{ "count.entries", "the pages' lists add up to count.entries", "no global entry count to compare", 0 } } },
+		{ "page.pv_count", "lists are as long as page.pv_count", "no pv count to compare (lists are counted)", 1 },
+		{ "count.entries", "the pages' lists add up to count.entries", "no global entry count to compare", 1 } } },
 	{ "PV-CHUNK-BITMAP", "listed entries are in use in the chunk.map bitmap; no bits past the last entry", {
-		{ "count.entries", "in-use bits add up to count.entries", "no global entry count to compare", 0 } } },
+		{ "count.entries", "in-use bits add up to count.entries", "no global entry count to compare", 1 } } },
 	{ "PV-CHUNK-LISTS", "each chunk on its owner's chunk.link list once, links point back", {
-		{ "chunk.global", "and once on the chunk.global list", "no global chunk list (chunks found from the pmaps)", 0 },
+		{ "chunk.global", "and once on the chunk.global list", "no global chunk list (chunks found from the pmaps)", 1 },
 		{ "chunk.order", "chunks with free entries ahead of full ones (chunk.order free-first)",
 		  "any chunk order (the guest promises none)", 1 } } },
 	{ "PV-CHUNK-EMPTY", "no chunk with no entry in use survives a step", {
@@ -74,9 +74,9 @@ static const struct rule_needs rules[] = {
 	{ "LOCK-HELD", "no API call returns with a lock held", {
 		{ "lock.acquire", "through lock.acquire and lock.release", NULL, 0 } } },
 	{ "AD-DIRTY-LOST", "a dirty page keeps PG_M in a live managed PTE", {
-		{ "page.aflags", "or the modified bit of page.aflags", "PTE bits only (no page.aflags)", 0 } } },
+		{ "page.aflags", "or the modified bit of page.aflags", NULL, 0 } } },
 	{ "AD-REF-LOST", "a referenced page keeps PG_A in a live managed PTE", {
-		{ "page.aflags", "or the referenced bit of page.aflags", "PTE bits only (no page.aflags)", 0 } } },
+		{ "page.aflags", "or the referenced bit of page.aflags", NULL, 0 } } },
 };
 
 enum rule_status doctor_rule(const struct contract *ct, const char *id, char *why, size_t len)
@@ -125,6 +125,43 @@ static int list_builds(void)
 	return RIG_EXIT_OK;
 }
 
+/* rig doctor --keys: the descriptor's keys, then the features, as Markdown tables. */
+static int print_keys(void)
+{
+	const char *key, *args, *meaning;
+	int req;
+
+	printf("| key | arguments | required |\n|---|---|---|\n");
+	for (int i = 0; (key = contract_key(i, &args, &req)) != NULL; i++)
+		printf("| `%s` | `%s` | %s |\n", key, args, req ? "yes" : "no");
+	printf("\n| feature | what the guest promises |\n|---|---|\n");
+	for (int i = 0; (key = contract_feature(i, &meaning)) != NULL; i++)
+		printf("| `%s` | %s |\n", key, meaning);
+	return RIG_EXIT_OK;
+}
+
+/* rig doctor --rules: what each rule checks always, and with and without each key. */
+static int print_rules(void)
+{
+	printf("| rule | always | key | with it | without it |\n|---|---|---|---|---|\n");
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
+		const struct rule_needs *r = &rules[i];
+
+		printf("| %s | %s |", r->id, r->always);
+		if (r->needs[0].key == NULL)
+			printf(" | | |\n");
+		for (int k = 0; k < 4 && r->needs[k].key != NULL; k++) {
+			const struct need *nd = &r->needs[k];
+
+			if (k > 0)
+				printf("| | |");
+			printf(" `%s` | %s | %s%s |\n", nd->key, nd->with, nd->without == NULL ? "not checked" :
+			    nd->without[0] ? nd->without : "-", nd->without != NULL && !nd->full ? " (partly checked)" : "");
+		}
+	}
+	return RIG_EXIT_OK;
+}
+
 int cmd_doctor(int argc, char **argv)
 {
 	char path[512], err[512], why[512];
@@ -134,8 +171,12 @@ int cmd_doctor(int argc, char **argv)
 
 	if (argc == 1)
 		return list_builds();
+	if (argc == 2 && !strcmp(argv[1], "--keys"))
+		return print_keys();
+	if (argc == 2 && !strcmp(argv[1], "--rules"))
+		return print_rules();
 	if (argc != 2 || argv[1][0] == '-') {
-		fprintf(stderr, "usage: rig doctor [GUEST | PATH.elf]\n");
+		fprintf(stderr, "usage: rig doctor [GUEST | PATH.elf | --keys | --rules]\n");
 		return RIG_EXIT_USAGE;
 	}
 	arg = argv[1];

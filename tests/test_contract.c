@@ -74,7 +74,8 @@ START_TEST(bsd7_descriptor_declares_its_conventions)
 	ck_assert(!contract_has(&ct, "shortage-returns") && contract_has(&ct, "kva.free"));
 	ck_assert_int_eq(doctor_rule(&ct, "PAGE-STATE", why, sizeof(why)), RULE_NOT);
 	ck_assert_str_eq(why, "needs page.role in the descriptor");
-	ck_assert_int_eq(doctor_rule(&ct, "PV-MAPPING", why, sizeof(why)), RULE_PARTLY);
+	ck_assert_int_eq(doctor_rule(&ct, "PT-COUNT", why, sizeof(why)), RULE_PARTLY);
+	ck_assert_int_eq(doctor_rule(&ct, "PV-MAPPING", why, sizeof(why)), RULE_CHECKED);
 	ck_assert_int_eq(doctor_rule(&ct, "LOCK-ORDER", why, sizeof(why)), RULE_CHECKED);
 	contract_free(&ct);
 	elf_free(&img);
@@ -113,7 +114,7 @@ static const char *const base_lines[] = {
 	"pmap.cr3 pm_pdir_pa", "pmap.chunks pm_pvchunk", "pmap.link pm_list tailq", "pmap.kernel kernel_pmap_store",
 	"pmap.all allpmaps", "page.array vm_page_array", "page.count vm_page_array_size", "page.pv_list pv_list",
 	"entry.va pv_va", "entry.link pv_next tailq", "chunk.owner pc_pmap", "chunk.map pc_map free=1",
-	"chunk.entries pc_pventry", "chunk.link pc_list tailq",
+	"chunk.entries pc_pventry", "chunk.link pc_list tailq", "kva.block pv_chunkbase pv_maxchunks",
 };
 #define NBASE	(sizeof(base_lines) / sizeof(base_lines[0]))
 
@@ -146,7 +147,7 @@ START_TEST(descriptor_errors_name_line_and_column)
 	ck_assert_str_eq(parse_with(0, "", "pmap.resident pm_stats.resident_count\npmap.wired pm_stats.wired_count\n"),
 	    "(no error)");
 	ck_assert_str_eq(parse_with(6, "pmap.cr pm_pdir_pa", ""), "t.contract:6:1: error: unknown key 'pmap.cr'; did you mean 'pmap.cr3'?");
-	ck_assert_str_eq(parse_with(6, "# no directory", ""), "t.contract:20:1: error: missing required key 'pmap.cr3 MEMBER'");
+	ck_assert_str_eq(parse_with(6, "# no directory", ""), "t.contract:21:1: error: missing required key 'pmap.cr3 MEMBER'");
 	ck_assert_str_eq(parse_with(6, "pmap.cr3 pm_pdir_px", ""), "t.contract:6:10: error: struct pmap has no member pm_pdir_px");
 	ck_assert_str_eq(parse_with(9, "pmap.kernel kernel_pmap", ""), "t.contract:9:13: error: the guest has no symbol 'kernel_pmap'");
 	ck_assert_str_eq(parse_with(17, "chunk.map pc_map free=2", ""),
@@ -155,26 +156,26 @@ START_TEST(descriptor_errors_name_line_and_column)
 	ck_assert_str_eq(parse_with(8, "pmap.link pm_id tailq", ""),
 	    "t.contract:8:11: error: pmap.pm_id is 4 bytes, not a list link (next, prev)");
 	ck_assert_str_eq(parse_with(1, "contract 2", ""), "t.contract:1:10: error: contract version 2; this rig reads version 1");
-	ck_assert_str_eq(parse_with(0, "", "entry.va pv_va\n"), "t.contract:20:1: error: entry.va is declared twice (first at line 14)");
+	ck_assert_str_eq(parse_with(0, "", "entry.va pv_va\n"), "t.contract:21:1: error: entry.va is declared twice (first at line 14)");
 	ck_assert_str_eq(parse_with(0, "", "pmap.resident pm_stats.resident_count\n"),
-	    "t.contract:20:1: error: pmap.resident and pmap.wired are declared together (the STATS rule needs both)");
+	    "t.contract:21:1: error: pmap.resident and pmap.wired are declared together (the STATS rule needs both)");
 	ck_assert_str_eq(parse_with(0, "", "feature shortage-return\n"),
-	    "t.contract:20:9: error: unknown feature 'shortage-return'; did you mean 'shortage-returns'?");
+	    "t.contract:21:9: error: unknown feature 'shortage-return'; did you mean 'shortage-returns'?");
 	ck_assert_str_eq(parse_with(0, "", "counter reclaims pv_stats.pv_reclaimed\n"),
-	    "t.contract:20:9: error: unknown counter 'reclaims'; did you mean 'reclaimed'?");
+	    "t.contract:21:9: error: unknown counter 'reclaims'; did you mean 'reclaimed'?");
 	ck_assert_str_eq(parse_with(0, "", "reclaim.function pv_reclaim_nowhere\n"),
-	    "t.contract:20:18: error: the guest has no function 'pv_reclaim_nowhere'");
+	    "t.contract:21:18: error: the guest has no function 'pv_reclaim_nowhere'");
 	ck_assert_str_eq(parse_with(0, "", "page.role state free=2 sleeping=9\n"),
-	    "t.contract:20:24: error: expected ROLE=VALUE with ROLE one of reserved, free, managed, ptp, pdir, pvchunk, "
+	    "t.contract:21:24: error: expected ROLE=VALUE with ROLE one of reserved, free, managed, ptp, pdir, pvchunk, "
 	    "kmem; not 'sleeping=9'");
-	ck_assert_str_eq(parse_with(0, "", "kva.free ptelist pv_vafree\n"),
-	    "t.contract:20:1: error: kva.free needs kva.block (the block whose slots it tracks)");
+	ck_assert_str_eq(parse_with(20, "# no block", "kva.free ptelist pv_vafree\n"),
+	    "t.contract:22:1: error: missing required key 'kva.block BASE-SYMBOL SLOTS-SYMBOL'");
 	ck_assert_str_eq(parse_with(0, "", "lock.trylock lock_acquire\n"),
-	    "t.contract:20:1: error: lock.acquire and lock.release are declared together (lock.trylock needs them)");
+	    "t.contract:21:1: error: lock.acquire and lock.release are declared together (lock.trylock needs them)");
 	ck_assert_str_eq(parse_with(0, "", "page.aflags aflags referenced=0x1 modified=0x1\n"),
-	    "t.contract:20:20: error: page.aflags needs two distinct non-zero bits, referenced= and modified=");
-	ck_assert_str_eq(parse_with(0, "", "entry.va\n"), "t.contract:20:1: error: usage: entry.va MEMBER");
-	ck_assert_str_eq(parse_with(0, "", "bad\x01key\n"), "t.contract:20:4: error: a control or binary byte (0x01)");
+	    "t.contract:21:20: error: page.aflags needs two distinct non-zero bits, referenced= and modified=");
+	ck_assert_str_eq(parse_with(0, "", "entry.va\n"), "t.contract:21:1: error: usage: entry.va MEMBER");
+	ck_assert_str_eq(parse_with(0, "", "bad\x01key\n"), "t.contract:21:4: error: a control or binary byte (0x01)");
 }
 END_TEST
 
