@@ -316,7 +316,7 @@ static int cmd_info(int argc, char **argv)
 	cfg.guest_path = o.guest;
 	cfg.ram_size = o.memory;
 	if (machine_open(&m, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rig: error: %s\n", err);
+		print_error(err);
 		return strstr(err, "did not boot") ? RIG_EXIT_GUEST : RIG_EXIT_USAGE;
 	}
 	gi = machine_info(&m);

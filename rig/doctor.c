@@ -186,7 +186,7 @@ int cmd_doctor(int argc, char **argv)
 		return RIG_EXIT_USAGE;
 	}
 	if (machine_open(&m, &cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "rig: error: %s\n", err);
+		print_error(err);
 		return strstr(err, "did not boot") ? RIG_EXIT_GUEST : RIG_EXIT_USAGE;
 	}
 	printf("guest %s: descriptor read, boots (KERNBASE 0x%08x, recursive slot %u, PTmap 0x%08x)\n", arg,

@@ -16,6 +16,14 @@ int errorf(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
+void print_error(const char *err)
+{
+	if (strstr(err, ": error: ") != NULL)
+		fprintf(stderr, "%s\n", err);
+	else
+		fprintf(stderr, "rig: error: %s\n", err);
+}
+
 int parse_u64(const char *s, uint64_t *out)
 {
 	unsigned base = 10;

@@ -15,6 +15,8 @@ enum rig_exit {
 
 /* Format a message into err (errlen bytes) and return -1. */
 int errorf(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Print an error to stderr: as it is when it already has a FILE:LINE:COL: error: prefix, else after "rig: error: ". */
+void print_error(const char *err);
 /* Parse a decimal or 0x-hex number that fits in 64 bits; 0 or -1. */
 int parse_u64(const char *s, uint64_t *out);
 /* Parse a number with an optional K, M or G suffix (binary units); 0 or -1. */
