@@ -1,4 +1,4 @@
-/* kernel.h - what every guest source file includes. */
+/* kernel.h - what every reference guest source file (and guest/common) includes. */
 #ifndef PMAPRIG_KERNEL_H
 #define PMAPRIG_KERNEL_H
 
@@ -6,27 +6,6 @@
 #include "pmap_types.h"
 #include "common/queue.h"
 #include "common/cpufunc.h"
-
-/* libkern.c */
-void	*memset(void *dst, int c, size_t n);
-void	*memcpy(void *dst, const void *src, size_t n);
-size_t	strlen(const char *s);
-void	pagezero(void *va);
-
-/* subr_prf.c */
-int	vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int	snprintf(char *buf, size_t size, const char *fmt, ...);
-void	printf(const char *fmt, ...);
-__dead void panic(const char *fmt, ...);
-
-#define KASSERT(exp, msg) do {						\
-	if (!(exp))							\
-		panic msg;						\
-} while (0)
-
-/* machdep.c */
-extern struct guest_info guest_info;
-extern char _end[];
-extern pd_entry_t boot_pd[];
+#include "common/libkern.h"
 
 #endif
