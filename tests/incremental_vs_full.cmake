@@ -1,10 +1,14 @@
 # incremental_vs_full.cmake - every fixture, checked incrementally (the
 # default) and with a full check after every step, must report the same
-# outcome and the same violation (ID) at the same step.
+# outcome and the same violation (ID) at the same step (on GUEST, if given,
+# for the files without a guest statement).
 foreach(mode incremental full)
   set(extra)
   if(mode STREQUAL "full")
     set(extra --full-checks)
+  endif()
+  if(GUEST)	# files without a guest statement run on GUEST
+    list(APPEND extra --guest ${GUEST})
   endif()
   execute_process(COMMAND ${RIG} run --format json ${extra} fixtures/ WORKING_DIRECTORY ${WORKDIR}
     RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
