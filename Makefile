@@ -5,10 +5,13 @@
 # exit code run `make build && ./build/rig run fixtures/` (README, Exit codes).
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_RUNS  ?= 4000
+FUZZ_TIME  ?= 600
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all provision build build-asan run test bench clean
+.PHONY: all provision build build-asan build-fuzz run test fuzz-smoke fuzz bench clean
 
 all: build
 
@@ -25,16 +28,38 @@ build-asan: provision
 	@cmake -S . -B $(ASAN_BUILD) $(CMAKE_ARGS) -DRIG_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# The libFuzzer targets (docs/fuzzing.md): clang, the host library instrumented.
+build-fuzz: provision
+	@cmake -S . -B $(FUZZ_BUILD) $(CMAKE_ARGS) -DCMAKE_C_COMPILER=clang -DRIG_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
+
+# Each fuzz target for a bounded, seeded number of inputs from the fixtures (part of
+# `make test`; the corpus starts empty, so the run is the same every time).
+fuzz-smoke: build build-fuzz
+	@echo "== fuzz targets: $(FUZZ_RUNS) inputs each, seed 1"
+	@rm -rf $(FUZZ_BUILD)/corpus-parse && mkdir -p $(FUZZ_BUILD)/corpus-parse
+	@RIG_GUEST_DIR=$(BUILD)/guest $(FUZZ_BUILD)/fuzz_parse -seed=1 -runs=$(FUZZ_RUNS) -dict=fuzz/scenario.dict \
+	  $(FUZZ_BUILD)/corpus-parse fixtures tests/trace > $(FUZZ_BUILD)/fuzz_parse.log 2>&1; rc=$$?; \
+	  if [ $$rc -ne 0 ]; then tail -40 $(FUZZ_BUILD)/fuzz_parse.log; else grep "^Done" $(FUZZ_BUILD)/fuzz_parse.log; fi; \
+	  exit $$rc
+
+# A longer campaign: FUZZ_TIME seconds per target, keeping the corpus.
+fuzz: build build-fuzz
+	@mkdir -p $(FUZZ_BUILD)/corpus-parse
+	@RIG_GUEST_DIR=$(BUILD)/guest $(FUZZ_BUILD)/fuzz_parse -max_total_time=$(FUZZ_TIME) -dict=fuzz/scenario.dict \
+	  $(FUZZ_BUILD)/corpus-parse fixtures tests/trace
+
 run: build
 	@$(BUILD)/rig run fixtures/
 
 # CTEST_FLAGS: more ctest options for both runs (.ci/run adds --output-junit).
 test: PROVISION_FLAGS = --old-unicorn
-test: build build-asan
+test: build build-asan build-fuzz
 	@echo "== test suite ($(BUILD))"
 	@ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 	@echo "== test suite under AddressSanitizer + UndefinedBehaviorSanitizer ($(ASAN_BUILD))"
 	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 # The benchmark (docs/performance.md): steps per second per workload and mode;
 # writes build/bench.json and build/bench.svg. Not part of `make test`.
@@ -42,4 +67,4 @@ bench: build
 	@./$(BUILD)/rig bench --dir bench --out $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

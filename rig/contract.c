@@ -691,7 +691,7 @@ static int resolve_rest(struct cparse *p)
 		if (!strcmp(cl->tok[0], "counter") && resolve_counter(p, cl) < 0)
 			return -1;
 		if (!strcmp(cl->tok[0], "feature")) {
-			const char *near;
+			const char *near = NULL;
 
 			if (strchr(cl->tok[1], '.') || !contract_feature_known(cl->tok[1], &near))
 				return near ? cerr(p, cl->line, cl->col[1], "unknown feature '%s'; did you mean '%s'?",

@@ -32,11 +32,13 @@ say() { [ -n "$quiet" ] || echo "provision: $*"; }
 die() { echo "provision: error: $*" >&2; exit 1; }
 
 # What we take from the distribution: "how to tell it is there:Debian package".
-# cmd:NAME is a command on PATH; pc:NAME a pkg-config module (libsubunit is
+# cmd:NAME is a command on PATH; fuzzer is clang's libFuzzer runtime (the fuzz
+# targets, docs/fuzzing.md); pc:NAME a pkg-config module (libsubunit is
 # what Debian's check.pc requires for static links, so pkg-config wants it).
 DEB_NEEDS=(
   "cmd:cmake:cmake" "cmd:pkg-config:pkg-config" "cmd:gcc:gcc" "cmd:ld:binutils" "cmd:make:make"
   "pc:capstone:libcapstone-dev" "pc:libdw:libdw-dev" "pc:check:check" "pc:libsubunit:libsubunit-dev"
+  "cmd:clang:clang" "fuzzer:libclang-rt-14-dev"
 )
 
 # Is the requirement "cmd:NAME" or "pc:NAME" met?
@@ -44,6 +46,8 @@ have() {
   case "$1" in
     cmd:*) command -v "${1#cmd:}" >/dev/null 2>&1 ;;
     pc:*) command -v pkg-config >/dev/null 2>&1 && pkg-config --exists "${1#pc:}" ;;
+    fuzzer) command -v clang >/dev/null 2>&1 &&
+      [ -e "$(clang -print-file-name=libclang_rt.fuzzer-x86_64.a 2>/dev/null)" ] ;;	# libFuzzer's runtime
   esac
 }
 
