@@ -315,11 +315,24 @@ static int full_check(struct run *r)
 
 static int exec_steps(struct run *r, const struct step *v, int n);
 
+/* Tell o->record the statement that runs now. */
+static void record(struct run *r, const struct step *st)
+{
+	char buf[256];
+
+	if (r->o->record == NULL)
+		return;
+	if (r->rop != NULL)
+		random_statement(r, r->rop, buf, sizeof(buf));
+	r->o->record(r->o->record_ctx, r->rop != NULL ? buf : st->text);
+}
+
 /* Announce a step on the event stream (its text: the statement or r->synth). */
 static void step_begin(struct run *r, const struct step *st)
 {
 	struct event e = { .kind = EV_STEP_BEGIN, .line = r->step->line };
 
+	record(r, st);
 	reclaim_begin_step(&r->rc);
 	if (!r->watching)
 		return;
@@ -369,6 +382,7 @@ static int exec_step(struct run *r, const struct step *st)
 		return exec_random(r, st);
 	case ST_CHECK:
 		r->ops++;
+		record(r, st);
 		return full_check(r);
 	default:
 		if (st->kind >= ST_EXPECT_MAPPED) {

@@ -36,6 +36,10 @@ struct run_options {
 	int count_insns;	/* count guest instructions (slow: a code hook on all text) */
 	int stable;		/* reports without what changes with the guest's code layout or
 				 * the clock: event numbers, code offsets, instructions, times */
+	/* Hear every statement as it runs (a random operation written out as the
+	 * statement it is; repeat bodies once per turn): rig shrink; NULL for none. */
+	void (*record)(void *ctx, const char *stmt);
+	void *record_ctx;
 };
 
 struct kvamap;

@@ -254,11 +254,20 @@ static int op_clear_modify(struct run *r, const struct step *st)
  * whether one is expected. (flag bit 1: store; bit 2: from random, where a
  * disagreement is the model's business.)
  */
-static int op_touch(struct run *r, const struct step *st)
+static int op_touch(struct run *r, const struct step *stmt)
 {
+	struct step copy = *stmt;
+	const struct step *st = &copy;
 	int write = st->flag & 1, faulted;
 	uint32_t v;
 	enum stop_kind k;
+
+	if (copy.flag & 8) {	/* touch ... model: the model says whether it must fault, as random's do */
+		const struct mentry *e = model_get(&r->model, copy.pmap, copy.va);
+
+		copy.flag |= 2;
+		copy.n = e == NULL || ((copy.flag & 1) && !e->writable);
+	}
 
 	if (live_pmap(r, st->pmap) < 0 || scenario_space(r, st->pmap, st->va, st->va + 4) < 0)
 		return -1;

@@ -121,6 +121,7 @@ int do_expect(struct run *r, const struct step *st);
 /* runner_random.c */
 int exec_random(struct run *r, const struct step *st);
 void random_text(struct run *r, const struct step *op, char *buf, size_t len);
+void random_statement(struct run *r, const struct step *op, char *buf, size_t len);
 
 /* The directory (CR3 value) of scenario pmap p; 0 when it has none or is unreadable. */
 uint32_t run_pmap_cr3(struct run *r, int p);

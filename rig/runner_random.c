@@ -212,10 +212,14 @@ static void random_pick(struct run *r, struct random_ctx *c, struct step *op)
 		op->kind = r->gi->gi_alloc_fail_after == ~0u ? ST_PMAP : ST_QUERY;
 }
 
-/* The text of a random operation, formatted only when someone reads it. */
-void random_text(struct run *r, const struct step *op, char *buf, size_t len)
+/*
+ * A random operation as text: for reports, "random: map ..." (stmt 0); as
+ * a statement that does exactly the same when written in a file (stmt 1:
+ * `or-shortage`, `touch ... model`, `query`, `recycle`), for rig shrink.
+ */
+static void random_format(struct run *r, const struct step *op, int stmt, char *buf, size_t len)
 {
-	const char *pm = r->s->pmap_names[op->pmap];
+	const char *pm = r->s->pmap_names[op->pmap], *pre = stmt ? "" : "random: ";
 	char name[80];
 
 	if (op->page.index < 0)
@@ -224,36 +228,51 @@ void random_text(struct run *r, const struct step *op, char *buf, size_t len)
 		page_name(r, flat_page(r, &op->page, 0), name, sizeof(name));
 	switch (op->kind) {
 	case ST_MAP:
-		snprintf(buf, len, "random: map %s 0x%08x %s %s%s", pm, op->va, name,
-		    op->prot & SCN_PROT_W ? "rw" : "r", op->flag & 1 ? " wired" : "");
+		snprintf(buf, len, "%smap %s 0x%08x %s %s%s%s", pre, pm, op->va, name, op->prot & SCN_PROT_W ? "rw" : "r",
+		    op->flag & 1 ? " wired" : "", stmt && (op->flag & 4) ? " or-shortage" : "");
 		break;
 	case ST_UNMAP: case ST_PROTECT:
-		snprintf(buf, len, "random: %s %s 0x%08x 0x%08x%s", op->kind == ST_UNMAP ? "unmap" : "protect", pm,
+		snprintf(buf, len, "%s%s %s 0x%08x 0x%08x%s", pre, op->kind == ST_UNMAP ? "unmap" : "protect", pm,
 		    op->va, op->eva, op->kind == ST_UNMAP ? "" : op->prot & SCN_PROT_W ? " rw" : " r");
 		break;
 	case ST_UNMAP_ALL: case ST_CLEAR_MODIFY: case ST_QUERY: case ST_RECYCLE:
-		snprintf(buf, len, "random: %s %s", op->kind == ST_UNMAP_ALL ? "unmap-all" : op->kind == ST_CLEAR_MODIFY ?
-		    "clear-modify" : op->kind == ST_QUERY ? "query" : "free and reallocate", name);
+		snprintf(buf, len, "%s%s %s", pre, op->kind == ST_UNMAP_ALL ? "unmap-all" : op->kind == ST_CLEAR_MODIFY ?
+		    "clear-modify" : op->kind == ST_QUERY ? "query" : stmt ? "recycle" : "free and reallocate", name);
 		break;
 	case ST_TOUCH:
-		snprintf(buf, len, "random: touch %s 0x%08x %s%s", pm, op->va, op->flag & 1 ? "w" : "r",
-		    op->n ? " faults" : "");
+		snprintf(buf, len, "%stouch %s 0x%08x %s%s", pre, pm, op->va, op->flag & 1 ? "w" : "r",
+		    stmt ? " model" : op->n ? " faults" : "");
 		break;
 	case ST_KENTER:
-		snprintf(buf, len, "random: kenter 0x%08x %s", op->va, name);
+		snprintf(buf, len, "%skenter 0x%08x %s", pre, op->va, name);
 		break;
 	case ST_KREMOVE:
-		snprintf(buf, len, "random: kremove 0x%08x", op->va);
+		snprintf(buf, len, "%skremove 0x%08x", pre, op->va);
 		break;
 	case ST_DESTROY: case ST_PMAP:
-		snprintf(buf, len, "random: %s %s", op->kind == ST_DESTROY ? "destroy" : "pmap", pm);
+		snprintf(buf, len, "%s%s %s", pre, op->kind == ST_DESTROY ? "destroy" : "pmap", pm);
 		break;
 	case ST_PAGE:
-		snprintf(buf, len, "random: page %s", name);
+		if (stmt)
+			snprintf(buf, len, "page %s %u", name, r->s->arrays[op->page.array].count);
+		else
+			snprintf(buf, len, "random: page %s", name);
 		break;
 	default:
-		snprintf(buf, len, "random: activate %s", pm);
+		snprintf(buf, len, "%sactivate %s", pre, pm);
 	}
+}
+
+/* The text of a random operation in reports, formatted only when someone reads it. */
+void random_text(struct run *r, const struct step *op, char *buf, size_t len)
+{
+	random_format(r, op, 0, buf, len);
+}
+
+/* The statement a random operation is, written out (rig shrink). */
+void random_statement(struct run *r, const struct step *op, char *buf, size_t len)
+{
+	random_format(r, op, 1, buf, len);
 }
 
 /* random seed=S ops=N ...: N operations, each a step. */

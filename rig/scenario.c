@@ -52,6 +52,7 @@ struct parser {
 	struct steplist stack[SCN_MAX_DEPTH + 1];
 	int depth;
 	int skipping;		/* repeats open beyond SCN_MAX_DEPTH: their bodies are skipped */
+	uint8_t destroyed[SCN_MAX_PMAPS];	/* destroyed by a statement above: `pmap NAME` makes it again */
 };
 
 /* Report one error at a column of the current line. */
@@ -123,8 +124,8 @@ static const struct { const char *statement, *fn; } statement_calls[] = {
 /* Every statement's first word, for suggestions. */
 static const char *const command_words[] = {
 	"guest", "memory", "pv-chunks", "ignore", "check", "requires", "pmap", "page", "destroy", "activate", "free",
-	"unmap-all", "clear-modify", "map", "unmap", "protect", "kenter", "kremove", "touch", "random", "fail",
-	"expect", "repeat",
+	"unmap-all", "clear-modify", "query", "recycle", "map", "unmap", "protect", "kenter", "kremove", "touch",
+	"random", "fail", "expect", "repeat",
 };
 
 /* "unknown WHAT 'word'", with the nearest keyword when the word looks like a typo of one. */
@@ -555,6 +556,13 @@ static void parse_declare(struct parser *p, const struct token *t, int n, const 
 		return;
 	}
 	if (!strcmp(t->s, "pmap")) {
+		int again = n == 2 ? scenario_find_pmap(s, t[1].s) : -1;
+
+		if (again > SCN_KERNEL && p->destroyed[again]) {	/* made again after `destroy NAME` */
+			p->destroyed[again] = 0;
+			emit(p, (struct step){ .kind = ST_PMAP, .pmap = again }, t, text, 1);
+			return;
+		}
 		if (nargs(p, t, n, 1, 1, "pmap NAME") || declare(p, &t[1]))
 			return;
 		if (s->npmaps == SCN_MAX_PMAPS) {
@@ -590,7 +598,7 @@ static void parse_map(struct parser *p, const struct token *t, int n, const char
 	uint64_t end;
 	int i = 4;
 
-	if (nargs(p, t, n, 3, 6, "map PMAP VA PAGE [PROT] [wired] [shortage]") || pmap_ref(p, &t[1], &st.pmap) ||
+	if (nargs(p, t, n, 3, 6, "map PMAP VA PAGE [PROT] [wired] [shortage|or-shortage]") || pmap_ref(p, &t[1], &st.pmap) ||
 	    va_arg32(p, &t[2], &st.va) || page_ref(p, &t[3], &st.page, 1))
 		return;
 	if (i < n && t[i].s[0] == 'r' && prot_arg(p, &t[i++], &st.prot))
@@ -600,6 +608,8 @@ static void parse_map(struct parser *p, const struct token *t, int n, const char
 			st.flag |= 1;
 		else if (!strcmp(t[i].s, "shortage"))
 			st.flag |= 2;
+		else if (!strcmp(t[i].s, "or-shortage"))	/* a shortage is an outcome, not a failure */
+			st.flag |= 4;
 		else if (is_prot_word(t[i].s)) {
 			perr(p, t[i].col, "the protection '%s' must come right after the page (map PMAP VA PAGE [PROT] "
 			    "[wired] [shortage])", t[i].s);
@@ -631,17 +641,25 @@ static void parse_pmap_op(struct parser *p, const struct token *t, int n, const 
 		perr(p, t[1].col, "the kernel pmap cannot be destroyed");
 		return;
 	}
+	if (st.kind == ST_DESTROY)
+		p->destroyed[st.pmap] = 1;
 	emit(p, st, t, text, 1);
 }
 
-/* free PAGE | unmap-all PAGE | clear-modify PAGE (a whole array allowed) */
+/*
+ * free PAGE | unmap-all PAGE | clear-modify PAGE (a whole array allowed);
+ * query PAGE (pmap_is_modified and pmap_is_referenced against the model)
+ * and recycle PAGE (free it and allocate it again): what random does,
+ * written out (rig shrink).
+ */
 static void parse_page_op(struct parser *p, const struct token *t, int n, const char *text)
 {
+	int one = !strcmp(t->s, "query") || !strcmp(t->s, "recycle");
 	struct step st;
 
-	st = (struct step){ .kind = !strcmp(t->s, "free") ? ST_FREE :
-	    !strcmp(t->s, "unmap-all") ? ST_UNMAP_ALL : ST_CLEAR_MODIFY };
-	if (nargs(p, t, n, 1, 1, "free|unmap-all|clear-modify PAGE") || page_ref(p, &t[1], &st.page, 1))
+	st = (struct step){ .kind = !strcmp(t->s, "free") ? ST_FREE : !strcmp(t->s, "unmap-all") ? ST_UNMAP_ALL :
+	    !strcmp(t->s, "query") ? ST_QUERY : !strcmp(t->s, "recycle") ? ST_RECYCLE : ST_CLEAR_MODIFY };
+	if (nargs(p, t, n, 1, 1, "free|unmap-all|clear-modify|query|recycle PAGE") || page_ref(p, &t[1], &st.page, !one))
 		return;
 	emit(p, st, t, text, 1);
 }
@@ -677,7 +695,7 @@ static void parse_touch(struct parser *p, const struct token *t, int n, const ch
 {
 	struct step st = { .kind = ST_TOUCH };
 
-	if (nargs(p, t, n, 3, 4, "touch PMAP VA r|w [faults]") || pmap_ref(p, &t[1], &st.pmap) ||
+	if (nargs(p, t, n, 3, 4, "touch PMAP VA r|w [faults|model]") || pmap_ref(p, &t[1], &st.pmap) ||
 	    num32(p, &t[2], &st.va))
 		return;
 	if (st.va & 3) {
@@ -689,11 +707,13 @@ static void parse_touch(struct parser *p, const struct token *t, int n, const ch
 		return;
 	}
 	st.flag = t[3].s[0] == 'w';
-	if (n == 5 && strcmp(t[4].s, "faults")) {
-		perr(p, t[4].col, "expected 'faults', not '%s'", t[4].s);
+	if (n == 5 && strcmp(t[4].s, "faults") && strcmp(t[4].s, "model")) {
+		perr(p, t[4].col, "expected 'faults' or 'model', not '%s'", t[4].s);
 		return;
 	}
-	st.n = n == 5;		/* expect a page fault */
+	st.n = n == 5 && t[4].s[0] == 'f';	/* expect a page fault */
+	if (n == 5 && t[4].s[0] == 'm')
+		st.flag |= 8;	/* the model says whether it faults; a wrong answer is MODEL */
 	if (check_space(p, &t[2], st.pmap, trunc_page(st.va), trunc_page(st.va) + PAGE_SIZE) == 0)
 		emit(p, st, t, text, 1);
 }
@@ -1040,7 +1060,8 @@ static void parse_operation(struct parser *p, const struct token *t, int n, cons
 	static const struct { const char *kw; void (*fn)(struct parser *, const struct token *, int, const char *); } ops[] = {
 		{ "pmap", parse_declare }, { "page", parse_declare }, { "destroy", parse_pmap_op },
 		{ "activate", parse_pmap_op }, { "free", parse_page_op }, { "unmap-all", parse_page_op },
-		{ "clear-modify", parse_page_op }, { "map", parse_map }, { "unmap", parse_range_op },
+		{ "clear-modify", parse_page_op }, { "query", parse_page_op }, { "recycle", parse_page_op },
+		{ "map", parse_map }, { "unmap", parse_range_op },
 		{ "protect", parse_range_op }, { "kenter", parse_kernel_op }, { "kremove", parse_kernel_op },
 		{ "touch", parse_touch }, { "random", parse_random }, { "fail", parse_fail },
 		{ "expect", parse_expect }, { "repeat", parse_repeat },

@@ -145,7 +145,7 @@ START_TEST(more_errors)
 	ck_assert_str_eq(errors_of("pmap A\nrepeat 100000 {\nrepeat 100000 {\ncheck\n}\n}\n"),
 	    "t.scn:6:1: error: repeat 100000 of 100000 operations is absurd (at most 100000000 per file)\n");
 	ck_assert_str_eq(errors_of("expect panic \"x\nmap\n"),
-	    "t.scn:1:14: error: unterminated string\nt.scn:2:1: error: usage: map PMAP VA PAGE [PROT] [wired] [shortage]\n");
+	    "t.scn:1:14: error: unterminated string\nt.scn:2:1: error: usage: map PMAP VA PAGE [PROT] [wired] [shortage|or-shortage]\n");
 	ck_assert_str_eq(errors_of("pmap 9a\n"),
 	    "t.scn:1:6: error: bad name '9a' (letters, digits and _, not starting with a digit)\n");
 }
