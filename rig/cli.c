@@ -15,6 +15,7 @@
 #include "guests.h"
 #include "disasm.h"
 #include "doctor.h"
+#include "shrink.h"
 #include "gview.h"
 #include "invariants.h"
 #include "scenario.h"
@@ -55,6 +56,9 @@ static const char usage_text[] =
 	"  info [--guest FILE | --policy NAME] [--memory SIZE]\n"
 	"        boot the guest and print the machine: emulator versions, guest,\n"
 	"        RAM, KERNBASE, the recursive slot and the CR3 the guest loaded\n"
+	"  shrink FILE [-o OUT] [--time S]\n"
+	"        the smallest scenario that fails as FILE does (random and repeat\n"
+	"        written out, then delta debugging and simpler operands)\n"
 	"  doctor [GUEST | PATH.elf | --keys | --rules]\n"
 	"        read a guest's descriptor and DWARF, boot it, and say for each rule\n"
 	"        whether it is checked on that guest and why (no argument: the builds)\n"
@@ -144,6 +148,16 @@ static const struct command_help helps[] = {
 	  "(guest buggy-NAME) that breaks each rule.\n",
 	  "  --help, -h           print this help\n",
 	  "0, or 2 for an unexpected argument\n" },
+	{ "shrink", "shrink FILE [-o OUT] [--time S]",
+	  "Run FILE, which must fail, recording each statement as it runs (repeat bodies per turn,\n"
+	  "random's operations as the statements they are), then find the smallest list of them that\n"
+	  "fails the same way (same kind and ID; a panic's message, a livelock's function): delta\n"
+	  "debugging, then simpler operands. Prints an ordinary scenario with a header naming FILE\n"
+	  "and the failure.\n",
+	  "  -o, --output OUT     write the result to OUT (default: standard output)\n"
+	  "  --time S             stop simplifying after S seconds (default 300); the result still fails\n"
+	  "  --help, -h           print this help\n",
+	  "0 done, 2 usage error, a file that does not parse or does not fail\n" },
 	{ "doctor", "doctor [GUEST | PATH.elf | --keys | --rules]",
 	  "Read a guest's descriptor (its ELF section .rig_contract) and DWARF, boot it, and print\n"
 	  "each rule of the catalog as checked, partly or not checked on that guest, and why.\n"
@@ -348,6 +362,7 @@ static const struct command {
 	{ "info", cmd_info },
 	{ "invariants", cmd_invariants },
 	{ "doctor", cmd_doctor },
+	{ "shrink", cmd_shrink },
 	{ NULL, NULL },
 };
 
