@@ -1,0 +1,31 @@
+# shrink.cmake - rig shrink cuts a failing run down: 20,000 random operations
+# on the guest buggy-BUG (seed 1) shrink to at most 15 statements that, run
+# as an ordinary file, fail with exactly violation ID. Twice, for a
+# byte-identical result (shrinking is deterministic).
+set(scn ${CMAKE_CURRENT_BINARY_DIR}/shrink-${BUG}.scn)
+set(out ${CMAKE_CURRENT_BINARY_DIR}/shrink-${BUG}.out.scn)
+file(WRITE ${scn} "guest buggy-${BUG}\npv-chunks 8\nexpect violation ${ID}\n"
+  "random seed=1 ops=20000 pmaps=4 pages=512\n")
+foreach(round 1 2)
+  execute_process(COMMAND ${RIG} shrink ${scn} -o ${out} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "rig shrink exited ${rc}:\n${o}\n${e}")
+  endif()
+  file(READ ${out} text${round})
+endforeach()
+if(NOT text1 STREQUAL text2)
+  message(FATAL_ERROR "two shrinks differ:\n${text1}\n---\n${text2}")
+endif()
+if(NOT text1 MATCHES "^# Shrunk by rig shrink from [^\n]*: violation ${ID}, [0-9]+ statements? \\(from [0-9]+\\)\\.\n")
+  message(FATAL_ERROR "no header naming the original and the failure:\n${text1}")
+endif()
+string(REGEX MATCHALL "\n(pmap|page|map|unmap|protect|unmap-all|touch|kenter|kremove|clear-modify|query|recycle|activate|destroy|free|fail|check|expect)[^\n]*" stmts "${text1}")
+list(LENGTH stmts n)
+if(n GREATER 15 OR n EQUAL 0)
+  message(FATAL_ERROR "${n} statements, not 1 to 15:\n${text1}")
+endif()
+execute_process(COMMAND ${RIG} run --stable ${out} RESULT_VARIABLE rc OUTPUT_VARIABLE o ERROR_VARIABLE e)
+if(NOT rc EQUAL 1 OR NOT o MATCHES "\n  violation ${ID}: ")
+  message(FATAL_ERROR "the shrunk file does not fail with ${ID} (exit ${rc}):\n${o}${e}\n${text1}")
+endif()
+message(STATUS "${n} statements:\n${text1}")
