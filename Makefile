@@ -8,10 +8,11 @@ ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_RUNS  ?= 4000
 FUZZ_TIME  ?= 600
+FUZZ_GUEST ?= ptelist
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all provision build build-asan build-fuzz run test fuzz-smoke fuzz bench clean
+.PHONY: all provision build build-asan build-fuzz run test fuzz-smoke fuzz fuzz-pmap bench clean
 
 all: build
 
@@ -42,12 +43,28 @@ fuzz-smoke: build build-fuzz
 	  $(FUZZ_BUILD)/corpus-parse fixtures tests/trace > $(FUZZ_BUILD)/fuzz_parse.log 2>&1; rc=$$?; \
 	  if [ $$rc -ne 0 ]; then tail -40 $(FUZZ_BUILD)/fuzz_parse.log; else grep "^Done" $(FUZZ_BUILD)/fuzz_parse.log; fi; \
 	  exit $$rc
+	@echo "== fuzz_pmap: 200 inputs on ptelist find nothing; buggy-pv-leak's bug is found within 2000"
+	@RIG_GUEST_DIR=$(BUILD)/guest RIG_FUZZ_GUEST=ptelist LSAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/fuzz_pmap \
+	  -seed=1 -runs=200 -max_len=72 -len_control=0 -artifact_prefix=$(FUZZ_BUILD)/ \
+	  > $(FUZZ_BUILD)/fuzz_pmap.log 2>&1 || { tail -40 $(FUZZ_BUILD)/fuzz_pmap.log; exit 1; }
+	@RIG_GUEST_DIR=$(BUILD)/guest RIG_FUZZ_GUEST=buggy-pv-leak LSAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/fuzz_pmap \
+	  -seed=1 -runs=2000 -max_len=72 -len_control=0 -artifact_prefix=$(FUZZ_BUILD)/ \
+	  > $(FUZZ_BUILD)/fuzz_pmap.log 2>&1; \
+	  grep -m1 "^rig fuzz: violation PV-MAPPING" $(FUZZ_BUILD)/fuzz_pmap.log || { tail -40 $(FUZZ_BUILD)/fuzz_pmap.log; exit 1; }
 
 # A longer campaign: FUZZ_TIME seconds per target, keeping the corpus.
 fuzz: build build-fuzz
 	@mkdir -p $(FUZZ_BUILD)/corpus-parse
 	@RIG_GUEST_DIR=$(BUILD)/guest $(FUZZ_BUILD)/fuzz_parse -max_total_time=$(FUZZ_TIME) -dict=fuzz/scenario.dict \
 	  $(FUZZ_BUILD)/corpus-parse fixtures tests/trace
+
+# The pmap target on FUZZ_GUEST for FUZZ_TIME seconds (docs/fuzzing.md); a finding
+# leaves crash-* in $(FUZZ_BUILD)/ and its scenario on stderr.
+fuzz-pmap: build build-fuzz
+	@mkdir -p $(FUZZ_BUILD)/corpus-pmap-$(FUZZ_GUEST)
+	@RIG_GUEST_DIR=$(BUILD)/guest RIG_FUZZ_GUEST=$(FUZZ_GUEST) LSAN_OPTIONS=detect_leaks=0 \
+	  $(FUZZ_BUILD)/fuzz_pmap -max_total_time=$(FUZZ_TIME) -max_len=72 -len_control=0 -artifact_prefix=$(FUZZ_BUILD)/ \
+	  $(FUZZ_BUILD)/corpus-pmap-$(FUZZ_GUEST)
 
 run: build
 	@$(BUILD)/rig run fixtures/

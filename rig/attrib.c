@@ -21,6 +21,7 @@
 #include <stdio.h>
 
 #include "disasm.h"
+#include "fuzzdec.h"
 #include "../guest/common/i386.h"
 
 #define BLOCK_MAX_INSNS	256
@@ -184,6 +185,8 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 	a->tb = (uint32_t)address;
 	a->last = -1;
 	a->execs++;
+	if (fuzz_counters != NULL)	/* rig fuzz: the guest's coverage for libFuzzer */
+		fuzz_counters[(address >> 2) % fuzz_ncounters]++;
 }
 
 int attrib_init(struct attrib *a, struct machine *m)

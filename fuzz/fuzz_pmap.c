@@ -1,0 +1,79 @@
+/*
+ * fuzz_pmap.c - the libFuzzer target over a guest pmap (`rig fuzz`): the
+ * input bytes decode into a valid scenario (rig/fuzzdec.c) that runs with
+ * every check on; a violation, a panic, a guest crash or a livelock is a
+ * finding: the scenario goes to stderr and the target aborts, so libFuzzer
+ * keeps the input. A failed expectation, a shortage or a misuse is not a
+ * finding. The guest's own coverage (its blocks) feeds libFuzzer's extra
+ * counters, so the search follows the pmap's branches.
+ *   RIG_FUZZ_GUEST  the guest build (default ptelist)
+ *   RIG_GUEST_DIR   where the builds are
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "fuzzdec.h"
+#include "machine.h"
+#include "runner.h"
+#include "scenario.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static uint8_t counters[1 << 14] __attribute__((section("__libfuzzer_extra_counters")));
+static const char *guest = "ptelist";
+static uint32_t kva;		/* the guest's scenario KVA */
+
+/* Boot the guest once to learn where scenario kernel VAs start. */
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char path[512], err[512];
+	struct machine m;
+	struct machine_config cfg = { cli_guest_path(guest, path, sizeof(path)), 8u << 20, 2, 0 };
+
+	(void)argc, (void)argv;
+	if (getenv("RIG_FUZZ_GUEST") != NULL)
+		guest = getenv("RIG_FUZZ_GUEST");
+	cfg.guest_path = cli_guest_path(guest, path, sizeof(path));
+	if (machine_open(&m, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "fuzz_pmap: %s\n", err);
+		exit(2);
+	}
+	kva = machine_info(&m)->gi_kva_free;
+	machine_close(&m);
+	fuzz_cover(counters, sizeof(counters));
+	return 0;
+}
+
+/* Is this outcome a bug the fuzzer looks for? */
+static int finding(const struct file_result *res)
+{
+	if (res->outcome == OUT_CRASH)
+		return strcmp(res->kind, "boot") != 0;
+	return res->outcome == OUT_FAIL && !strcmp(res->kind, "violation");
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct file_result res;
+	struct run_options o = { .watch = 1, .stable = 1 };
+	struct scenario s;
+	size_t len;
+	char *text = fuzz_decode(data, size, guest, kva, &len);
+
+	if (text == NULL)
+		return 0;
+	if (scenario_parse_text(&s, "fuzz.scn", text, len, stderr) == 0) {
+		run_file(&s, &o, &res);
+		if (finding(&res)) {
+			fprintf(stderr, "\nrig fuzz: %s%s%s at line %d: %s\n--- the scenario ---\n%s--- end ---\n", res.kind,
+			    res.id[0] ? " " : "", res.id, res.line, res.message, text);
+			abort();
+		}
+	}
+	scenario_free(&s);
+	free(text);
+	return 0;
+}

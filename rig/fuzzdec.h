@@ -1,0 +1,27 @@
+/*
+ * fuzzdec.h - bytes to a scenario: the decoder of `rig fuzz` (fuzz/
+ * fuzz_pmap.c). Every input decodes to a valid scenario: a fixed prologue
+ * (two pmaps, eight pages, a small chunk block) and at most FUZZ_MAX_OPS
+ * operations of every kind, each taking a few bytes. The same bytes are
+ * always the same scenario, so a crash input is a file again. The prologue
+ * also grows the kernel over the fuzzed kernel windows, so that `fail
+ * alloc` never makes pmap_growkernel panic.
+ */
+#ifndef RIG_FUZZDEC_H
+#define RIG_FUZZDEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FUZZ_MAX_OPS	24
+
+/* The scenario for data on guest build `guest`, kernel VAs from kva (the guest's scenario KVA); malloc'd. */
+char *fuzz_decode(const uint8_t *data, size_t size, const char *guest, uint32_t kva, size_t *len);
+
+/* Coverage of the guest's code, for libFuzzer's extra counters: every block the guest runs bumps
+ * counters[(address >> 2) % n] (one process-wide table: libFuzzer's is). NULL turns it off. */
+void fuzz_cover(uint8_t *counters, size_t n);
+extern uint8_t *fuzz_counters;
+extern size_t fuzz_ncounters;
+
+#endif
