@@ -43,14 +43,13 @@ fuzz-smoke: build build-fuzz
 	  $(FUZZ_BUILD)/corpus-parse fixtures tests/trace > $(FUZZ_BUILD)/fuzz_parse.log 2>&1; rc=$$?; \
 	  if [ $$rc -ne 0 ]; then tail -40 $(FUZZ_BUILD)/fuzz_parse.log; else grep "^Done" $(FUZZ_BUILD)/fuzz_parse.log; fi; \
 	  exit $$rc
-	@echo "== fuzz_pmap: 200 inputs on ptelist find nothing; buggy-pv-leak's bug is found within 2000"
-	@RIG_GUEST_DIR=$(BUILD)/guest RIG_FUZZ_GUEST=ptelist LSAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/fuzz_pmap \
-	  -seed=1 -runs=200 -max_len=72 -len_control=0 -artifact_prefix=$(FUZZ_BUILD)/ \
-	  > $(FUZZ_BUILD)/fuzz_pmap.log 2>&1 || { tail -40 $(FUZZ_BUILD)/fuzz_pmap.log; exit 1; }
-	@RIG_GUEST_DIR=$(BUILD)/guest RIG_FUZZ_GUEST=buggy-pv-leak LSAN_OPTIONS=detect_leaks=0 $(FUZZ_BUILD)/fuzz_pmap \
-	  -seed=1 -runs=2000 -max_len=72 -len_control=0 -artifact_prefix=$(FUZZ_BUILD)/ \
-	  > $(FUZZ_BUILD)/fuzz_pmap.log 2>&1; \
-	  grep -m1 "^rig fuzz: violation PV-MAPPING" $(FUZZ_BUILD)/fuzz_pmap.log || { tail -40 $(FUZZ_BUILD)/fuzz_pmap.log; exit 1; }
+	@echo "== rig fuzz: 200 seeded inputs on ptelist find nothing; buggy-pv-leak's bug is found and shrunk"
+	@rm -rf $(FUZZ_BUILD)/corpus-pmap-ptelist $(FUZZ_BUILD)/corpus-pmap-buggy-pv-leak $(FUZZ_BUILD)/findings-*
+	@./$(BUILD)/rig fuzz --guest ptelist --runs 200 > $(FUZZ_BUILD)/fuzz_pmap.log 2>&1 || \
+	  { tail -40 $(FUZZ_BUILD)/fuzz_pmap.log; exit 1; }
+	@./$(BUILD)/rig fuzz --guest buggy-pv-leak --runs 2000 > $(FUZZ_BUILD)/fuzz_pmap.log 2>&1; rc=$$?; \
+	  if [ $$rc -ne 1 ] || ! grep -q "^# Shrunk by rig shrink from .*: violation PV-MAPPING" $(FUZZ_BUILD)/fuzz_pmap.log; \
+	  then tail -40 $(FUZZ_BUILD)/fuzz_pmap.log; exit 1; fi; grep "^# Shrunk" $(FUZZ_BUILD)/fuzz_pmap.log
 
 # A longer campaign: FUZZ_TIME seconds per target, keeping the corpus.
 fuzz: build build-fuzz
@@ -58,13 +57,10 @@ fuzz: build build-fuzz
 	@RIG_GUEST_DIR=$(BUILD)/guest $(FUZZ_BUILD)/fuzz_parse -max_total_time=$(FUZZ_TIME) -dict=fuzz/scenario.dict \
 	  $(FUZZ_BUILD)/corpus-parse fixtures tests/trace
 
-# The pmap target on FUZZ_GUEST for FUZZ_TIME seconds (docs/fuzzing.md); a finding
-# leaves crash-* in $(FUZZ_BUILD)/ and its scenario on stderr.
+# rig fuzz on FUZZ_GUEST for FUZZ_TIME seconds (docs/fuzzing.md): a finding is written
+# as a scenario beside its crash-* input in $(FUZZ_BUILD)/findings-NAME/, shrunk and printed.
 fuzz-pmap: build build-fuzz
-	@mkdir -p $(FUZZ_BUILD)/corpus-pmap-$(FUZZ_GUEST)
-	@RIG_GUEST_DIR=$(BUILD)/guest RIG_FUZZ_GUEST=$(FUZZ_GUEST) LSAN_OPTIONS=detect_leaks=0 \
-	  $(FUZZ_BUILD)/fuzz_pmap -max_total_time=$(FUZZ_TIME) -max_len=72 -len_control=0 -artifact_prefix=$(FUZZ_BUILD)/ \
-	  $(FUZZ_BUILD)/corpus-pmap-$(FUZZ_GUEST)
+	@./$(BUILD)/rig fuzz --guest $(FUZZ_GUEST) --time $(FUZZ_TIME)
 
 run: build
 	@$(BUILD)/rig run fixtures/

@@ -56,6 +56,9 @@ static const char usage_text[] =
 	"  info [--guest FILE | --policy NAME] [--memory SIZE]\n"
 	"        boot the guest and print the machine: emulator versions, guest,\n"
 	"        RAM, KERNBASE, the recursive slot and the CR3 the guest loaded\n"
+	"  fuzz [--guest NAME] [--corpus DIR] [--time S] [--runs N] [-j N]\n"
+	"        coverage-guided fuzzing of a guest's pmap with libFuzzer (make build-fuzz);\n"
+	"        a finding is written as a scenario and shrunk\n"
 	"  shrink FILE [-o OUT] [--time S]\n"
 	"        the smallest scenario that fails as FILE does (random and repeat\n"
 	"        written out, then delta debugging and simpler operands)\n"
@@ -148,6 +151,19 @@ static const struct command_help helps[] = {
 	  "(guest buggy-NAME) that breaks each rule.\n",
 	  "  --help, -h           print this help\n",
 	  "0, or 2 for an unexpected argument\n" },
+	{ "fuzz", "fuzz [--guest NAME] [--corpus DIR] [--time S] [--runs N] [-j N]",
+	  "Fuzz a guest's pmap: run the libFuzzer target build-fuzz/fuzz_pmap (make build-fuzz) with the\n"
+	  "whole checker as the oracle, guided by the guest's own coverage. A finding (a violation, a\n"
+	  "panic, a crash, a livelock) is written as a scenario beside its crash-* input, shrunk, and\n"
+	  "printed (docs/fuzzing.md).\n",
+	  "  --guest NAME         the guest build (default ptelist)\n"
+	  "  --corpus DIR         the corpus (default build-fuzz/corpus-pmap-NAME)\n"
+	  "  --time S             stop after S seconds (default 60)\n"
+	  "  --runs N             stop after N inputs instead, seeded: the same run every time\n"
+	  "  -j N                 N fuzzing processes (libFuzzer -jobs/-workers)\n"
+	  "  --help, -h           print this help\n",
+	  "0 no finding, 1 a finding (shrunk and printed), 2 usage error or no fuzz target,\n"
+	  "            3 a finding that could not be written or shrunk\n" },
 	{ "shrink", "shrink FILE [-o OUT] [--time S]",
 	  "Run FILE, which must fail, recording each statement as it runs (repeat bodies per turn,\n"
 	  "random's operations as the statements they are), then find the smallest list of them that\n"
@@ -363,6 +379,7 @@ static const struct command {
 	{ "invariants", cmd_invariants },
 	{ "doctor", cmd_doctor },
 	{ "shrink", cmd_shrink },
+	{ "fuzz", cmd_fuzz },
 	{ NULL, NULL },
 };
 

@@ -19,4 +19,7 @@ void cli_usage(const char *cmd, FILE *out);
 /* The guest ELF for a policy name ("ptelist", ...), honouring RIG_GUEST_DIR. */
 const char *cli_guest_path(const char *policy, char *buf, size_t len);
 
+/* rig fuzz (cli_fuzz.c). */
+int cmd_fuzz(int argc, char **argv);
+
 #endif

@@ -544,39 +544,17 @@ static int write_result(struct shrink *k, const char *out, int from, const struc
 	return RIG_EXIT_OK;
 }
 
-/* rig shrink FILE [-o OUT] [--time S]. */
-int cmd_shrink(int argc, char **argv)
+int shrink_file(const char *path, const char *out, uint64_t secs)
 {
-	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' }, { "time", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct shrink k = { 0 };
 	struct scenario s;
 	struct run_options o = { .watch = 1, .stable = 1, .record = on_record };
 	struct file_result *res = calloc(1, sizeof(*res));
-	const char *out = NULL;
-	uint64_t secs = 300;
-	int ch, rc = RIG_EXIT_USAGE, from;
+	int rc = RIG_EXIT_USAGE, from;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
-		if (ch == 'o')
-			out = optarg;
-		else if (ch == 't' && parse_u64(optarg, &secs) == 0 && secs > 0 && secs <= 86400)
-			continue;
-		else {
-			cli_usage("shrink", stderr);
-			free(res);
-			return RIG_EXIT_USAGE;
-		}
-	}
-	if (optind != argc - 1 || res == NULL) {
-		cli_usage("shrink", stderr);
-		free(res);
+	if (res == NULL)
 		return RIG_EXIT_USAGE;
-	}
-	k.path = argv[optind];
+	k.path = path;
 	k.progress = isatty(STDERR_FILENO);
 	k.deadline = now_s() + (double)secs;
 	if (scenario_parse(&s, k.path, stderr) != 0) {
@@ -626,4 +604,31 @@ done:
 	lines_free(&k.setup);
 	free(res);
 	return rc;
+}
+
+/* rig shrink FILE [-o OUT] [--time S]. */
+int cmd_shrink(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' }, { "time", required_argument, NULL, 't' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *out = NULL;
+	uint64_t secs = 300;
+	int ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "o:", longopts, NULL)) != -1) {
+		if (ch == 'o')
+			out = optarg;
+		else if (ch != 't' || parse_u64(optarg, &secs) < 0 || secs == 0 || secs > 86400) {
+			cli_usage("shrink", stderr);
+			return RIG_EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		cli_usage("shrink", stderr);
+		return RIG_EXIT_USAGE;
+	}
+	return shrink_file(argv[optind], out, secs);
 }
