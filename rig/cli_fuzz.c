@@ -66,6 +66,7 @@ static int run_target(const struct fuzz_opts *f)
 	argv[argc++] = prefix;
 	argv[argc++] = "-max_len=72";
 	argv[argc++] = "-len_control=0";
+	argv[argc++] = "-detect_leaks=0";	/* Unicorn keeps allocations across engines */
 	if (f->runs) {		/* a bounded, seeded run: the same every time */
 		snprintf(arg[1], sizeof(arg[1]), "-runs=%llu", (unsigned long long)f->runs);
 		argv[argc++] = arg[1];
