@@ -12,7 +12,7 @@ FUZZ_GUEST ?= ptelist
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all provision build build-asan build-fuzz run test fuzz-smoke fuzz fuzz-pmap bench clean
+.PHONY: all provision build build-asan build-fuzz run test fuzz-smoke fuzz fuzz-pmap fuzz-report bench clean
 
 all: build
 
@@ -61,6 +61,10 @@ fuzz: build build-fuzz
 # as a scenario beside its crash-* input in $(FUZZ_BUILD)/findings-NAME/, shrunk and printed.
 fuzz-pmap: build build-fuzz
 	@./$(BUILD)/rig fuzz --guest $(FUZZ_GUEST) --time $(FUZZ_TIME)
+
+# How fast rig fuzz finds each planted bug, as a Markdown table (docs/fuzzing.md).
+fuzz-report: build build-fuzz
+	@bash scripts/fuzz-report.sh $(FUZZ_TIME)
 
 run: build
 	@$(BUILD)/rig run fixtures/

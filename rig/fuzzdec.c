@@ -34,15 +34,16 @@ static void decode_op(FILE *f, const uint8_t *d, size_t size, size_t *i, uint32_
 	static const char *const prots[] = { "r", "rw", "none", "rw" };
 	unsigned op = next(d, size, i) % 16, x = next(d, size, i), y = next(d, size, i);
 	const char *pm = pmaps[x & 1];
-	uint32_t va = 0x10000000u + ((x >> 1) % 48) * 0x1000u, kv = kva + (y % 16) * 0x1000u;
-	unsigned pg = y % 8, n = 1 + (y >> 3) % 8;
+	uint32_t va = 0x10000000u + ((x >> 1) % 128) * 0x1000u, kv = kva + (y % 16) * 0x1000u;
+	uint32_t burst = 0x10000000u + ((x >> 1) % 8) * 0x40000u;	/* 64-page slots: a chunk can fill */
+	unsigned pg = y % 64, n = 1 + (y >> 3) % 8;
 
 	switch (op) {
 	case 0: case 1: case 2:
 		fprintf(f, "map %s 0x%08x p[%u] %s%s or-shortage\n", pm, va, pg, prots[y >> 6 & 1], (y >> 5 & 3) == 3 ? " wired" : "");
 		break;
 	case 3:
-		fprintf(f, "map %s 0x%08x p %s or-shortage\n", pm, va, prots[y >> 6 & 1]);	/* all 8 pages */
+		fprintf(f, "map %s 0x%08x p %s or-shortage\n", pm, burst, prots[y >> 6 & 1]);	/* all 64 pages */
 		break;
 	case 4:
 		fprintf(f, "unmap %s 0x%08x +%u\n", pm, va, n);
@@ -80,8 +81,10 @@ static void decode_op(FILE *f, const uint8_t *d, size_t size, size_t *i, uint32_
 		else
 			fprintf(f, "unmap kernel 0x%08x +%u\n", kv + 0x400000u, n);
 		break;
-	default:
-		fprintf(f, "unmap %s 0x%08x +48\n", pm, 0x10000000u);	/* all of the fuzzed span */
+	default:	/* all of the fuzzed span; then perhaps the pmap destroyed and made again */
+		fprintf(f, "unmap %s 0x%08x +512\n", pm, 0x10000000u);
+		if (y & 1)
+			fprintf(f, "destroy %s\npmap %s\n", pm, pm);
 		break;
 	}
 }
@@ -95,10 +98,10 @@ char *fuzz_decode(const uint8_t *data, size_t size, const char *guest, uint32_t 
 
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "guest %s\npv-chunks 2\nmemory 8M\npmap a\npmap b\npage p 8\n", guest);
+	fprintf(f, "guest %s\npv-chunks 2\nmemory 8M\npmap a\npmap b\npage p 64\n", guest);
 	/* Grow the kernel over both kernel windows first: with `fail alloc` on, a kernel that cannot
 	 * grow panics (as FreeBSD's does), which is the fault injection's doing, not a finding. */
-	fprintf(f, "kenter 0x%08x p[7]\nkremove 0x%08x\nmap kernel 0x%08x p[7] or-shortage\nunmap kernel 0x%08x +1\n",
+	fprintf(f, "kenter 0x%08x p[63]\nkremove 0x%08x\nmap kernel 0x%08x p[63] or-shortage\nunmap kernel 0x%08x +1\n",
 	    kva, kva, kva + 0x400000u, kva + 0x400000u);
 	for (int k = 0; k < FUZZ_MAX_OPS && i < size; k++)
 		decode_op(f, data, size, &i, kva, &kentered);

@@ -1,7 +1,7 @@
 /*
  * fuzzdec.h - bytes to a scenario: the decoder of `rig fuzz` (fuzz/
  * fuzz_pmap.c). Every input decodes to a valid scenario: a fixed prologue
- * (two pmaps, eight pages, a small chunk block) and at most FUZZ_MAX_OPS
+ * (two pmaps, 64 pages, a two-chunk block) and at most FUZZ_MAX_OPS
  * operations of every kind, each taking a few bytes. The same bytes are
  * always the same scenario, so a crash input is a file again. The prologue
  * also grows the kernel over the fuzzed kernel windows, so that `fail

@@ -406,6 +406,15 @@ static int pass_addresses(struct shrink *k)
 	return any;
 }
 
+/* Does any statement name `word` (a page like "p[3]")? */
+static int used_anywhere(const struct shrink *k, const char *word)
+{
+	for (int j = 0; j < k->best.n; j++)
+		if (strstr(k->best.v[j], word) != NULL)
+			return 1;
+	return 0;
+}
+
 /* Fewer pages and pmaps: lower array indices, smaller arrays, one pmap standing in for another. */
 static int pass_objects(struct shrink *k)
 {
@@ -428,7 +437,7 @@ static int pass_objects(struct shrink *k)
 				for (unsigned low = 0; low < idx; low++) {
 					snprintf(from, sizeof(from), "%s[%u]", name, idx);
 					snprintf(to, sizeof(to), "%s[%u]", name, low);
-					if (!strstr(k->best.v[0], to) && try_rename(k, from, to)) {
+					if (!used_anywhere(k, to) && try_rename(k, from, to)) {
 						any = 1;
 						break;
 					}
