@@ -12,7 +12,7 @@ FUZZ_GUEST ?= ptelist
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all provision build build-asan build-fuzz run test fuzz-smoke fuzz fuzz-pmap fuzz-report bench clean
+.PHONY: all provision build build-asan build-fuzz run test fuzz-smoke fuzz fuzz-pmap fuzz-report cflite-check bench clean
 
 all: build
 
@@ -77,6 +77,13 @@ test: build build-asan build-fuzz
 	@echo "== test suite under AddressSanitizer + UndefinedBehaviorSanitizer ($(ASAN_BUILD))"
 	@ctest --test-dir $(ASAN_BUILD) --output-on-failure -j $(JOBS) $(CTEST_FLAGS)
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory cflite-check
+
+# The ClusterFuzzLite set-up (.clusterfuzzlite/, docs/fuzzing.md), built by its build.sh
+# as OSS-Fuzz's compile step runs it, and each shipped target run briefly, seeded.
+cflite-check: provision
+	@echo "== .clusterfuzzlite/build.sh as the engine runs it; each shipped target, seeded"
+	@bash scripts/cflite-check.sh build-cflite
 
 # The benchmark (docs/performance.md): steps per second per workload and mode;
 # writes build/bench.json and build/bench.svg. Not part of `make test`.
@@ -84,4 +91,4 @@ bench: build
 	@./$(BUILD)/rig bench --dir bench --out $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) build-cflite

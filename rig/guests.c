@@ -10,12 +10,32 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The directory the builds are in. */
+/*
+ * The directory the builds are in: $RIG_GUEST_DIR, else the build's; a
+ * binary built without one (the fuzz targets, shipped by
+ * .clusterfuzzlite/build.sh) looks in guests/ beside itself.
+ */
 static const char *guest_dir(void)
 {
+	static char beside[512];
 	const char *dir = getenv("RIG_GUEST_DIR");
+	ssize_t n;
+	char *slash;
 
-	return dir && *dir ? dir : RIG_GUEST_DIR;
+	if (dir && *dir)
+		return dir;
+	if (RIG_GUEST_DIR[0] != '\0')
+		return RIG_GUEST_DIR;
+	if (beside[0] == '\0') {
+		n = readlink("/proc/self/exe", beside, sizeof(beside) - sizeof("/guests"));
+		if (n <= 0)
+			return "guests";
+		beside[n] = '\0';
+		if ((slash = strrchr(beside, '/')) == NULL)
+			return "guests";
+		strcpy(slash, "/guests");
+	}
+	return beside;
 }
 
 const char *guests_path(const char *name, char *buf, size_t len)
