@@ -11,6 +11,7 @@
  *                   else ptelist
  *   RIG_GUEST_DIR   where the builds are
  */
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static uint8_t counters[1 << 14] __attribute__((section("__libfuzzer_extra_counters")));
 static const char *guest = "ptelist";
 static uint32_t kva;		/* the guest's scenario KVA */
+static struct machine machine;	/* booted once; every input runs on its snapshot */
 
 /*
  * LeakSanitizer (in an OSS-Fuzz build) at exit: Unicorn 2.1 keeps a few
@@ -50,21 +52,31 @@ static const char *choose_guest(const char *argv0)
 	return "ptelist";
 }
 
-/* Boot the guest once to learn where scenario kernel VAs start. */
+/*
+ * Boot the guest once, as the decoded prologue sets it up (fuzzdec.h),
+ * learn where scenario kernel VAs start, and take the
+ * snapshot every input starts from.
+ */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char path[512], err[512];
-	struct machine m;
-	struct machine_config cfg = { NULL, 8u << 20, 2, 0 };
+	struct machine_config cfg = { NULL, FUZZ_RAM, FUZZ_PV_CHUNKS, 0 };
 
+	/* Each input allocates and frees the checker's per-frame arrays: keep them in the heap,
+	 * not in fresh zeroed pages from the kernel each time. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	guest = choose_guest(*argc > 0 ? (*argv)[0] : "");
 	cfg.guest_path = cli_guest_path(guest, path, sizeof(path));
-	if (machine_open(&m, &cfg, err, sizeof(err)) < 0) {
+	if (machine_open(&machine, &cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_pmap: %s\n", err);
 		exit(2);
 	}
-	kva = machine_info(&m)->gi_kva_free;
-	machine_close(&m);
+	kva = machine_info(&machine)->gi_kva_free;
+	if (machine_snapshot(&machine) < 0) {
+		fprintf(stderr, "fuzz_pmap: out of memory for the snapshot\n");
+		exit(2);
+	}
 	fprintf(stderr, "fuzz_pmap: guest %s (%s)\n", guest, cfg.guest_path);
 	fuzz_cover(counters, sizeof(counters));
 	return 0;
@@ -81,7 +93,7 @@ static int finding(const struct file_result *res)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct file_result res;
-	struct run_options o = { .watch = 1, .stable = 1 };
+	struct run_options o = { .watch = 1, .stable = 1, .machine = &machine };
 	struct scenario s;
 	size_t len;
 	char *text = fuzz_decode(data, size, guest, kva, &len);

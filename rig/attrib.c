@@ -226,6 +226,17 @@ void attrib_free(struct attrib *a)
 	memset(a, 0, sizeof(*a));
 }
 
+void attrib_restart(struct attrib *a)
+{
+	for (uint32_t i = 0; i < a->cap; i++)
+		if (a->blocks[i] != NULL)
+			a->blocks[i]->sited = 0, a->blocks[i]->sited_exec = 0;
+	a->tb = 0;
+	a->execs = 0;
+	a->last = -1;
+	a->exact = a->guessed = a->unknown = 0;
+}
+
 /* The physical address of va as the CPU translates it now; 0 or -1. */
 static int phys_of(struct attrib *a, uint32_t va, uint64_t *pa)
 {

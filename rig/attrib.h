@@ -59,6 +59,8 @@ struct attrib {
 /* Hook block starts in the guest text. 0 or -1. */
 int attrib_init(struct attrib *a, struct machine *m);
 void attrib_free(struct attrib *a);
+/* Forget what runs taught it (sited blocks, counts); keep the decoded blocks and the hook. */
+void attrib_restart(struct attrib *a);
 /*
  * The instruction that stored size bytes of value at physical pa, in *eip:
  * 0 exact, 1 a guess between candidates the registers cannot tell apart,

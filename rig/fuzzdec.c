@@ -98,7 +98,8 @@ char *fuzz_decode(const uint8_t *data, size_t size, const char *guest, uint32_t 
 
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "guest %s\npv-chunks 2\nmemory 8M\npmap a\npmap b\npage p 64\n", guest);
+	fprintf(f, "guest %s\npv-chunks %u\nmemory %uM\npmap a\npmap b\npage p 64\n", guest, FUZZ_PV_CHUNKS,
+	    FUZZ_RAM >> 20);
 	/* Grow the kernel over both kernel windows first: with `fail alloc` on, a kernel that cannot
 	 * grow panics (as FreeBSD's does), which is the fault injection's doing, not a finding. */
 	fprintf(f, "kenter 0x%08x p[63]\nkremove 0x%08x\nmap kernel 0x%08x p[63] or-shortage\nunmap kernel 0x%08x +1\n",

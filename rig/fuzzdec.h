@@ -14,6 +14,9 @@
 #include <stdint.h>
 
 #define FUZZ_MAX_OPS	24
+/* The prologue's machine: the fuzzer boots its snapshot with these. */
+#define FUZZ_RAM	(8u << 20)
+#define FUZZ_PV_CHUNKS	2
 
 /* The scenario for data on guest build `guest`, kernel VAs from kva (the guest's scenario KVA); malloc'd. */
 char *fuzz_decode(const uint8_t *data, size_t size, const char *guest, uint32_t kva, size_t *len);

@@ -30,6 +30,7 @@ enum stop_kind guest_call(struct machine *m, uint32_t fn, int argc, const uint32
 	frame[0] = m->rig_return;
 	memcpy(&frame[1], argv, argc * sizeof(uint32_t));
 	memcpy(stack, frame, (1 + argc) * sizeof(uint32_t));
+	machine_wrote(m, stack, (1 + argc) * sizeof(uint32_t));
 	if (machine_run(m, fn, esp) == STOP_RETURN && ret != NULL)
 		*ret = machine_reg(m, UC_X86_REG_EAX);
 	return m->stop.kind;

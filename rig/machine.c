@@ -186,6 +186,7 @@ static void alias_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val
 		return;
 	if (m->alias_write != NULL)
 		m->alias_write(m->alias_arg, off, size, value);
+	phys_dirty(&m->pm, off, size);
 	memcpy(p, &value, size);
 }
 
@@ -522,6 +523,8 @@ int machine_open(struct machine *m, const struct machine_config *cfg, char *err,
 {
 	memset(m, 0, sizeof(*m));
 	m->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : RIG_DEFAULT_TIMEOUT_MS;
+	snprintf(m->guest_path, sizeof(m->guest_path), "%s", cfg->guest_path);
+	m->pv_maxchunks = cfg->pv_maxchunks;
 	m->dis = disasm_open();
 	if (elf_load_file(&m->elf, cfg->guest_path, err, errlen) < 0 || image_offset(m, err, errlen) < 0 ||
 	    contract_load(&m->ct, cfg->guest_path, &m->elf, err, errlen) < 0 ||
@@ -552,6 +555,7 @@ void machine_close(struct machine *m)
 	}
 	if (m->boot_ctx != NULL)
 		uc_context_free(m->boot_ctx);
+	machine_snapshot_free(m);
 	sites_free(&m->sites);
 	if (m->uc != NULL)
 		uc_close(m->uc);

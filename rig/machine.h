@@ -22,6 +22,7 @@
 #define KVA_CACHE_SIZE		256	/* entries, a power of two */
 
 struct disasm;
+struct attrib;
 
 struct machine_config {
 	const char *guest_path;		/* guest ELF */
@@ -118,6 +119,13 @@ struct machine {
 	volatile int wd_synced;		/* a block hook stopped the run the watchdog wanted stopped:
 					 * the CPU state is exact (an asynchronous stop's EIP is not) */
 	int block_hooked;		/* a UC_HOOK_BLOCK hook honours wd_fired (attrib.c) */
+	/* the snapshot (snapshot.c) and what it must match */
+	uint8_t *snap_ram;		/* guest RAM after boot, or NULL */
+	struct attrib *attrib;		/* the block hook and decoded stores, kept across restores */
+	char snap_console[1024];
+	size_t snap_console_len;
+	char guest_path[512];
+	uint32_t pv_maxchunks;
 	const struct elf_symbol *ll_common[RIG_MAX_FRAMES + 1];	/* livelock: on every sampled stack */
 	int ll_ncommon, ll_nsamples;
 	int break_requested;		/* set by machine_request_stop */
@@ -163,5 +171,20 @@ void *machine_kva_ptr(struct machine *m, uint32_t va, size_t len);
  * unmapped or (across a page boundary) not physically contiguous. */
 void *machine_gptr(struct machine *m, uint32_t va, size_t len);
 const char *machine_unicorn_version(void);
+
+/*
+ * A snapshot of a booted machine (snapshot.c), restored before each run of
+ * a machine that runs many scenarios (the fuzzer's inputs): guest RAM, the
+ * CPU and the host's view of both, without a boot. Restoring needs every
+ * runner detached. 0, or -1 (out of memory; no snapshot; still attached).
+ */
+int machine_snapshot(struct machine *m);
+int machine_restore(struct machine *m);
+/* Drop the snapshot (machine_close). */
+void machine_snapshot_free(struct machine *m);
+/* Was m booted as cfg would boot it, with a snapshot? */
+int machine_fits(const struct machine *m, const struct machine_config *cfg);
+/* The host wrote len bytes at p, a pointer into guest RAM. */
+void machine_wrote(struct machine *m, const void *p, size_t len);
 
 #endif

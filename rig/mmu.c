@@ -190,6 +190,7 @@ static void set_bits(const struct mmu *u, uint32_t pa, uint32_t *entry, uint32_t
 {
 	if ((*entry & bits) != bits) {
 		*entry |= bits;
+		phys_dirty(u->pm, pa, 4);
 		memcpy(u->pm->ram + pa, entry, 4);
 	}
 }
@@ -280,8 +281,10 @@ static void hand_out(struct mmu *u, const struct tlb_entry *e, int write, int us
 		res->paddr += ALIAS_BASE;
 		u->aliased++;
 	}
-	if (allows(e, 1, user, wp))
+	if (allows(e, 1, user, wp)) {
 		res->perms |= UC_PROT_WRITE;
+		phys_dirty(u->pm, res->paddr & ~ALIAS_BASE, PAGE_SIZE);	/* the CPU may write it from now on */
+	}
 }
 
 /* The control registers and CPL a translation depends on. */
@@ -360,6 +363,8 @@ int mmu_access(struct mmu *u, uint32_t va, int write, uint32_t *frame)
 		return -1;
 	}
 	*frame = t->frame;
+	if (write)
+		phys_dirty(u->pm, (uint64_t)t->frame << PAGE_SHIFT, PAGE_SIZE);
 	return 0;
 }
 

@@ -87,12 +87,12 @@ int failf(struct run *r, enum outcome out, const char *kind, const char *id, con
 /* A guest fault or panic is an event too. */
 static void stop_event(struct run *r)
 {
-	struct event e = { .eip = r->m.stop.eip, .pd = r->m.stop.cr3 & PG_FRAME, .new = r->m.stop.cr2,
-			   .old = (uint32_t)r->m.stop.vector, .msg = r->m.stop.message };
+	struct event e = { .eip = r->m->stop.eip, .pd = r->m->stop.cr3 & PG_FRAME, .new = r->m->stop.cr2,
+			   .old = (uint32_t)r->m->stop.vector, .msg = r->m->stop.message };
 
-	if (!r->watching || (r->m.stop.kind != STOP_FAULT && r->m.stop.kind != STOP_PANIC))
+	if (!r->watching || (r->m->stop.kind != STOP_FAULT && r->m->stop.kind != STOP_PANIC))
 		return;
-	e.kind = r->m.stop.kind == STOP_FAULT ? EV_FAULT : EV_PANIC;
+	e.kind = r->m->stop.kind == STOP_FAULT ? EV_FAULT : EV_PANIC;
 	events_emit(&r->ev, &e);
 }
 
@@ -122,20 +122,20 @@ int gcall(struct run *r, uint32_t fn, uint32_t *ret, int argc, ...)
 	va_end(ap);
 	if (r->checking)
 		r->wit.line = r->step ? r->step->line : 0;
-	k = guest_call(&r->m, fn, argc, argv, ret);
+	k = guest_call(r->m, fn, argc, argv, ret);
 	if (witness_verdict(r, k) < 0)
 		return -1;
 	if (k == STOP_RETURN)
 		return 0;
-	machine_describe_stop(&r->m, why, sizeof(why));
+	machine_describe_stop(r->m, why, sizeof(why));
 	stop_event(r);
-	if (r->m.stop.kind == STOP_BREAK)
+	if (r->m->stop.kind == STOP_BREAK)
 		return failf(r, OUT_BREAK, "break", NULL, "%s", why);
-	if (r->m.stop.kind == STOP_LIVELOCK) {
-		snprintf(r->res->spin, sizeof(r->res->spin), "%s", r->m.stop.spin);
+	if (r->m->stop.kind == STOP_LIVELOCK) {
+		snprintf(r->res->spin, sizeof(r->res->spin), "%s", r->m->stop.spin);
 		return failf(r, OUT_CRASH, "livelock", "LIVELOCK", "%s", why);
 	}
-	return failf(r, OUT_CRASH, r->m.stop.kind == STOP_PANIC ? "panic" : "crash", NULL, "%s", why);
+	return failf(r, OUT_CRASH, r->m->stop.kind == STOP_PANIC ? "panic" : "crash", NULL, "%s", why);
 }
 
 /* "p[3]" or "p" for a flat page index. */
@@ -187,13 +187,13 @@ static void format_cause(struct run *r, const struct event *e, char *buf, size_t
 	uint8_t *code;
 	int n;
 
-	elf_addr_name(&r->m.elf, e->eip, sym, sizeof(sym));
+	elf_addr_name(&r->m->elf, e->eip, sym, sizeof(sym));
 	if (r->o->stable) {
 		sym[strcspn(sym, "+")] = '\0';
 		n = snprintf(buf, len, "%s: ", sym);
 	} else {
-		code = machine_kva_ptr(&r->m, e->eip, 16);
-		if (code == NULL || disasm_one(r->m.dis, code, 16, e->eip, insn, sizeof(insn)) == 0)
+		code = machine_kva_ptr(r->m, e->eip, 16);
+		if (code == NULL || disasm_one(r->m->dis, code, 16, e->eip, insn, sizeof(insn)) == 0)
 			snprintf(insn, sizeof(insn), "??");
 		n = snprintf(buf, len, "event #%llu: %s: %s: ", (unsigned long long)e->seq, sym, insn);
 	}
@@ -215,7 +215,7 @@ static void cause_functions(struct run *r, uint32_t eip, const uint32_t *stack, 
 	size_t used = (size_t)snprintf(path, sizeof(r->res->cause_path), " ");
 
 	for (int i = -1; i < n && used < sizeof(r->res->cause_path); i++) {
-		elf_addr_name(&r->m.elf, i < 0 ? eip : stack[i], sym, sizeof(sym));
+		elf_addr_name(&r->m->elf, i < 0 ? eip : stack[i], sym, sizeof(sym));
 		sym[strcspn(sym, "+")] = '\0';		/* the function, without the offset */
 		used += (size_t)snprintf(path + used, sizeof(r->res->cause_path) - used, "%s ", sym);
 	}
@@ -232,7 +232,7 @@ int report_violation(struct run *r, const struct violation *v)
 	if (!r->failed)
 		cause_functions(r, v->cause.eip, v->stack, v->nstack);
 	if (v->nstack > 0)
-		machine_format_frames(&r->m, v->stack, v->nstack, callers, sizeof(callers));
+		machine_format_frames(r->m, v->stack, v->nstack, callers, sizeof(callers));
 	return failf(r, OUT_FAIL, "violation", v->id, "%s\n  caused by %s%s%s", v->detail, cause,
 	    callers[0] ? "\n    called from " : "", callers);
 }
@@ -277,9 +277,9 @@ static int after_op(struct run *r)
 	r->ops++;
 	progress(r);
 	if (r->o->after_step != NULL)
-		r->o->after_step(r->o->after_ctx, &r->m, r->step ? r->step->line : 0);
+		r->o->after_step(r->o->after_ctx, r->m, r->step ? r->step->line : 0);
 	if (r->o->kvamap != NULL)
-		kvamap_sample(r->o->kvamap, &r->m, r->ops);
+		kvamap_sample(r->o->kvamap, r->m, r->ops);
 	/*
 	 * The invariants before MODEL: a structural rule (or a missing
 	 * invalidation, checked first of all) names the cause, where MODEL
@@ -416,7 +416,7 @@ static int resolve(struct run *r)
 	uint32_t *slot = &r->fn.enter;
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if ((slot[i] = guest_symbol(&r->m, names[i])) == 0)
+		if ((slot[i] = guest_symbol(r->m, names[i])) == 0)
 			return failf(r, OUT_CRASH, "boot", NULL, "the guest has no function %s", names[i]);
 	return 0;
 }
@@ -425,34 +425,34 @@ uint32_t run_pmap_cr3(struct run *r, int p)
 {
 	uint32_t gva = r->pmap_gva[p];
 
-	return gva && gv_ptr(&r->m, gva, r->m.ct.pmap_size) ? gv_u32(&r->m, gva + r->m.ct.pm_dirpa) : 0;
+	return gva && gv_ptr(r->m, gva, r->m->ct.pmap_size) ? gv_u32(r->m, gva + r->m->ct.pm_dirpa) : 0;
 }
 
 uint32_t run_page_word(struct run *r, int32_t p, uint32_t off)
 {
-	return r->page_gva[p] ? gv_u32(&r->m, r->page_gva[p] + off) : 0;
+	return r->page_gva[p] ? gv_u32(r->m, r->page_gva[p] + off) : 0;
 }
 
 uint32_t run_page_scalar(struct run *r, int32_t p, struct ct_scalar f)
 {
-	return r->page_gva[p] ? gv_scalar(&r->m, r->page_gva[p], f) : 0;
+	return r->page_gva[p] ? gv_scalar(r->m, r->page_gva[p], f) : 0;
 }
 
 uint32_t run_page_pvlen(struct run *r, int32_t p)
 {
-	const struct contract *ct = &r->m.ct;
+	const struct contract *ct = &r->m->ct;
 	uint32_t e = run_page_word(r, p, ct->pg_pv_list), n = 0;
 
-	while (e != 0 && n < (r->m.pm.size >> PAGE_SHIFT) * ct->npcpv && gv_ptr(&r->m, e, ct->entry_size)) {
+	while (e != 0 && n < (r->m->pm.size >> PAGE_SHIFT) * ct->npcpv && gv_ptr(r->m, e, ct->entry_size)) {
 		n++;
-		e = gv_u32(&r->m, e + ct->pv_link.off);
+		e = gv_u32(r->m, e + ct->pv_link.off);
 	}
 	return n;
 }
 
 int run_reclaim_took(struct run *r, int p, uint32_t va)
 {
-	if (p == SCN_KERNEL && !r->m.ct.reclaim_kernel)
+	if (p == SCN_KERNEL && !r->m->ct.reclaim_kernel)
 		return 0;	/* the guest declares that reclaim leaves kernel mappings alone */
 	return reclaim_took(&r->rc, p == SCN_KERNEL ? EV_KERNEL_SPACE : run_pmap_cr3(r, p) & PG_FRAME, va, r->watching);
 }
@@ -484,17 +484,17 @@ static int start_watching(struct run *r)
 {
 	char err[256];
 
-	if (watch_attach(&r->w, &r->m, &r->ev, err, sizeof(err)) < 0)
+	if (watch_attach(&r->w, r->m, &r->ev, err, sizeof(err)) < 0)
 		return failf(r, OUT_CRASH, "boot", NULL, "%s", err);
 	r->watching = 1;
 	events_subscribe(&r->ev, reclaim_event, &r->rc);
-	if (r->s->cadence != CHECK_OFF && checker_init(&r->chk, &r->m) == 0) {
+	if (r->s->cadence != CHECK_OFF && checker_init(&r->chk, r->m) == 0) {
 		r->checking = 1;
 		for (int i = 0; invariant_catalog[i].id != NULL; i++)
 			r->chk.ignore_mask |= (uint32_t)scenario_ignores(r->s, invariant_catalog[i].id) << i;
 		events_subscribe(&r->ev, checker_event, &r->chk);
 		r->chk.ad = (struct chk_ad){ .want = r->ad_want, .describe = ad_describe, .ctx = r };
-		if (witness_attach(&r->wit, &r->m) < 0)
+		if (witness_attach(&r->wit, r->m) < 0)
 			return failf(r, OUT_CRASH, "boot", NULL, "cannot hook the guest's lock functions");
 		r->wit.ignored = ignored;
 		r->wit.ctx = (void *)r->s;
@@ -503,7 +503,7 @@ static int start_watching(struct run *r)
 		struct trace_names names = { pd_name, r };
 
 		events_subscribe(&r->ev, trace_event, r->o->trace);
-		trace_start(r->o->trace, &r->m, &names);
+		trace_start(r->o->trace, r->m, &names);
 	}
 	return 0;
 }
@@ -517,14 +517,14 @@ static void count_insn(uc_engine *uc, uint64_t address, uint32_t size, void *use
 /* A code hook over the guest's text that counts instructions (benchmarks). */
 static void count_instructions(struct run *r)
 {
-	for (int i = 0; i < r->m.elf.nseg; i++) {
-		const struct elf_segment *sg = &r->m.elf.seg[i];
+	for (int i = 0; i < r->m->elf.nseg; i++) {
+		const struct elf_segment *sg = &r->m->elf.seg[i];
 
 		if (!(sg->flags & 1))	/* PF_X */
 			continue;
-		uc_hook_add(r->m.uc, &r->insn_hook, UC_HOOK_CODE, (void *)count_insn, &r->insns, (uint64_t)sg->vaddr,
+		uc_hook_add(r->m->uc, &r->insn_hook, UC_HOOK_CODE, (void *)count_insn, &r->insns, (uint64_t)sg->vaddr,
 		    (uint64_t)sg->vaddr + sg->memsz - 1);
-		uc_ctl_remove_cache(r->m.uc, sg->vaddr, (uint64_t)sg->vaddr + sg->memsz);
+		uc_ctl_remove_cache(r->m->uc, sg->vaddr, (uint64_t)sg->vaddr + sg->memsz);
 	}
 }
 
@@ -536,19 +536,23 @@ static int start(struct run *r)
 				      r->s->pv_chunks, r->o->timeout_ms };
 	uint32_t n = r->s->npages_total ? r->s->npages_total : 1;
 
-	if (machine_open(&r->m, &cfg, err, sizeof(err)) < 0)
+	if (r->o->machine != NULL && !r->o->count_insns && machine_fits(r->o->machine, &cfg)) {
+		r->m = r->o->machine;
+		if (machine_restore(r->m) < 0)
+			return failf(r, OUT_CRASH, "boot", NULL, "cannot restore the machine's snapshot");
+	} else if (machine_open(r->m, &cfg, err, sizeof(err)) < 0)
 		return failf(r, OUT_CRASH, "boot", NULL, "%s", err);
 	for (int i = 0; i < r->s->nrequires; i++)
-		if (!contract_has(&r->m.ct, r->s->requires[i])) {
+		if (!contract_has(&r->m->ct, r->s->requires[i])) {
 			snprintf(r->synth, sizeof(r->synth), "requires %s", r->s->requires[i]);
 			failf(r, OUT_SKIP, "skip", NULL, "guest %s does not declare %s", r->s->policy, r->s->requires[i]);
 			r->res->line = r->s->requires_line[i];
 			return -1;
 		}
-	r->gi = machine_info(&r->m);
-	r->pmap_gva[SCN_KERNEL] = r->m.ct.kernel_pmap;
-	if (reclaim_attach(&r->rc, &r->m) < 0)
-		return failf(r, OUT_CRASH, "boot", NULL, "cannot hook the guest's reclaim function %s", r->m.ct.reclaim_fn);
+	r->gi = machine_info(r->m);
+	r->pmap_gva[SCN_KERNEL] = r->m->ct.kernel_pmap;
+	if (reclaim_attach(&r->rc, r->m) < 0)
+		return failf(r, OUT_CRASH, "boot", NULL, "cannot hook the guest's reclaim function %s", r->m->ct.reclaim_fn);
 	r->page_gva = calloc(n, sizeof(uint32_t));
 	r->page_pa = calloc(n, sizeof(uint32_t));
 	r->page_freed = calloc(n, 1);
@@ -621,6 +625,7 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 	struct run r = { .s = s, .o = o, .res = res, .creating = -1 };
 
 	memset(res, 0, sizeof(*res));
+	r.m = &r.own;
 	clock_gettime(CLOCK_MONOTONIC, &r.t0);
 	r.last_progress = r.t0;
 	if (start(&r) == 0) {
@@ -643,11 +648,11 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 		fprintf(stderr, "\r\033[K");
 	res->ops = r.ops;
 	res->ms = elapsed_ms(&r.t0);
-	for (int k = 0; r.m.uc != NULL && k < CT_CNT_COUNT; k++)
-		if (gv_counter(&r.m, (enum ct_counter)k, &res->counters[k]) == 0)
+	for (int k = 0; r.m->uc != NULL && k < CT_CNT_COUNT; k++)
+		if (gv_counter(r.m, (enum ct_counter)k, &res->counters[k]) == 0)
 			res->counters_kept |= 1u << k;
-	if (o->kvamap != NULL && r.m.uc != NULL)
-		kvamap_sample(o->kvamap, &r.m, 0);	/* the final state */
+	if (o->kvamap != NULL && r.m->uc != NULL)
+		kvamap_sample(o->kvamap, r.m, 0);	/* the final state */
 	settle_expected(s, res);
 	model_free(&r.model);
 	ad_free(&r);
@@ -662,8 +667,8 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 	if (r.watching)
 		watch_detach(&r.w);
 	reclaim_detach(&r.rc);
-	if (r.m.uc != NULL)
-		machine_close(&r.m);
+	if (r.m == &r.own && r.m->uc != NULL)
+		machine_close(r.m);
 	return res->outcome;
 }
 

@@ -40,6 +40,11 @@ struct run_options {
 	 * statement it is; repeat bodies once per turn): rig shrink; NULL for none. */
 	void (*record)(void *ctx, const char *stmt);
 	void *record_ctx;
+	/* A booted machine with a snapshot (machine_snapshot) to run on instead of
+	 * booting one: restored before the run, kept after it (the fuzzer). Used
+	 * only if it fits the file's guest and set-up and count_insns is off;
+	 * NULL for none. */
+	struct machine *machine;
 };
 
 struct kvamap;

@@ -25,7 +25,7 @@ static int expect_one_mapping(struct run *r, const struct step *st, uint32_t va,
 	struct walk w;
 	char flags[96], name[80];
 
-	gv_walk(&r->m, run_pmap_cr3(r, st->pmap), va, &w);
+	gv_walk(r->m, run_pmap_cr3(r, st->pmap), va, &w);
 	if (p < 0 && w.status != WALK_MAPPED)
 		return 0;
 	if (p < 0)
@@ -64,13 +64,13 @@ static int expect_mapping(struct run *r, const struct step *st)
 /* Length of a pmap's chunk list (bounded: a cycle cannot hang us). */
 static uint64_t chunk_count(struct run *r, int pmap)
 {
-	const struct contract *ct = &r->m.ct;
-	uint32_t pc = r->pmap_gva[pmap] ? gv_u32(&r->m, r->pmap_gva[pmap] + ct->pm_chunks) : 0;
+	const struct contract *ct = &r->m->ct;
+	uint32_t pc = r->pmap_gva[pmap] ? gv_u32(r->m, r->pmap_gva[pmap] + ct->pm_chunks) : 0;
 	uint64_t n = 0;
 
-	while (pc != 0 && n <= (r->m.pm.size >> PAGE_SHIFT) && gv_ptr(&r->m, pc, ct->chunk_size) != NULL) {
+	while (pc != 0 && n <= (r->m->pm.size >> PAGE_SHIFT) && gv_ptr(r->m, pc, ct->chunk_size) != NULL) {
 		n++;
-		pc = gv_u32(&r->m, pc + ct->pc_link.off);
+		pc = gv_u32(r->m, pc + ct->pc_link.off);
 	}
 	return n;
 }
@@ -82,18 +82,18 @@ static uint64_t chunk_count(struct run *r, int pmap)
  */
 static uint64_t pv_free_kva(struct run *r)
 {
-	const struct contract *ct = &r->m.ct;
-	uint32_t kpd = run_pmap_cr3(r, SCN_KERNEL), slots = gv_kva_slots(&r->m);
+	const struct contract *ct = &r->m->ct;
+	uint32_t kpd = run_pmap_cr3(r, SCN_KERNEL), slots = gv_kva_slots(r->m);
 	uint64_t n = 0;
 
 	if (ct->kva_kind == CT_KVA_INDEX)
-		return slots - gv_u32(&r->m, ct->kva_head);
+		return slots - gv_u32(r->m, ct->kva_head);
 	if (ct->kva_kind != CT_KVA_PTELIST)
-		return slots - gv_kva_mapped(&r->m);
-	for (uint32_t va = gv_u32(&r->m, ct->kva_head); va != 0 && n <= slots; n++) {
+		return slots - gv_kva_mapped(r->m);
+	for (uint32_t va = gv_u32(r->m, ct->kva_head); va != 0 && n <= slots; n++) {
 		struct walk w;
 
-		gv_walk(&r->m, kpd, va, &w);
+		gv_walk(r->m, kpd, va, &w);
 		va = w.pte;
 	}
 	return n;
@@ -121,7 +121,7 @@ static int expect_page_bit(struct run *r, const struct step *st)
 static int expect_dirty(struct run *r, const struct step *st)
 {
 	int32_t p = flat_page(r, &st->page, 0);
-	const struct contract *ct = &r->m.ct;
+	const struct contract *ct = &r->m->ct;
 	uint32_t aflags;
 	int ptes, summary;
 	char name[80];
@@ -173,7 +173,7 @@ static int expect_pte(struct run *r, const struct step *st)
 
 	if (live_pmap(r, st->pmap) < 0)
 		return -1;
-	gv_walk(&r->m, run_pmap_cr3(r, st->pmap), st->va, &w);
+	gv_walk(r->m, run_pmap_cr3(r, st->pmap), st->va, &w);
 	pte = w.status == WALK_MAPPED || w.status == WALK_NO_PTE ? w.pte : 0;
 	wrong_set = st->pte_set & ~pte;
 	wrong_clear = st->pte_clear & pte;
@@ -194,7 +194,7 @@ static int expect_ptp(struct run *r, const struct step *st)
 
 	if (live_pmap(r, st->pmap) < 0)
 		return -1;
-	pde = phys_read32(&r->m.pm, (run_pmap_cr3(r, st->pmap) & PG_FRAME) + PDX(st->va) * 4, NULL);
+	pde = phys_read32(&r->m->pm, (run_pmap_cr3(r, st->pmap) & PG_FRAME) + PDX(st->va) * 4, NULL);
 	present = (pde & (PG_V | PG_PS)) == PG_V;
 	if (present == st->flag)
 		return 0;
@@ -206,7 +206,7 @@ static int expect_ptp(struct run *r, const struct step *st)
 /* Every expect statement. */
 int do_expect(struct run *r, const struct step *st)
 {
-	const struct contract *ct = &r->m.ct;
+	const struct contract *ct = &r->m->ct;
 	uint32_t gva = st->pmap >= 0 ? r->pmap_gva[st->pmap] : 0;
 	char what[96];
 
@@ -227,12 +227,12 @@ int do_expect(struct run *r, const struct step *st)
 		if (st->kind != ST_EXPECT_CHUNKS && !ct->has_stats)
 			return failf(r, OUT_FAIL, "expectation", NULL, "expected %s %llu; the guest keeps no pm_stats "
 			    "(pmap.resident and pmap.wired are not in its descriptor)", what, (unsigned long long)st->n);
-		return expect_eq(r, st->kind == ST_EXPECT_RESIDENT ? gv_scalar(&r->m, gva, ct->pm_resident) :
-		    st->kind == ST_EXPECT_WIRED ? gv_scalar(&r->m, gva, ct->pm_wired) : chunk_count(r, st->pmap), st->n, what);
+		return expect_eq(r, st->kind == ST_EXPECT_RESIDENT ? gv_scalar(r->m, gva, ct->pm_resident) :
+		    st->kind == ST_EXPECT_WIRED ? gv_scalar(r->m, gva, ct->pm_wired) : chunk_count(r, st->pmap), st->n, what);
 	case ST_EXPECT_PV_FREE_KVA:
 		return expect_eq(r, pv_free_kva(r), st->n, "free pv chunk KVA slots");
 	case ST_EXPECT_PV_PAGES_HELD:
-		return expect_eq(r, gv_kva_mapped(&r->m), st->n, "pages held by the pv allocator");
+		return expect_eq(r, gv_kva_mapped(r->m), st->n, "pages held by the pv allocator");
 	case ST_EXPECT_DIRTY:
 		return expect_dirty(r, st);
 	case ST_EXPECT_PTE:

@@ -49,7 +49,7 @@ static int model_check_va(struct run *r, int pmap, uint32_t va, int reclaim_ok)
 	if (cr3 == 0)
 		return failf(r, OUT_FAIL, "violation", "MODEL", "pmap %s: struct pmap at 0x%08x is unreadable",
 		    r->s->pmap_names[pmap], r->pmap_gva[pmap]);
-	if (gv_walk(&r->m, cr3, va, &w) == WALK_BAD_TABLE)
+	if (gv_walk(r->m, cr3, va, &w) == WALK_BAD_TABLE)
 		return failf(r, OUT_FAIL, "violation", "MODEL", "pmap %s va 0x%08x: PDE 0x%08x points outside RAM",
 		    r->s->pmap_names[pmap], va, w.pde);
 	if (w.status != WALK_MAPPED) {
@@ -91,8 +91,8 @@ static int model_check_guest_side(struct run *r, int pmap, uint32_t va, uint32_t
 	uint32_t cr3 = run_pmap_cr3(r, pmap);
 
 	for (uint64_t pd = trunc_4mpage(va); pd < eva; pd += NBPDR) {
-		uint32_t pde = phys_read32(&r->m.pm, (cr3 & PG_FRAME) + PDX(pd) * 4, NULL);
-		uint32_t *pt = (pde & PG_V) ? phys_ptr(&r->m.pm, pde & PG_FRAME, PAGE_SIZE) : NULL;
+		uint32_t pde = phys_read32(&r->m->pm, (cr3 & PG_FRAME) + PDX(pd) * 4, NULL);
+		uint32_t *pt = (pde & PG_V) ? phys_ptr(&r->m->pm, pde & PG_FRAME, PAGE_SIZE) : NULL;
 
 		if (pt == NULL)
 			continue;	/* missing model entries are found from the model side */
@@ -130,7 +130,7 @@ int model_check_all(struct run *r, int reclaim_ok)
 {
 	for (int p = 0; p < r->s->npmaps; p++) {
 		uint32_t va = p == SCN_KERNEL ? r->gi->gi_kva_free : 0;
-		uint32_t eva = p == SCN_KERNEL ? gv_u32(&r->m, r->gi->gi_kernel_vm_end) : lay_user_end(&r->m.lay);
+		uint32_t eva = p == SCN_KERNEL ? gv_u32(r->m, r->gi->gi_kernel_vm_end) : lay_user_end(&r->m->lay);
 
 		if (va < eva && model_check_range(r, p, va, eva, reclaim_ok) < 0)
 			return -1;
@@ -157,7 +157,7 @@ void model_forget_reclaimed(struct run *r)
 			const struct mentry *e = model_get(&r->model, p, va);
 			struct walk w;
 
-			if (gv_walk(&r->m, cr3, va, &w) != WALK_MAPPED && e->managed && !e->wired && run_reclaim_took(r, p, va))
+			if (gv_walk(r->m, cr3, va, &w) != WALK_MAPPED && e->managed && !e->wired && run_reclaim_took(r, p, va))
 				model_del(&r->model, p, va);
 		}
 	}
@@ -182,13 +182,13 @@ static int scenario_pmap_of_pd(struct run *r, uint32_t pd)
  */
 static int model_check_writes(struct run *r)
 {
-	uint32_t kva_end = gv_u32(&r->m, r->gi->gi_kernel_vm_end);
+	uint32_t kva_end = gv_u32(r->m, r->gi->gi_kernel_vm_end);
 
 	for (int i = 0; r->checking && i < r->chk.nwrites; i++) {
 		const struct event *e = &r->chk.writes[i];
 		int p = e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE ? scenario_pmap_of_pd(r, e->pd) : -1;
 		uint64_t va = e->va, eva = va + (e->kind == EV_PDE_WRITE ? NBPDR : PAGE_SIZE);
-		uint64_t lo = p == SCN_KERNEL ? r->gi->gi_kva_free : 0, hi = p == SCN_KERNEL ? kva_end : lay_user_end(&r->m.lay);
+		uint64_t lo = p == SCN_KERNEL ? r->gi->gi_kva_free : 0, hi = p == SCN_KERNEL ? kva_end : lay_user_end(&r->m->lay);
 
 		if (p < 0 || va < lo || va >= hi)
 			continue;
@@ -232,7 +232,7 @@ int ad_init(struct run *r)
 {
 	uint32_t n = r->s->npages_total ? r->s->npages_total : 1;
 
-	r->ad_npages = (uint32_t)(r->m.pm.size >> PAGE_SHIFT);
+	r->ad_npages = (uint32_t)(r->m->pm.size >> PAGE_SHIFT);
 	r->ad_want = calloc(r->ad_npages, 1);
 	r->ad_from = calloc((size_t)n * 2, sizeof(*r->ad_from));
 	return r->ad_want && r->ad_from ? 0 : -1;
@@ -288,7 +288,7 @@ void ad_after_touch(struct run *r, int pmap, uint32_t va, int write, int faulted
 
 	if (e == NULL || !e->managed || cr3 == 0)
 		return;
-	gv_walk(&r->m, cr3, va, &w);
+	gv_walk(r->m, cr3, va, &w);
 	if (w.status == WALK_MAPPED && (w.pte & PG_FRAME) == r->page_pa[e->page]) {
 		/* the PTE the CPU used: its A/D bits are now exactly known */
 		e->ad = (w.pte & PG_A ? MAD_REF : 0) | (w.pte & PG_M ? MAD_DIRTY : 0);
@@ -327,14 +327,14 @@ uint8_t page_pte_ad(struct run *r, uint32_t pg)
 
 	for (int p = 0; p < r->s->npmaps; p++) {
 		uint32_t cr3 = run_pmap_cr3(r, p);
-		const uint32_t *pd = cr3 ? phys_ptr(&r->m.pm, cr3 & PG_FRAME, PAGE_SIZE) : NULL;
-		const struct glayout *l = &r->m.lay;
+		const uint32_t *pd = cr3 ? phys_ptr(&r->m->pm, cr3 & PG_FRAME, PAGE_SIZE) : NULL;
+		const struct glayout *l = &r->m->lay;
 
 		for (uint32_t pdx = 0; pd != NULL && pdx < NPDEPG; pdx++) {
 			if (p == SCN_KERNEL ? !lay_kernel_pdx(l, pdx) : !lay_user_pdx(l, pdx))
 				continue;
 			const uint32_t *pt = (pd[pdx] & (PG_V | PG_PS)) == PG_V ?
-			    phys_ptr(&r->m.pm, pd[pdx] & PG_FRAME, PAGE_SIZE) : NULL;
+			    phys_ptr(&r->m->pm, pd[pdx] & PG_FRAME, PAGE_SIZE) : NULL;
 
 			for (uint32_t i = 0; pt != NULL && i < NPTEPG; i++)
 				if ((pt[i] & (PG_V | PG_MANAGED)) == (PG_V | PG_MANAGED) && pt[i] >> PAGE_SHIFT == pg)

@@ -36,12 +36,12 @@ int live_page(struct run *r, int32_t page)
  */
 int scenario_space(struct run *r, int pmap, uint32_t va, uint32_t eva)
 {
-	uint32_t end = lay_user_end(&r->m.lay);
+	uint32_t end = lay_user_end(&r->m->lay);
 
 	if (pmap != SCN_KERNEL && (va >= end || (eva > va && eva - 1 >= end)))
 		return failf(r, OUT_FAIL, "misuse", NULL, "user address 0x%08x is not below this guest's end of user "
 		    "space (0x%08x: its recursive mapping PTmap is at 0x%08x)", va >= end ? va : eva - 1, end,
-		    r->m.lay.ptmap);
+		    r->m->lay.ptmap);
 	if (pmap != SCN_KERNEL || va >= r->gi->gi_kva_free)
 		return 0;
 	return failf(r, OUT_FAIL, "misuse", NULL,
@@ -68,18 +68,18 @@ int op_page(struct run *r, const struct step *st)
 {
 	for (uint32_t i = 0; i < ref_count(r, &st->page); i++) {
 		int32_t p = flat_page(r, &st->page, i);
-		uint32_t array = gv_u32(&r->m, r->m.ct.page_array_ptr);
+		uint32_t array = gv_u32(r->m, r->m->ct.page_array_ptr);
 
 		if (gcall(r, r->fn.page_alloc, &r->page_gva[p], 0) < 0)
 			return -1;
-		if (r->page_gva[p] == 0 || gv_ptr(&r->m, r->page_gva[p], r->m.ct.page_size) == NULL)
+		if (r->page_gva[p] == 0 || gv_ptr(r->m, r->page_gva[p], r->m->ct.page_size) == NULL)
 			return failf(r, OUT_FAIL, "shortage", NULL, "out of physical pages after %u of %u",
 			    i, ref_count(r, &st->page));
-		if (r->page_gva[p] < array || (r->page_gva[p] - array) % r->m.ct.page_size != 0)
+		if (r->page_gva[p] < array || (r->page_gva[p] - array) % r->m->ct.page_size != 0)
 			return failf(r, OUT_CRASH, "error", NULL, "the guest's page allocator returned 0x%08x, not a "
 			    "record of the page array at 0x%08x", r->page_gva[p], array);
 		/* the contract: vm_page_array[pa >> PAGE_SHIFT] */
-		r->page_pa[p] = (r->page_gva[p] - array) / r->m.ct.page_size << PAGE_SHIFT;
+		r->page_pa[p] = (r->page_gva[p] - array) / r->m->ct.page_size << PAGE_SHIFT;
 		r->page_freed[p] = 0;	/* (random recycles pages) */
 		ad_page_clean(r, p, CHK_AD_REF | CHK_AD_DIRTY);	/* a new page starts clean */
 	}
@@ -222,7 +222,7 @@ static int op_kernel(struct run *r, const struct step *st)
  */
 static int clean_now(struct run *r, int32_t p)
 {
-	const struct contract *ct = &r->m.ct;
+	const struct contract *ct = &r->m->ct;
 	uint32_t aflags = ct->has_aflags ? run_page_scalar(r, p, ct->pg_aflags) : 0;
 	int ptes = (page_pte_ad(r, r->page_pa[p] >> PAGE_SHIFT) & CHK_AD_DIRTY) != 0;
 	char name[80];
@@ -271,9 +271,9 @@ static int op_touch(struct run *r, const struct step *stmt)
 
 	if (live_pmap(r, st->pmap) < 0 || scenario_space(r, st->pmap, st->va, st->va + 4) < 0)
 		return -1;
-	k = guest_call(&r->m, r->fn.touch, 3, (uint32_t[]){ r->pmap_gva[st->pmap], st->va, write }, &v);
-	faulted = k == STOP_FAULT && r->m.stop.vector == 14 && r->m.stop.eip >= r->fn.touch_access &&
-	    r->m.stop.eip < r->fn.touch_access + 32;
+	k = guest_call(r->m, r->fn.touch, 3, (uint32_t[]){ r->pmap_gva[st->pmap], st->va, write }, &v);
+	faulted = k == STOP_FAULT && r->m->stop.vector == 14 && r->m->stop.eip >= r->fn.touch_access &&
+	    r->m->stop.eip < r->fn.touch_access + 32;
 	if (k != STOP_RETURN && !faulted)
 		return gcall(r, r->fn.touch, NULL, 0);	/* report the crash */
 	r->active = st->pmap;
@@ -346,6 +346,7 @@ static int op_free(struct run *r, const struct step *st)
 static int op_fail_alloc(struct run *r, const struct step *st)
 {
 	r->gi->gi_alloc_fail_after = st->flag ? (uint32_t)st->n : ~0u;
+	machine_wrote(r->m, &r->gi->gi_alloc_fail_after, sizeof(r->gi->gi_alloc_fail_after));
 	return 0;
 }
 

@@ -40,7 +40,8 @@ struct run {
 	const struct scenario *s;
 	const struct run_options *o;
 	struct file_result *res;
-	struct machine m;
+	struct machine *m;			/* own, or the caller's (run_options.machine) */
+	struct machine own;
 	struct model model;
 	struct guest_fns fn;
 	struct guest_info *gi;			/* the runtime ABI block */

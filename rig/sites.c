@@ -126,14 +126,15 @@ static void sites_filter(struct sites *s, int (*keep)(const struct site *, const
 {
 	int k = 0;
 
+	/* Every address loses its chain first, the ones losing their last site too. */
+	for (int i = 0; i < s->n; i++)
+		s->first[s->v[i].addr - s->lo] = 0;
 	for (int i = 0; i < s->n; i++)
 		if (keep(&s->v[i], what))
 			s->v[k++] = s->v[i];
 		else
 			s->pending = 1;		/* its address may lose its hook */
 	s->n = k;
-	for (int i = 0; i < s->n; i++)
-		s->first[s->v[i].addr - s->lo] = 0;
 	for (int i = 0; i < s->n; i++) {
 		s->v[i].next = s->first[s->v[i].addr - s->lo];
 		s->first[s->v[i].addr - s->lo] = i + 1;

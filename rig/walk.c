@@ -69,9 +69,10 @@ static int vcopy(const struct physmem *pm, uint32_t cr3, uint32_t cr4, uint32_t 
 				*bad = va;
 			return -1;
 		}
-		if (to_guest)
+		if (to_guest) {
+			phys_dirty(pm, w.pa, n);
 			memcpy(p, b, n);
-		else
+		} else
 			memcpy(b, p, n);
 		b += n;
 		va += n;

@@ -9,6 +9,7 @@
 struct physmem {
 	uint8_t *ram;
 	uint64_t size;
+	uint8_t *dirty;		/* per frame: written since the snapshot (snapshot.c); NULL: none taken */
 };
 
 enum walk_status {
@@ -32,6 +33,14 @@ static inline void *phys_ptr(const struct physmem *pm, uint64_t pa, size_t len)
 	if (pa > pm->size || len > pm->size - pa)
 		return NULL;
 	return pm->ram + pa;
+}
+
+/* The host or the CPU writes [pa, pa + len): a restore must put those frames back. */
+static inline void phys_dirty(const struct physmem *pm, uint64_t pa, size_t len)
+{
+	if (pm->dirty != NULL && len > 0 && pa < pm->size)
+		for (uint64_t f = pa >> 12; f <= (pa + len - 1) >> 12 && f < (pm->size >> 12); f++)
+			pm->dirty[f] = 1;
 }
 
 /* Read a 32-bit word at physical pa; 0 outside RAM (sets *ok to 0). */

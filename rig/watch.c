@@ -367,7 +367,7 @@ static void alias_write(void *arg, uint64_t pa, unsigned size, uint64_t value)
 
 	if (pg >= w->npages || size == 0 || size > 8 || w->kind[pg] == WP_NONE)
 		return;
-	w->guess = attrib_store(&w->attrib, pa, size, value, &eip) != 0;
+	w->guess = attrib_store(w->attrib, pa, size, value, &eip) != 0;
 	store_events(w, pa, size, value, eip, 0);
 	w->guess = 0;
 }
@@ -594,7 +594,8 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 		watch_detach(w);
 		return -1;
 	}
-	if (attrib_init(&w->attrib, m) < 0) {
+	w->attrib = m->attrib != NULL ? m->attrib : &w->own_attrib;
+	if (w->attrib == &w->own_attrib && attrib_init(w->attrib, m) < 0) {
 		snprintf(err, errlen, "cannot hook the guest's blocks");
 		watch_detach(w);
 		return -1;
@@ -614,8 +615,10 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 void watch_detach(struct watch *w)
 {
 	if (w->m != NULL) {
-		sites_remove(&w->m->sites, &w->attrib);
-		attrib_free(&w->attrib);
+		if (w->attrib != NULL)
+			sites_remove(&w->m->sites, w->attrib);
+		if (w->attrib == &w->own_attrib)
+			attrib_free(&w->own_attrib);
 		sites_remove(&w->m->sites, w);
 		machine_kva_cache(w->m, 0);
 		machine_on_alias_write(w->m, NULL, NULL);

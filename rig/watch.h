@@ -63,7 +63,8 @@ struct watch {
 	uint32_t pinit_ret, pinit_esp;	/* while pmap_pinit runs: where it returns */
 	uint32_t fresh[WATCH_MAX_FRESH];	/* WP_FRESH frames */
 	int nfresh;
-	struct attrib attrib;	/* which instruction made a store through the window */
+	struct attrib *attrib;	/* which instruction made a store through the window: */
+	struct attrib own_attrib;	/* this, or the machine's kept one (snapshot.c) */
 	int guess;		/* the store being reported was attributed by a guess */
 };
 

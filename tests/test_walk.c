@@ -88,7 +88,7 @@ END_TEST
 
 START_TEST(walker_survives_garbage_tables)
 {
-	struct physmem pm = { calloc(1, 1 << 20), 1 << 20 };
+	struct physmem pm = { .ram = calloc(1, 1 << 20), .size = 1 << 20 };
 	struct walk w;
 	uint32_t *pd = (uint32_t *)pm.ram;
 
