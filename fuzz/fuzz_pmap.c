@@ -10,6 +10,9 @@
  *                   fuzz_pmap_NAME (as .clusterfuzzlite/build.sh ships it);
  *                   else ptelist
  *   RIG_GUEST_DIR   where the builds are
+ *   RIG_FUZZ_FRESH  set: boot a machine per input instead of restoring the
+ *                   snapshot (to measure what the snapshot saves)
+ *   RIG_FUZZ_STATS  set: at exit, print the inputs run and what restoring cost
  */
 #include <malloc.h>
 #include <stdio.h>
@@ -29,6 +32,8 @@ static uint8_t counters[1 << 14] __attribute__((section("__libfuzzer_extra_count
 static const char *guest = "ptelist";
 static uint32_t kva;		/* the guest's scenario KVA */
 static struct machine machine;	/* booted once; every input runs on its snapshot */
+static int fresh;		/* RIG_FUZZ_FRESH: boot per input instead */
+static uint64_t inputs;
 
 /*
  * LeakSanitizer (in an OSS-Fuzz build) at exit: Unicorn 2.1 keeps a few
@@ -38,6 +43,16 @@ const char *__lsan_default_suppressions(void);
 const char *__lsan_default_suppressions(void)
 {
 	return "leak:libunicorn.so\n";
+}
+
+/* RIG_FUZZ_STATS: what the inputs cost, at exit. */
+static void print_stats(void)
+{
+	fprintf(stderr, "fuzz_pmap: %llu inputs, %s; %llu restores, %.1f us and %.1f frames copied each\n",
+	    (unsigned long long)inputs, fresh ? "a boot each" : "each on the restored snapshot",
+	    (unsigned long long)machine.restores,
+	    machine.restores ? (double)machine.restore_ns / 1000.0 / (double)machine.restores : 0.0,
+	    machine.restores ? (double)machine.restore_frames / (double)machine.restores : 0.0);
 }
 
 /* The guest to fuzz: $RIG_FUZZ_GUEST, the binary's name fuzz_pmap_NAME, or ptelist. */
@@ -77,6 +92,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_pmap: out of memory for the snapshot\n");
 		exit(2);
 	}
+	fresh = getenv("RIG_FUZZ_FRESH") != NULL;
+	if (getenv("RIG_FUZZ_STATS") != NULL)
+		atexit(print_stats);
 	fprintf(stderr, "fuzz_pmap: guest %s (%s)\n", guest, cfg.guest_path);
 	fuzz_cover(counters, sizeof(counters));
 	return 0;
@@ -93,7 +111,7 @@ static int finding(const struct file_result *res)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct file_result res;
-	struct run_options o = { .watch = 1, .stable = 1, .machine = &machine };
+	struct run_options o = { .watch = 1, .stable = 1, .machine = fresh ? NULL : &machine };
 	struct scenario s;
 	size_t len;
 	char *text = fuzz_decode(data, size, guest, kva, &len);
@@ -102,6 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (scenario_parse_text(&s, "fuzz.scn", text, len, stderr) == 0) {
 		run_file(&s, &o, &res);
+		inputs++;
 		if (finding(&res)) {
 			fprintf(stderr, "\nrig fuzz: %s%s%s at line %d: %s\n--- the scenario ---\n%s--- end ---\n", res.kind,
 			    res.id[0] ? " " : "", res.id, res.line, res.message, text);

@@ -90,6 +90,14 @@ static int symcmp(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+static int namecmp(const void *a, const void *b)
+{
+	const struct elf_symbol *x = *(const struct elf_symbol *const *)a, *y = *(const struct elf_symbol *const *)b;
+	int c = strcmp(x->name, y->name);
+
+	return c != 0 ? c : x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
 /* Keep a symbol if it names code or data at a real address. */
 static int keep_symbol(const Elf32_Sym *s, const char *strtab, size_t strsz)
 {
@@ -140,6 +148,11 @@ static int load_symbols(struct elf_image *img, const Elf32_Ehdr *eh, char *err, 
 				strtab + sym[k].st_name, ELF32_ST_TYPE(sym[k].st_info) == STT_FUNC };
 		}
 		qsort(img->syms, img->nsyms, sizeof(*img->syms), symcmp);
+		if ((img->by_name = calloc(img->nsyms ? img->nsyms : 1, sizeof(*img->by_name))) == NULL)
+			return errorf(err, errlen, "out of memory");
+		for (size_t k = 0; k < img->nsyms; k++)
+			img->by_name[k] = &img->syms[k];
+		qsort(img->by_name, img->nsyms, sizeof(*img->by_name), namecmp);
 		return 0;
 	}
 	return 0;
@@ -195,15 +208,23 @@ void elf_free(struct elf_image *img)
 {
 	free(img->data);
 	free(img->syms);
+	free(img->by_name);
 	memset(img, 0, sizeof(*img));
 }
 
 const struct elf_symbol *elf_find(const struct elf_image *img, const char *name)
 {
-	for (size_t i = 0; i < img->nsyms; i++)
-		if (strcmp(img->syms[i].name, name) == 0)
-			return &img->syms[i];
-	return NULL;
+	size_t lo = 0, hi = img->nsyms;
+
+	while (lo < hi) {	/* lo = the first symbol whose name is not below name */
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(img->by_name[mid]->name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < img->nsyms && strcmp(img->by_name[lo]->name, name) == 0 ? img->by_name[lo] : NULL;
 }
 
 const struct elf_symbol *elf_symbolize(const struct elf_image *img, uint32_t addr, uint32_t *off)

@@ -28,6 +28,7 @@ struct elf_image {
 	int nseg;
 	struct elf_symbol *syms;	/* sorted by address */
 	size_t nsyms;
+	const struct elf_symbol **by_name;	/* the same, sorted by name, then address */
 };
 
 /* Parse an ELF image held in memory (copied); 0 or -1 with a message in err. */

@@ -23,6 +23,7 @@
 
 struct disasm;
 struct attrib;
+struct watch_site;
 
 struct machine_config {
 	const char *guest_path;		/* guest ELF */
@@ -122,6 +123,9 @@ struct machine {
 	/* the snapshot (snapshot.c) and what it must match */
 	uint8_t *snap_ram;		/* guest RAM after boot, or NULL */
 	struct attrib *attrib;		/* the block hook and decoded stores, kept across restores */
+	struct watch_site *scan;	/* the watch sites found in the text (watch.c), kept likewise */
+	int nscan;
+	uint64_t restores, restore_ns, restore_frames;	/* what restoring cost so far */
 	char snap_console[1024];
 	size_t snap_console_len;
 	char guest_path[512];

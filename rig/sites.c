@@ -65,7 +65,27 @@ void sites_free(struct sites *s)
 	free(s->first);
 	free(s->hook);
 	free(s->v);
+	free(s->pend);
 	memset(s, 0, sizeof(*s));
+}
+
+/* addr may have lost its last site: sites_apply looks at it. */
+static void mark_pending(struct sites *s, uint32_t addr)
+{
+	uint32_t *v;
+
+	s->pending = 1;
+	if (s->npend == s->cappend) {
+		v = realloc(s->pend, (s->cappend ? s->cappend * 2 : 64) * sizeof(*v));
+		if (v == NULL) {
+			s->npend = s->cappend + 1;	/* overflowed: look at all of the text */
+			return;
+		}
+		s->pend = v;
+		s->cappend = s->cappend ? s->cappend * 2 : 64;
+	}
+	if (s->npend < s->cappend)
+		s->pend[s->npend++] = addr;
 }
 
 /* Hook or unhook addr to match its sites. 0 or -1. */
@@ -74,10 +94,10 @@ static int sync_addr(struct sites *s, uint32_t addr)
 	uc_hook *h = &s->hook[addr - s->lo];
 	int want = s->first[addr - s->lo] != 0;
 
-	if (want == (*h != 0))
+	if (want == (*h != 0) || (!want && s->keep))
 		return 0;
 	if (s->running && !want)
-		return s->pending = 1, 0;	/* unhooked between runs; a hook may come at once */
+		return mark_pending(s, addr), 0;	/* unhooked between runs; a hook may come at once */
 	if (want) {
 		if (uc_hook_add(s->uc, h, UC_HOOK_CODE, (void *)dispatch, s, addr, addr) != UC_ERR_OK)
 			return *h = 0, -1;
@@ -96,9 +116,14 @@ int sites_apply(struct sites *s)
 	if (!s->pending || s->running)
 		return 0;
 	s->pending = 0;
-	for (uint32_t a = s->lo; a < s->hi; a++)
-		if ((s->first[a - s->lo] != 0) != (s->hook[a - s->lo] != 0))
-			rc |= sync_addr(s, a);
+	if (s->npend > s->cappend) {
+		for (uint32_t a = s->lo; a < s->hi; a++)
+			if ((s->first[a - s->lo] != 0) != (s->hook[a - s->lo] != 0))
+				rc |= sync_addr(s, a);
+	} else
+		for (int i = 0; i < s->npend; i++)
+			rc |= sync_addr(s, s->pend[i]);
+	s->npend = 0;
 	return rc;
 }
 
@@ -133,7 +158,7 @@ static void sites_filter(struct sites *s, int (*keep)(const struct site *, const
 		if (keep(&s->v[i], what))
 			s->v[k++] = s->v[i];
 		else
-			s->pending = 1;		/* its address may lose its hook */
+			mark_pending(s, s->v[i].addr);	/* its address may lose its hook */
 	s->n = k;
 	for (int i = 0; i < s->n; i++) {
 		s->v[i].next = s->first[s->v[i].addr - s->lo];

@@ -31,7 +31,10 @@ struct sites {
 	struct site *v;
 	int n, cap;
 	int running;		/* inside uc_emu_start: unhooking waits for sites_apply */
-	int pending;		/* some address awaits unhooking */
+	int keep;		/* never unhook: the runs of a restored machine add the same sites again */
+	int pending;		/* some address awaits unhooking: */
+	uint32_t *pend;		/* these (all of the text if npend > cappend) */
+	int npend, cappend;
 	uint64_t hits;
 };
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "attrib.h"
 #include "machine.h"
@@ -24,6 +25,8 @@
  * again would drop all translated code each time (attrib_init), and
  * decoding is most of what attribution costs. What a run learns (blocks
  * whose stores became sites) is forgotten at each restore (attrib_restart).
+ * The watcher keeps its scan of the text here too (m->scan): the code a
+ * restore puts back is the code it scanned.
  */
 int machine_snapshot(struct machine *m)
 {
@@ -31,6 +34,7 @@ int machine_snapshot(struct machine *m)
 	m->snap_ram = malloc(m->pm.size);
 	m->pm.dirty = calloc(m->pm.size >> PAGE_SHIFT, 1);
 	m->attrib = calloc(1, sizeof(*m->attrib));
+	m->sites.keep = 1;	/* unhooking and hooking again would drop translated code each run */
 	if (m->snap_ram == NULL || m->pm.dirty == NULL || m->attrib == NULL || attrib_init(m->attrib, m) < 0)
 		return -1;
 	memcpy(m->snap_ram, m->pm.ram, m->pm.size);
@@ -56,6 +60,7 @@ static void restore_ram(struct machine *m)
 		if (m->pm.dirty[f]) {
 			memcpy(m->pm.ram + ((size_t)f << PAGE_SHIFT), m->snap_ram + ((size_t)f << PAGE_SHIFT), PAGE_SIZE);
 			m->pm.dirty[f] = 0;
+			m->restore_frames++;
 		}
 	if (getenv("RIG_SNAPSHOT_VERIFY") && memcmp(m->pm.ram, m->snap_ram, m->pm.size) != 0) {
 		for (f = 0; f < n && !memcmp(m->pm.ram + ((size_t)f << PAGE_SHIFT),
@@ -73,8 +78,11 @@ void machine_wrote(struct machine *m, const void *p, size_t len)
 
 int machine_restore(struct machine *m)
 {
+	struct timespec t0, t1;
+
 	if (m->snap_ram == NULL || m->mmu.model || m->mmu.watched != NULL || m->alias_write != NULL)
 		return -1;	/* no snapshot, or a runner still attached */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* The sites' hooks stay until a run ends without them: the next run adds the same ones. */
 	restore_ram(m);
 	if (uc_context_restore(m->uc, m->boot_ctx) != UC_ERR_OK)
@@ -90,6 +98,9 @@ int machine_restore(struct machine *m)
 	m->break_requested = 0;
 	m->ll_ncommon = m->ll_nsamples = 0;
 	machine_kva_cache(m, 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	m->restores++;
+	m->restore_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL + (t1.tv_nsec - t0.tv_nsec));
 	return 0;
 }
 
@@ -99,8 +110,12 @@ void machine_snapshot_free(struct machine *m)
 		attrib_free(m->attrib);
 		free(m->attrib);
 	}
+	m->sites.keep = 0;
 	free(m->snap_ram);
 	free(m->pm.dirty);
+	free(m->scan);
+	m->scan = NULL;
+	m->nscan = 0;
 	m->attrib = NULL;
 	m->snap_ram = NULL;
 	m->pm.dirty = NULL;

@@ -572,6 +572,31 @@ static int add_sites(struct watch *w)
 	return 0;
 }
 
+/*
+ * The sites, sorted: scanned, or on a machine with a snapshot, the scan it
+ * keeps (the code a restore puts back is the code scanned). 0 or -1.
+ */
+static int scan_kept(struct watch *w)
+{
+	struct machine *m = w->m;
+
+	if (m->scan == NULL || m->snap_ram == NULL) {
+		if (scan(w) < 0)
+			return -1;
+		qsort(w->sites, w->nsites, sizeof(*w->sites), site_cmp);
+		if (m->snap_ram != NULL && w->nsites > 0 && (m->scan = malloc(w->nsites * sizeof(*w->sites))) != NULL) {
+			memcpy(m->scan, w->sites, w->nsites * sizeof(*w->sites));
+			m->nscan = w->nsites;
+		}
+		return 0;
+	}
+	if ((w->sites = malloc(m->nscan * sizeof(*w->sites))) == NULL)
+		return -1;
+	memcpy(w->sites, m->scan, m->nscan * sizeof(*w->sites));
+	w->nsites = m->nscan;
+	return 0;
+}
+
 int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *err, size_t errlen)
 {
 	memset(w, 0, sizeof(*w));
@@ -583,12 +608,12 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 	w->pd_of = calloc(w->npages, sizeof(uint32_t));
 	w->pdx_of = calloc(w->npages, sizeof(uint16_t));
 	w->refs = calloc(w->npages, sizeof(uint16_t));
-	if (w->kind == NULL || w->alias == NULL || w->pd_of == NULL || w->pdx_of == NULL || w->refs == NULL || scan(w) < 0) {
+	if (w->kind == NULL || w->alias == NULL || w->pd_of == NULL || w->pdx_of == NULL || w->refs == NULL ||
+	    scan_kept(w) < 0) {
 		snprintf(err, errlen, "cannot scan the guest for watch sites");
 		watch_detach(w);
 		return -1;
 	}
-	qsort(w->sites, w->nsites, sizeof(*w->sites), site_cmp);
 	if (add_sites(w) < 0) {
 		snprintf(err, errlen, "cannot add the watch sites");
 		watch_detach(w);
