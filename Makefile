@@ -12,7 +12,7 @@ FUZZ_GUEST ?= ptelist
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?= -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all provision build build-asan build-fuzz run test fuzz-smoke fuzz fuzz-pmap fuzz-report cflite-check bench clean
+.PHONY: all provision build build-asan build-fuzz run test fuzz-smoke fuzz fuzz-pmap fuzz-report fuzz-speed cflite-check bench clean
 
 all: build
 
@@ -43,12 +43,12 @@ fuzz-smoke: build build-fuzz
 	  $(FUZZ_BUILD)/corpus-parse fixtures tests/trace > $(FUZZ_BUILD)/fuzz_parse.log 2>&1; rc=$$?; \
 	  if [ $$rc -ne 0 ]; then tail -40 $(FUZZ_BUILD)/fuzz_parse.log; else grep "^Done" $(FUZZ_BUILD)/fuzz_parse.log; fi; \
 	  exit $$rc
-	@echo "== rig fuzz: 200 seeded inputs on ptelist find nothing; buggy-pv-leak's bug is found and shrunk"
-	@rm -rf $(FUZZ_BUILD)/corpus-pmap-ptelist $(FUZZ_BUILD)/corpus-pmap-buggy-pv-leak $(FUZZ_BUILD)/findings-*
-	@./$(BUILD)/rig fuzz --guest ptelist --runs 200 > $(FUZZ_BUILD)/fuzz_pmap.log 2>&1 || \
+	@echo "== rig fuzz: 2000 seeded inputs on ptelist find nothing; buggy-forget-invlpg's bug is found and shrunk"
+	@rm -rf $(FUZZ_BUILD)/corpus-pmap-ptelist $(FUZZ_BUILD)/corpus-pmap-buggy-forget-invlpg $(FUZZ_BUILD)/findings-*
+	@./$(BUILD)/rig fuzz --guest ptelist --runs 2000 > $(FUZZ_BUILD)/fuzz_pmap.log 2>&1 || \
 	  { tail -40 $(FUZZ_BUILD)/fuzz_pmap.log; exit 1; }
-	@./$(BUILD)/rig fuzz --guest buggy-pv-leak --runs 2000 > $(FUZZ_BUILD)/fuzz_pmap.log 2>&1; rc=$$?; \
-	  if [ $$rc -ne 1 ] || ! grep -q "^# Shrunk by rig shrink from .*: violation PV-MAPPING" $(FUZZ_BUILD)/fuzz_pmap.log; \
+	@./$(BUILD)/rig fuzz --guest buggy-forget-invlpg --runs 5000 > $(FUZZ_BUILD)/fuzz_pmap.log 2>&1; rc=$$?; \
+	  if [ $$rc -ne 1 ] || ! grep -q "^# Shrunk by rig shrink from .*: violation TLB-STALE" $(FUZZ_BUILD)/fuzz_pmap.log; \
 	  then tail -40 $(FUZZ_BUILD)/fuzz_pmap.log; exit 1; fi; grep "^# Shrunk" $(FUZZ_BUILD)/fuzz_pmap.log
 
 # A longer campaign: FUZZ_TIME seconds per target, keeping the corpus.
@@ -61,6 +61,10 @@ fuzz: build build-fuzz
 # as a scenario beside its crash-* input in $(FUZZ_BUILD)/findings-NAME/, shrunk and printed.
 fuzz-pmap: build build-fuzz
 	@./$(BUILD)/rig fuzz --guest $(FUZZ_GUEST) --time $(FUZZ_TIME)
+
+# Inputs per second of the pmap target, a boot per input against the snapshot (docs/fuzzing.md).
+fuzz-speed: build build-fuzz
+	@bash scripts/fuzz-speed.sh 1000
 
 # How fast rig fuzz finds each planted bug, as a Markdown table (docs/fuzzing.md).
 fuzz-report: build build-fuzz

@@ -9,7 +9,8 @@
  * A restored machine is the snapshotted one, exactly: the runner detaches
  * everything it attached (hooks, sites, the watched set, the TLB model)
  * before the machine is restored, and the restore drops what the detaches
- * leave (the sites' pending unhooks, Unicorn's TLB, the stop, the console).
+ * leave (Unicorn's TLB, the stop, the console). tests/snapshot_equiv.c
+ * holds it to that: every fixture ends on a restored machine as on a boot.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,12 +35,15 @@ int machine_snapshot(struct machine *m)
 	m->snap_ram = malloc(m->pm.size);
 	m->pm.dirty = calloc(m->pm.size >> PAGE_SHIFT, 1);
 	m->attrib = calloc(1, sizeof(*m->attrib));
-	m->sites.keep = 1;	/* unhooking and hooking again would drop translated code each run */
-	if (m->snap_ram == NULL || m->pm.dirty == NULL || m->attrib == NULL || attrib_init(m->attrib, m) < 0)
+	/* A site's address keeps its hook when the site goes: unhooking and hooking
+	 * again, as each run removes and adds the same sites, would drop translated code. */
+	m->sites.keep = 1;
+	if (m->snap_ram == NULL || m->pm.dirty == NULL || m->attrib == NULL || attrib_init(m->attrib, m) < 0 ||
+	    m->boot_ctx == NULL || uc_context_save(m->uc, m->boot_ctx) != UC_ERR_OK) {
+		machine_snapshot_free(m);
 		return -1;
+	}
 	memcpy(m->snap_ram, m->pm.ram, m->pm.size);
-	if (m->boot_ctx == NULL || uc_context_save(m->uc, m->boot_ctx) != UC_ERR_OK)
-		return -1;
 	memcpy(m->snap_console, m->console, sizeof(m->console));
 	m->snap_console_len = m->console_len;
 	return 0;
@@ -83,7 +87,6 @@ int machine_restore(struct machine *m)
 	if (m->snap_ram == NULL || m->mmu.model || m->mmu.watched != NULL || m->alias_write != NULL)
 		return -1;	/* no snapshot, or a runner still attached */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	/* The sites' hooks stay until a run ends without them: the next run adds the same ones. */
 	restore_ram(m);
 	if (uc_context_restore(m->uc, m->boot_ctx) != UC_ERR_OK)
 		return -1;
