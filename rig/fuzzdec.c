@@ -35,15 +35,16 @@ static void decode_op(FILE *f, const uint8_t *d, size_t size, size_t *i, uint32_
 	unsigned op = next(d, size, i) % 16, x = next(d, size, i), y = next(d, size, i);
 	const char *pm = pmaps[x & 1];
 	uint32_t va = 0x10000000u + ((x >> 1) % 128) * 0x1000u, kv = kva + (y % 16) * 0x1000u;
-	uint32_t burst = 0x10000000u + ((x >> 1) % 8) * 0x40000u;	/* 64-page slots: a chunk can fill */
 	unsigned pg = y % 64, n = 1 + (y >> 3) % 8;
 
 	switch (op) {
 	case 0: case 1: case 2:
 		fprintf(f, "map %s 0x%08x p[%u] %s%s or-shortage\n", pm, va, pg, prots[y >> 6 & 1], (y >> 5 & 3) == 3 ? " wired" : "");
 		break;
-	case 3:
-		fprintf(f, "map %s 0x%08x p %s or-shortage\n", pm, burst, prots[y >> 6 & 1]);	/* all 64 pages */
+	case 3:		/* all 64 pages; one time in eight six slots, more than a chunk holds (336) */
+		for (unsigned k = 0; k < ((y & 0x38) == 0x38 ? 6u : 1u); k++)
+			fprintf(f, "map %s 0x%08x p %s or-shortage\n", pm,
+			    0x10000000u + ((((x >> 1) % 8) + k) % 8) * 0x40000u, prots[y >> 6 & 1]);
 		break;
 	case 4:
 		fprintf(f, "unmap %s 0x%08x +%u\n", pm, va, n);
