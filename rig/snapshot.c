@@ -55,16 +55,21 @@ int machine_snapshot(struct machine *m)
  * it sets, and the host marks what it writes itself (phys_dirty,
  * machine_wrote); a frame outside these was not written. RIG_SNAPSHOT_VERIFY
  * compares the whole RAM after the restore and aborts on a frame missed.
+ * A frame of the guest's text that a (buggy) run wrote loses its translated
+ * code too: Unicorn does not see the host put the old bytes back.
  */
 static void restore_ram(struct machine *m)
 {
-	uint32_t f, n = (uint32_t)(m->pm.size >> PAGE_SHIFT);
+	uint32_t f, va, n = (uint32_t)(m->pm.size >> PAGE_SHIFT);
 
 	for (f = 0; f < n; f++)
 		if (m->pm.dirty[f]) {
 			memcpy(m->pm.ram + ((size_t)f << PAGE_SHIFT), m->snap_ram + ((size_t)f << PAGE_SHIFT), PAGE_SIZE);
 			m->pm.dirty[f] = 0;
 			m->restore_frames++;
+			va = (f << PAGE_SHIFT) + m->lay.image_off;
+			if (va + PAGE_SIZE > m->sites.lo && va < m->sites.hi)
+				uc_ctl_remove_cache(m->uc, va, (uint64_t)va + PAGE_SIZE);
 		}
 	if (getenv("RIG_SNAPSHOT_VERIFY") && memcmp(m->pm.ram, m->snap_ram, m->pm.size) != 0) {
 		for (f = 0; f < n && !memcmp(m->pm.ram + ((size_t)f << PAGE_SHIFT),
