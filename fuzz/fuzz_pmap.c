@@ -69,8 +69,8 @@ static const char *choose_guest(const char *argv0)
 
 /*
  * Boot the guest once, as the decoded prologue sets it up (fuzzdec.h),
- * learn where scenario kernel VAs start, and take the
- * snapshot every input starts from.
+ * learn where scenario kernel VAs start, and take the snapshot every input
+ * starts from.
  */
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -100,11 +100,18 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Is this outcome a bug the fuzzer looks for? */
+/*
+ * Is this outcome a bug the fuzzer looks for? A machine that cannot boot
+ * or be restored is the harness failing, not the guest: it stops the run.
+ */
 static int finding(const struct file_result *res)
 {
+	if (res->outcome == OUT_CRASH && !strcmp(res->kind, "boot")) {
+		fprintf(stderr, "fuzz_pmap: %s\n", res->message);
+		exit(2);
+	}
 	if (res->outcome == OUT_CRASH)
-		return strcmp(res->kind, "boot") != 0;
+		return 1;
 	return res->outcome == OUT_FAIL && !strcmp(res->kind, "violation");
 }
 
