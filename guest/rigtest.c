@@ -44,6 +44,27 @@ void rigtest_ud2(void)
 	__asm__ __volatile__("ud2");
 }
 
+/* An invalid opcode in a function inlined twice over (source-line tests). */
+static volatile int rigtest_depth;
+
+static inline __attribute__((always_inline)) void rigtest_inner_ud2(void)
+{
+	rigtest_depth = 2;
+	__asm__ __volatile__("ud2");
+}
+
+static inline __attribute__((always_inline)) void rigtest_middle_ud2(void)
+{
+	rigtest_depth = 1;
+	rigtest_inner_ud2();
+}
+
+void rigtest_inlined_ud2(void)
+{
+	rigtest_depth = 0;
+	rigtest_middle_ud2();
+}
+
 /* Map a 4 MiB PSE page va -> pa in the current directory (tests only). */
 void rigtest_map_pse(vm_offset_t va, vm_paddr_t pa)
 {

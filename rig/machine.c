@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "disasm.h"
+#include "guestsym.h"
 #include "util.h"
 
 #define WATCHDOG_TICK_MS 10
@@ -134,17 +135,6 @@ int machine_backtrace(struct machine *m, uint32_t ebp, uint32_t *frames, int max
 		ebp = fr[0];
 	}
 	return n;
-}
-
-void machine_format_frames(struct machine *m, const uint32_t *frames, int n, char *buf, size_t len)
-{
-	size_t used = 0;
-	char sym[128];
-
-	buf[0] = '\0';
-	for (int i = 0; i < n && used < len; i++)
-		used += snprintf(buf + used, len - used, "%s%s", i ? " <- " : "",
-		    elf_addr_name(&m->elf, frames[i], sym, sizeof(sym)));
 }
 
 void machine_request_stop(struct machine *m)
@@ -556,6 +546,9 @@ void machine_close(struct machine *m)
 	if (m->boot_ctx != NULL)
 		uc_context_free(m->boot_ctx);
 	machine_snapshot_free(m);
+	srcline_close(m->src);
+	m->src = NULL;
+	m->src_tried = 0;
 	sites_free(&m->sites);
 	if (m->uc != NULL)
 		uc_close(m->uc);
@@ -647,22 +640,22 @@ static const char *vector_name(int v)
 	return v >= 0 && v < (int)(sizeof(names) / sizeof(names[0])) ? names[v] : "exception";
 }
 
-/* "sym+0x12 (0xc0101234): mov eax, dword ptr [edx]" for a guest EIP. */
+/* "sym+0x12 (pmap.c:456) [0xc0101234]: mov eax, dword ptr [edx]" for a guest EIP. */
 static void describe_insn(struct machine *m, uint32_t eip, char *buf, size_t len)
 {
-	char sym[128], text[96];
+	char sym[512], text[96];
 	uint8_t code[16];
 	size_t n = 0;
 
 	while (n < sizeof(code) && machine_vread(m, eip + n, &code[n], 1) == 0)
 		n++;
 	disasm_one(m->dis, code, n, eip, text, sizeof(text));
-	snprintf(buf, len, "%s (0x%08x): %s", elf_addr_name(&m->elf, eip, sym, sizeof(sym)), eip, text);
+	snprintf(buf, len, "%s [0x%08x]: %s", guest_addr_name(m, eip, m->sym_flags, sym, sizeof(sym)), eip, text);
 }
 
 void machine_describe_stop(struct machine *m, char *buf, size_t len)
 {
-	char where[256];
+	char where[1024];
 	const struct machine_stop *s = &m->stop;
 
 	describe_insn(m, s->eip, where, sizeof(where));
@@ -679,7 +672,7 @@ void machine_describe_stop(struct machine *m, char *buf, size_t len)
 			    s->vector, where);
 		break;
 	case STOP_PANIC:
-		machine_format_frames(m, s->frames, s->nframes, where, sizeof(where));
+		guest_format_frames(m, s->frames, s->nframes, 0, m->sym_flags, where, sizeof(where));
 		snprintf(buf, len, "guest panic: \"%s\" in %s", s->message, s->nframes ? where : "?");
 		break;
 	case STOP_HANG:

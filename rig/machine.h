@@ -129,6 +129,9 @@ struct machine {
 	char snap_console[1024];
 	size_t snap_console_len;
 	char guest_path[512];
+	struct srcline *src;		/* its line table, opened at the first name asked (guestsym.c) */
+	int src_tried;
+	int sym_flags;			/* how code reads in the machine's own messages (SYM_STABLE) */
 	uint32_t pv_maxchunks;
 	const struct elf_symbol *ll_common[RIG_MAX_FRAMES + 1];	/* livelock: on every sampled stack */
 	int ll_ncommon, ll_nsamples;
@@ -163,8 +166,6 @@ int machine_vwrite(struct machine *m, uint32_t va, const void *buf, size_t len);
 void machine_describe_stop(struct machine *m, char *buf, size_t len);
 /* Return addresses on the guest stack from frame pointer ebp (at most max). */
 int machine_backtrace(struct machine *m, uint32_t ebp, uint32_t *frames, int max);
-/* Format frames as "a+0x1 <- b+0x2 <- ..." into buf. */
-void machine_format_frames(struct machine *m, const uint32_t *frames, int n, char *buf, size_t len);
 /* Turn the kernel VA cache on (a watcher invalidates it) or off. */
 void machine_kva_cache(struct machine *m, int on);
 /* Forget the cached translation of one kernel VA (or all, for va = 0). */

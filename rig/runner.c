@@ -18,6 +18,7 @@
 #include "disasm.h"
 #include "gview.h"
 #include "guestcall.h"
+#include "guestsym.h"
 #include "invariants.h"
 #include "kvamap.h"
 #include "model.h"
@@ -42,15 +43,34 @@ const char *step_text(struct run *r)
 	return r->synth[0] ? r->synth : r->step ? r->step->text : "";
 }
 
-/* "f+0x1c <- g+0x8" -> "f <- g": drop the code offsets after symbol names (in place). */
+/* Is s ":123)" or ":123, " after a source file's name ("pmap.c:123)")? The end of the number, or NULL. */
+static const char *source_line(const char *s, const char *start, const char *out)
+{
+	const char *d = s + 1;
+
+	if (s[0] != ':' || !isdigit((unsigned char)*d) || out - start < 3 || out[-2] != '.' ||
+	    !isalpha((unsigned char)out[-1]))
+		return NULL;
+	while (isdigit((unsigned char)*d))
+		d++;
+	return *d == ')' || (d[0] == ',' && d[1] == ' ') ? d : NULL;
+}
+
+/*
+ * "f+0x1c (pmap.c:12) <- g+0x8 (pmap.c:40)" -> "f (pmap.c) <- g (pmap.c)":
+ * drop the code offsets after symbol names and the line numbers after
+ * source files (in place).
+ */
 static void strip_offsets(char *s)
 {
 	char *start = s, *out = s;
 
 	while (*s) {
-		const char *hex = s + 3;
+		const char *hex = s + 3, *line = source_line(s, start, out);
 
-		if (s[0] == '+' && s[1] == '0' && s[2] == 'x' && isxdigit((unsigned char)*hex) && out > start &&
+		if (line != NULL) {
+			s = (char *)line;
+		} else if (s[0] == '+' && s[1] == '0' && s[2] == 'x' && isxdigit((unsigned char)*hex) && out > start &&
 		    (isalnum((unsigned char)out[-1]) || out[-1] == '_')) {
 			while (isxdigit((unsigned char)*hex))
 				hex++;
@@ -112,7 +132,7 @@ static int witness_verdict(struct run *r, enum stop_kind k)
 int gcall(struct run *r, uint32_t fn, uint32_t *ret, int argc, ...)
 {
 	uint32_t argv[GUESTCALL_MAX_ARGS];
-	char why[512];
+	char why[2048];
 	enum stop_kind k;
 	va_list ap;
 
@@ -183,13 +203,12 @@ static void progress(struct run *r)
 /* "event #N: pmap_protect+0x178: lock cmpxchg ...: PTE va=... pa=...: old -> new +flags" for a cause. */
 static void format_cause(struct run *r, const struct event *e, char *buf, size_t len)
 {
-	char sym[128], insn[96], flags[128];
+	char sym[512], insn[96], flags[128];
 	uint8_t *code;
 	int n;
 
-	elf_addr_name(&r->m->elf, e->eip, sym, sizeof(sym));
+	guest_addr_name(r->m, e->eip, r->o->stable ? SYM_STABLE : 0, sym, sizeof(sym));
 	if (r->o->stable) {
-		sym[strcspn(sym, "+")] = '\0';
 		n = snprintf(buf, len, "%s: ", sym);
 	} else {
 		code = machine_kva_ptr(r->m, e->eip, 16);
@@ -208,23 +227,33 @@ static void format_cause(struct run *r, const struct event *e, char *buf, size_t
 		    pte_flags_diff(e->old, e->new, flags, sizeof(flags)));
 }
 
-/* Remember the functions on a violation's cause path, " f g h " (for `expect violation ID in FUNCTION`). */
+/*
+ * Remember the functions on a violation's cause path, " f g h " (for
+ * `expect violation ID in FUNCTION`), the functions inlined there included.
+ */
 static void cause_functions(struct run *r, uint32_t eip, const uint32_t *stack, int n)
 {
-	char *path = r->res->cause_path, sym[128];
-	size_t used = (size_t)snprintf(path, sizeof(r->res->cause_path), " ");
+	char *path = r->res->cause_path;
+	size_t used = (size_t)snprintf(path, sizeof(r->res->cause_path), " "), size = sizeof(r->res->cause_path);
+	struct src_frame f[SRC_MAX_FRAMES];
 
-	for (int i = -1; i < n && used < sizeof(r->res->cause_path); i++) {
-		elf_addr_name(&r->m->elf, i < 0 ? eip : stack[i], sym, sizeof(sym));
-		sym[strcspn(sym, "+")] = '\0';		/* the function, without the offset */
-		used += (size_t)snprintf(path + used, sizeof(r->res->cause_path) - used, "%s ", sym);
+	for (int i = -1; i < n && used < size; i++) {
+		uint32_t a = i < 0 ? eip : stack[i], off;
+		int flags = i < 0 ? 0 : SYM_RETURN, nf = guest_src_frames(r->m, a, flags, f, SRC_MAX_FRAMES);
+		const struct elf_symbol *s = elf_symbolize(&r->m->elf, a, &off);
+
+		for (int k = 0; k < nf && f[k].inlined && used < size; k++)
+			used += (size_t)snprintf(path + used, size - used, "%s ", f[k].fn);
+		if (used < size)	/* the function, without the offset */
+			used += (size_t)snprintf(path + used, size - used, "%.*s ", s ? (int)strcspn(s->name, ".") : 1,
+			    s ? s->name : "?");
 	}
 }
 
 /* Report a violation, with the write that caused it when there is one. */
 int report_violation(struct run *r, const struct violation *v)
 {
-	char cause[512], callers[1024] = "";
+	char cause[1024], callers[2048] = "";
 
 	if (!v->has_cause)
 		return failf(r, OUT_FAIL, "violation", v->id, "%s", v->detail);
@@ -232,7 +261,7 @@ int report_violation(struct run *r, const struct violation *v)
 	if (!r->failed)
 		cause_functions(r, v->cause.eip, v->stack, v->nstack);
 	if (v->nstack > 0)
-		machine_format_frames(r->m, v->stack, v->nstack, callers, sizeof(callers));
+		guest_format_frames(r->m, v->stack, v->nstack, 0, r->o->stable ? SYM_STABLE : 0, callers, sizeof(callers));
 	return failf(r, OUT_FAIL, "violation", v->id, "%s\n  caused by %s%s%s", v->detail, cause,
 	    callers[0] ? "\n    called from " : "", callers);
 }
@@ -240,7 +269,7 @@ int report_violation(struct run *r, const struct violation *v)
 int blame_write(struct run *r, const struct event *e)
 {
 	size_t n = strlen(r->res->message);
-	char cause[512];
+	char cause[1024];
 
 	format_cause(r, e, cause, sizeof(cause));
 	cause_functions(r, e->eip, NULL, 0);
@@ -550,6 +579,7 @@ static int start(struct run *r)
 			return -1;
 		}
 	r->gi = machine_info(r->m);
+	r->m->sym_flags = r->o->stable ? SYM_STABLE : 0;
 	r->pmap_gva[SCN_KERNEL] = r->m->ct.kernel_pmap;
 	if (reclaim_attach(&r->rc, r->m) < 0)
 		return failf(r, OUT_CRASH, "boot", NULL, "cannot hook the guest's reclaim function %s", r->m->ct.reclaim_fn);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "disasm.h"
+#include "guestsym.h"
 #include "gview.h"
 #include "recwrite.h"
 #include "report.h"
@@ -50,6 +51,12 @@ static const char *sym_name(const struct trace *t, uint32_t eip, char *buf, size
 	s = elf_symbolize(&t->m->elf, eip, &off);
 	snprintf(buf, len, "%.*s", s ? (int)strcspn(s->name, ".") : 1, s ? s->name : "?");
 	return buf;
+}
+
+/* The code at eip with its source frames ("f (pmap.c:12, inlined) <- g+0x1c (pmap.c:40)"). */
+static const char *src_name(const struct trace *t, uint32_t eip, char *buf, size_t len)
+{
+	return guest_addr_name(t->m, eip, t->o.stable ? SYM_STABLE : 0, buf, len);
 }
 
 /* Is the event a store into a vm_page record or a pv chunk page? */
@@ -153,28 +160,16 @@ static void describe(struct trace *t, const struct event *e, char *buf, size_t l
 		buf[n - 1] = '\0';	/* no flags changed: no trailing blank */
 }
 
-/* "f+0x1 <- g+0x2" (as machine_format_frames), without offsets under --stable. */
-static void format_frames(const struct trace *t, const uint32_t *frames, int n, char *buf, size_t len)
-{
-	size_t used = 0;
-	char sym[128];
-
-	buf[0] = '\0';
-	for (int i = 0; i < n && used < len; i++)
-		used += snprintf(buf + used, len - used, "%s%s", i ? " <- " : "",
-		    sym_name(t, frames[i], sym, sizeof(sym)));
-}
-
 /* The guest backtrace at the event (read live: sinks run inside the hook). */
 static void print_stack(struct trace *t, const struct event *e)
 {
 	uint32_t frames[RIG_MAX_FRAMES + 1];
-	char buf[1024];
+	char buf[2048];
 	int n;
 
 	frames[0] = e->eip;
 	n = machine_backtrace(t->m, machine_reg(t->m, UC_X86_REG_EBP), frames + 1, RIG_MAX_FRAMES);
-	format_frames(t, frames, n + 1, buf, sizeof(buf));
+	guest_format_frames(t->m, frames, n + 1, 1, t->o.stable ? SYM_STABLE : 0, buf, sizeof(buf));
 	if (t->o.json) {
 		fputs(",\"stack\":\"", t->out);
 		json_escape(t->out, buf);
@@ -186,12 +181,12 @@ static void print_stack(struct trace *t, const struct event *e)
 
 static void text_line(struct trace *t, const struct event *e)
 {
-	char what[512], sym[128];
+	char what[512], sym[512];
 	const char *hi = t->o.color ? "\033[1m" : "", *lo = t->o.color ? "\033[0m" : "";
 
 	describe(t, e, what, sizeof(what));
 	fprintf(t->out, "#%llu %s:%d %s | %s%s%s%s | %s%s%s\n", (unsigned long long)e->seq, t->file, e->line,
-	    e->text ? e->text : "", sym_name(t, e->eip, sym, sizeof(sym)), t->o.stable ? "" : "  ",
+	    e->text ? e->text : "", src_name(t, e->eip, sym, sizeof(sym)), t->o.stable ? "" : "  ",
 	    t->o.stable ? "" : insn_text(t, e->eip), !t->o.stable && e->eip_guess ? " (instruction guessed)" : "",
 	    hi, what, lo);
 }
@@ -206,6 +201,35 @@ static void json_str(FILE *out, const char *key, const char *v)
 	fprintf(out, ",\"%s\":\"", key);
 	json_escape(out, v);
 	fputc('"', out);
+}
+
+/*
+ * ,"src":[{"fn":"f","file":"pmap.c","line":12,"inlined":true},...]: the
+ * source frames at eip, innermost first (under --stable the function's own
+ * frame alone, without its line).
+ */
+static void json_src(struct trace *t, uint32_t eip)
+{
+	struct src_frame f[SRC_MAX_FRAMES];
+	int n = guest_src_frames(t->m, eip, 0, f, SRC_MAX_FRAMES);
+	char sym[128];
+
+	if (n == 0)
+		return;
+	fputs(",\"src\":[", t->out);
+	for (int i = t->o.stable ? n - 1 : 0; i < n; i++) {
+		fprintf(t->out, "%s{\"fn\":\"", i && !t->o.stable ? "," : "");
+		json_escape(t->out, f[i].fn[0] ? f[i].fn : sym_name(t, eip, sym, sizeof(sym)));	/* assembly: the symbol */
+		fputs("\",\"file\":\"", t->out);
+		json_escape(t->out, f[i].file);
+		fputc('"', t->out);
+		if (!t->o.stable && f[i].line > 0)
+			fprintf(t->out, ",\"line\":%d", f[i].line);
+		if (f[i].inlined)
+			fputs(",\"inlined\":true", t->out);
+		fputc('}', t->out);
+	}
+	fputc(']', t->out);
 }
 
 /* The keys of a vm_page or pv store: its record, the field, old, new, the decoding. */
@@ -239,6 +263,7 @@ static void json_line(struct trace *t, const struct event *e)
 		if (!t->o.stable)
 			json_hex(t->out, "eip", e->eip);
 		json_str(t->out, "sym", sym_name(t, e->eip, sym, sizeof(sym)));
+		json_src(t, e->eip);
 		if (!t->o.stable) {
 			char insn[128];
 
@@ -322,12 +347,12 @@ static void trace_break_dump(struct trace *t, const struct event *e)
 		UC_X86_REG_EFLAGS, UC_X86_REG_CR0, UC_X86_REG_CR2, UC_X86_REG_CR3, UC_X86_REG_CR4 };
 	static const char *names[] = { "eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip",
 		"eflags", "cr0", "cr2", "cr3", "cr4" };
-	char what[256], sym[128];
+	char what[256], sym[512];
 	struct trace_opts o = t->o;
 
 	describe(t, e, what, sizeof(what));
 	fprintf(t->out, "== break: %s:%d %s\n", t->file, e->line, e->text ? e->text : "");
-	fprintf(t->out, "%s is about to store: %s\n", elf_addr_name(&t->m->elf, e->eip, sym, sizeof(sym)), what);
+	fprintf(t->out, "%s is about to store: %s\n", src_name(t, e->eip, sym, sizeof(sym)), what);
 	fprintf(t->out, "registers:\n");
 	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
 		fprintf(t->out, "%s%-6s 0x%08x%s", i % 4 == 0 ? "  " : "", names[i], machine_reg(t->m, regs[i]),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "guestsym.h"
 #include "gview.h"
 
 static int class_by_name(struct witness *w, uint32_t lock);
@@ -61,7 +62,7 @@ static void where(struct witness *w, char *buf, size_t len)
 
 	if (machine_vread(w->m, esp, &frames[0], 4) == 0)
 		n = 1 + machine_backtrace(w->m, machine_reg(w->m, UC_X86_REG_EBP), frames + 1, RIG_MAX_FRAMES);
-	machine_format_frames(w->m, frames, n, buf, len);
+	guest_format_frames(w->m, frames, n, 0, w->m->sym_flags, buf, len);
 }
 
 /* Record a violation (the first only, unless ignored) and stop the guest. */

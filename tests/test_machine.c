@@ -3,6 +3,7 @@
  * panics, faults and hangs reported with symbols, and recovery after each.
  */
 #include "harness.h"
+#include "guestsym.h"
 #include "walk.h"
 
 START_TEST(boots_with_paging_on)
@@ -84,6 +85,40 @@ START_TEST(page_fault_is_reported_with_cr2_and_instruction)
 }
 END_TEST
 
+/* An address inside inlined code has a frame per inlined call, innermost first, as gdb's bt shows them. */
+START_TEST(inlined_frames_have_source_lines)
+{
+	struct machine m;
+	struct src_frame f[SRC_MAX_FRAMES];
+	char buf[1024];
+	int n;
+
+	boot(&m);
+	ck_assert_int_eq(GCALL(&m, "rigtest_inlined_ud2", NULL), STOP_FAULT);
+	n = guest_src_frames(&m, m.stop.eip, 0, f, SRC_MAX_FRAMES);
+	ck_assert_int_eq(n, 3);
+	ck_assert_str_eq(f[0].fn, "rigtest_inner_ud2");
+	ck_assert_str_eq(f[1].fn, "rigtest_middle_ud2");
+	ck_assert_str_eq(f[2].fn, "rigtest_inlined_ud2");
+	ck_assert(f[0].inlined && f[1].inlined && !f[2].inlined);
+	for (int i = 0; i < n; i++) {
+		ck_assert_str_eq(f[i].file, "rigtest.c");
+		ck_assert_int_gt(f[i].line, 0);
+	}
+	/* each frame stands where the frame inside it was called (the callee is defined above its caller) */
+	ck_assert_int_lt(f[0].line, f[1].line);
+	ck_assert_int_lt(f[1].line, f[2].line);
+	guest_addr_name(&m, m.stop.eip, 0, buf, sizeof(buf));
+	ck_assert_msg(strstr(buf, "rigtest_inner_ud2 (rigtest.c:") == buf, "%s", buf);
+	ck_assert_msg(strstr(buf, ", inlined) <- rigtest_middle_ud2 (rigtest.c:") != NULL, "%s", buf);
+	ck_assert_msg(strstr(buf, ", inlined) <- rigtest_inlined_ud2+0x") != NULL, "%s", buf);
+	/* --stable: the function and its file only */
+	guest_addr_name(&m, m.stop.eip, SYM_STABLE, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "rigtest_inlined_ud2 (rigtest.c)");
+	machine_close(&m);
+}
+END_TEST
+
 START_TEST(invalid_opcode_is_reported)
 {
 	struct machine m;
@@ -94,8 +129,8 @@ START_TEST(invalid_opcode_is_reported)
 	ck_assert_int_eq(m.stop.vector, 6);
 	ck_assert_uint_eq(m.stop.eip, guest_symbol(&m, "rigtest_ud2"));
 	machine_describe_stop(&m, buf, sizeof(buf));
-	ck_assert_msg(strstr(buf, "#UD invalid opcode (vector 6) at rigtest_ud2 (0x") != NULL, "%s", buf);
-	ck_assert_msg(strstr(buf, "): ud2") != NULL, "%s", buf);
+	ck_assert_msg(strstr(buf, "#UD invalid opcode (vector 6) at rigtest_ud2 (rigtest.c:") != NULL, "%s", buf);
+	ck_assert_msg(strstr(buf, ") [0x") != NULL && strstr(buf, "]: ud2") != NULL, "%s", buf);
 	machine_close(&m);
 }
 END_TEST
@@ -188,6 +223,7 @@ int main(void)
 	tcase_add_test(tc, panic_is_reported_with_message_and_symbol);
 	tcase_add_test(tc, page_fault_is_reported_with_cr2_and_instruction);
 	tcase_add_test(tc, invalid_opcode_is_reported);
+	tcase_add_test(tc, inlined_frames_have_source_lines);
 	tcase_add_test(tc, runaway_guest_is_stopped);
 	tcase_add_test(tc, faults_do_not_poison_later_calls);
 	tcase_add_test(tc, stores_land_at_the_translated_address);

@@ -14,8 +14,8 @@
 
 struct kv {
 	char key[16];
-	int is_str;
-	char str[256];
+	int is_str, is_arr;	/* is_arr: str holds the array's text, brackets included */
+	char str[1024];
 	long long num;
 };
 
@@ -42,7 +42,34 @@ static int json_string(const char **s, char *out, size_t len)
 	return -1;
 }
 
-/* Parse one flat object of string and integer values; the number of keys, or -1. */
+/* Copy the array at *s ('[') whole into out, strings skipped over; -1 on error. */
+static int json_array(const char **s, char *out, size_t len)
+{
+	const char *p = *s;
+	int depth = 0;
+	char tmp[256];
+
+	do {
+		if (*p == '"') {
+			p++;
+			if (json_string(&p, tmp, sizeof(tmp)) < 0)
+				return -1;
+			continue;
+		}
+		if (*p == '\0')
+			return -1;
+		depth += (*p == '[' || *p == '{') - (*p == ']' || *p == '}');
+		p++;
+	} while (depth > 0);
+	if ((size_t)(p - *s) >= len)
+		return -1;
+	memcpy(out, *s, (size_t)(p - *s));
+	out[p - *s] = '\0';
+	*s = p;
+	return 0;
+}
+
+/* Parse one object of string, integer and (kept as text) array values; the number of keys, or -1. */
 static int json_object(const char *s, struct kv *kv, int max)
 {
 	int n = 0;
@@ -53,10 +80,17 @@ static int json_object(const char *s, struct kv *kv, int max)
 		if (*s++ != '"' || json_string(&s, kv[n].key, sizeof(kv[n].key)) < 0 || *s++ != ':')
 			return -1;
 		kv[n].is_str = *s == '"';
-		if (kv[n].is_str) {
+		kv[n].is_arr = *s == '[';
+		if (kv[n].is_arr) {
+			if (json_array(&s, kv[n].str, sizeof(kv[n].str)) < 0)
+				return -1;
+		} else if (kv[n].is_str) {
 			s++;
 			if (json_string(&s, kv[n].str, sizeof(kv[n].str)) < 0)
 				return -1;
+		} else if (!strncmp(s, "true", 4)) {
+			kv[n].num = 1;
+			s += 4;
 		} else {
 			char *end;
 
@@ -89,12 +123,12 @@ static const char *schema(const char *kind)
 {
 	static const struct { const char *kind, *keys; } s[] = {
 		{ "step-begin", "" }, { "step-end", "" },
-		{ "pte", "eip sym insn space va pa old new" }, { "pde", "eip sym insn space va pa old new" },
-		{ "invlpg", "eip sym insn space va" }, { "cr", "eip sym insn space cr old new" },
-		{ "fault", "eip sym insn space vector cr2 message" }, { "panic", "eip sym insn space message" },
-		{ "warning", "eip sym insn space message" },
-		{ "vm_page", "eip sym insn index page pa field old new decoded" },
-		{ "pv", "eip sym insn chunk pa field old new decoded" },
+		{ "pte", "eip sym src insn space va pa old new" }, { "pde", "eip sym src insn space va pa old new" },
+		{ "invlpg", "eip sym src insn space va" }, { "cr", "eip sym src insn space cr old new" },
+		{ "fault", "eip sym src insn space vector cr2 message" },
+		{ "panic", "eip sym src insn space message" }, { "warning", "eip sym src insn space message" },
+		{ "vm_page", "eip sym src insn index page pa field old new decoded" },
+		{ "pv", "eip sym src insn chunk pa field old new decoded" },
 	};
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
@@ -112,6 +146,43 @@ static int is_text_key(const char *key)
 		if (!strcmp(key, text[i]))
 			return 1;
 	return 0;
+}
+
+/*
+ * The source frames: [{"fn":"f","file":"x.c","line":N,"inlined":true},...],
+ * at least one, inlined on all but the last; with --stable the function's
+ * own frame alone, without its line.
+ */
+static int valid_src(const char *text, int stable)
+{
+	const char *p = text + 1;
+	int n = 0, inlined = 1;
+
+	if (text[0] != '[')
+		return 0;
+	while (*p == '{') {
+		char obj[512];
+		struct kv f[4];
+		int nf, k = 2;
+
+		if (!inlined || json_array(&p, obj, sizeof(obj)) < 0 || (nf = json_object(obj, f, 4)) < 2)
+			return 0;
+		if (strcmp(f[0].key, "fn") || !f[0].is_str || !f[0].str[0] || strcmp(f[1].key, "file") || !f[1].is_str ||
+		    !f[1].str[0] || strchr(f[1].str, '/') != NULL)
+			return 0;
+		if (k < nf && !strcmp(f[k].key, "line")) {
+			if (stable || f[k].is_str || f[k].num <= 0)
+				return 0;
+			k++;
+		}
+		inlined = k < nf && !strcmp(f[k].key, "inlined") && !f[k].is_str && f[k].num == 1;
+		if (k + inlined != nf)
+			return 0;
+		n++;
+		if (*p == ',')
+			p++;
+	}
+	return n > 0 && (!stable || n == 1) && !inlined && p[0] == ']' && p[1] == '\0';
 }
 
 /* Validate one line (of a --stable trace if stable); fails the test with the reason. */
@@ -138,6 +209,10 @@ static void validate_as(const char *line, long long *last_seq, int stable)
 			continue;
 		}
 		ck_assert_msg(k < n && !strcmp(kv[k].key, key), "missing %s: %s", key, line);
+		if (!strcmp(key, "src")) {
+			ck_assert_msg(kv[k].is_arr && valid_src(kv[k].str, stable), "bad src: %s", line);
+			continue;
+		}
 		ck_assert_msg(number ? !kv[k].is_str : kv[k].is_str && (!hex || is_hex32(kv[k].str)),
 		    "bad %s: %s", key, line);
 	}
