@@ -35,12 +35,14 @@ static const char usage_text[] =
 	"and checks it.\n"
 	"\n"
 	"commands:\n"
-	"  run [--format text|json] [--junit FILE] [--timeout MS] [--break-on-pte VA]\n"
+	"  run [--format text|json] [--junit FILE] [--timeout MS] [--break-on-pte VA [--break-count N]\n"
+	"      [--break-if BITS]]\n"
 	"      [--kva-map FILE.svg] [--full-checks] [--no-watch] [--stable] [--guest NAME] FILE|DIR...\n"
 	"        run scenario files (a directory: every *.scn below it, sorted);\n"
 	"        PASS/FAIL per file, then \"N passed, N failed\"\n"
 	"  trace FILE [--va ADDR[-ADDR]] [--pmap NAME] [--step LINE[-LINE]] [--stack]\n"
-	"        [--format text|json] [--stable] [--show vm_page,pv,tlb] [--break-on-pte VA]\n"
+	"        [--format text|json] [--stable] [--show vm_page,pv,tlb] [--break-on-pte VA\n"
+	"        [--break-count N] [--break-if BITS]]\n"
 	"        [--timeout MS]\n"
 	"        run one scenario and print every CR load, PDE/PTE write and INVLPG\n"
 	"        with the exact guest instruction (--show: also stores into vm_page\n"
@@ -74,7 +76,7 @@ static const char usage_text[] =
 	"  --memory SIZE    guest RAM, e.g. 32M (default), 1G; K/M/G suffixes\n"
 	"\n"
 	"exit codes: 0 success, 1 check failed, 2 usage or input error,\n"
-	"            3 guest crash, panic or hang\n";
+	"            3 guest crash, panic or hang, 4 stopped at a break (run, trace)\n";
 
 /* One command's help: its synopsis (after "usage: rig "), what it does, one line per option,
  * and what its exit codes mean. */
@@ -92,13 +94,16 @@ static const struct command_help helps[] = {
 	  "  --full-checks        full checks after every step instead of incremental ones (slow)\n"
 	  "  --no-watch           install no paging watcher: only the MODEL check runs\n"
 	  "  --break-on-pte VA    stop at the first write to VA's PDE or PTE and show the machine (BREAK)\n"
+	  "  --break-count N      stop at the N-th such write instead (default 1)\n"
+	  "  --break-if BITS      count only writes that change one of BITS (RW,D,...; frame: the frame)\n"
 	  "  --kva-map FILE.svg   with one FILE: draw its pv chunk KVA slots over time into FILE.svg\n"
 	  "  --stable             leave out times, event numbers and code offsets (docs, goldens)\n"
 	  "  --guest NAME         run files without a guest statement on the build NAME (default ptelist);\n"
 	  "                       a file that requires a feature NAME does not declare is SKIP\n"
 	  "  --help, -h           print this help\n",
 	  "0 all passed (or skipped), 1 a file failed, 2 usage error or a file did not parse,\n"
-	  "            3 a guest crashed, panicked or hung (2 wins over 3, 3 over 1)\n" },
+	  "            3 a guest crashed, panicked or hung, 4 a file stopped at a break\n"
+	  "            (2 wins over 3, 3 over 1, 1 over 4)\n" },
 	{ "trace", "trace FILE [OPTIONS]",
 	  "Run one scenario with the paging watcher and print every CR load, PDE/PTE write and\n"
 	  "INVLPG with the guest instruction; the file's result goes to stderr.\n",
@@ -111,10 +116,13 @@ static const struct command_help helps[] = {
 	  "  --show vm_page,pv,tlb  also print stores into vm_page records and pv chunks, decoded,\n"
 	  "                       and (tlb) the translations the CPU holds after each step\n"
 	  "  --break-on-pte VA    stop at the first write to VA's PDE or PTE and show the machine\n"
+	  "  --break-count N      stop at the N-th such write instead (default 1)\n"
+	  "  --break-if BITS      count only writes that change one of BITS (RW,D,...; frame: the frame)\n"
 	  "  --timeout MS         a guest call running longer than MS ms is a hang; default 2000\n"
 	  "  --help, -h           print this help\n",
 	  "0 the file passed, 1 it failed, 2 usage error (also a --pmap FILE does not\n"
-	  "            declare) or the file did not parse, 3 a guest crash, panic or hang\n" },
+	  "            declare) or the file did not parse, 3 a guest crash, panic or hang,\n"
+	  "            4 it stopped at a break\n" },
 	{ "compare", "compare FILE [--guests dynamic,nofree,ptelist] [--format text|json]",
 	  "Run one scenario against several guest builds and print them side by side (its expected-\n"
 	  "failure declaration set aside), then each guest's failure with its message.\n",

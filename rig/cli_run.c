@@ -103,6 +103,7 @@ struct run_cli {
 	const char *kva_map;	/* --kva-map FILE.svg */
 	const char *guest;	/* --guest NAME: the build for files without a guest statement */
 	struct run_options opts;
+	struct trace_opts bo;	/* --break-on-pte, --break-count, --break-if */
 	struct trace brk;	/* --break-on-pte: a quiet trace */
 };
 
@@ -114,8 +115,8 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 		{ "timeout", required_argument, NULL, 't' }, { "full-checks", no_argument, NULL, 'F' },
 		{ "break-on-pte", required_argument, NULL, 'b' }, { "no-watch", no_argument, NULL, 'W' },
 		{ "kva-map", required_argument, NULL, 'k' }, { "stable", no_argument, NULL, 'S' },
-		{ "guest", required_argument, NULL, 'g' },
-		{ NULL, 0, NULL, 0 },
+		{ "guest", required_argument, NULL, 'g' }, { "break-count", required_argument, NULL, 'n' },
+		{ "break-if", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int ch;
@@ -144,14 +145,12 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 			c->opts.timeout_ms = (uint32_t)v;
 		else if (ch == 'F')
 			c->opts.full_checks = 1;
-		else if (ch == 'b' && parse_u64(optarg, &v) == 0 && v <= UINT32_MAX) {
-			struct trace_opts o = { .quiet = 1, .has_break = 1, .break_va = (uint32_t)v,
-						.va_hi = UINT32_MAX, .line_hi = INT32_MAX };
-
-			trace_init(&c->brk, &o, stdout, "");
-			c->opts.trace = &c->brk;
-		}
-		else {
+		else if (ch == 'b' || ch == 'n' || ch == 'i') {
+			if (trace_break_opt(ch, optarg, &c->bo) < 0) {
+				cli_usage("run", stderr);
+				return -1;
+			}
+		} else {
 			if (ch != '?')
 				fprintf(stderr, "rig: error: bad argument '%s'\n", optarg);
 			cli_usage("run", stderr);
@@ -162,6 +161,18 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 		fprintf(stderr, "rig: error: rig run needs at least one FILE or DIR\n");
 		cli_usage("run", stderr);
 		return -1;
+	}
+	if (!c->bo.has_break && (c->bo.break_count || c->bo.break_bits)) {
+		fprintf(stderr, "rig: error: --break-count and --break-if go with --break-on-pte VA\n");
+		cli_usage("run", stderr);
+		return -1;
+	}
+	if (c->bo.has_break) {
+		c->bo.quiet = 1;
+		c->bo.va_hi = UINT32_MAX;
+		c->bo.line_hi = INT32_MAX;
+		trace_init(&c->brk, &c->bo, stdout, "");
+		c->opts.trace = &c->brk;
 	}
 	c->opts.progress = !c->json && isatty(STDERR_FILENO);
 	return optind;
@@ -208,10 +219,8 @@ static void run_one(struct run_cli *c, struct filelist *files, int i, struct sce
 	}
 	if (c->guest != NULL && !s->guest_named)
 		snprintf(s->policy, sizeof(s->policy), "%s", c->guest);
-	if (c->opts.trace != NULL) {
+	if (c->opts.trace != NULL)
 		c->brk.file = files->v[i];
-		c->brk.broke = 0;
-	}
 	run_file(s, &c->opts, res);
 }
 

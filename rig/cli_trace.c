@@ -51,11 +51,11 @@ static int trace_opt(int ch, const char *arg, struct trace_opts *o, struct run_o
 			break;
 		o->line_lo = (int)lo, o->line_hi = (int)hi;
 		return 0;
-	case 'b':
-		if (parse_u64(arg, &lo) < 0 || lo > UINT32_MAX)
-			break;
-		o->has_break = 1, o->break_va = (uint32_t)lo;
-		return 0;
+	case 'b': case 'n': case 'i':
+		if (trace_break_opt(ch, arg, o) == 0)
+			return 0;
+		cli_usage("trace", stderr);
+		return -1;
 	case 't':
 		if (parse_u64(arg, &lo) < 0 || lo == 0 || lo > 3600000)
 			break;
@@ -82,7 +82,8 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o, struct 
 		{ "step", required_argument, NULL, 's' }, { "stack", no_argument, NULL, 'S' },
 		{ "format", required_argument, NULL, 'f' }, { "break-on-pte", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' }, { "stable", no_argument, NULL, 'A' },
-		{ "show", required_argument, NULL, 'w' }, { NULL, 0, NULL, 0 },
+		{ "show", required_argument, NULL, 'w' }, { "break-count", required_argument, NULL, 'n' },
+		{ "break-if", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
 	};
 	int ch;
 
@@ -105,6 +106,11 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o, struct 
 		cli_usage("trace", stderr);
 		return -1;
 	}
+	if (!o->has_break && (o->break_count || o->break_bits)) {
+		fprintf(stderr, "rig: error: --break-count and --break-if go with --break-on-pte VA\n");
+		cli_usage("trace", stderr);
+		return -1;
+	}
 	o->color = !o->json && isatty(STDOUT_FILENO);
 	return optind;
 }
@@ -121,7 +127,7 @@ static int check_pmap(const struct scenario *s, const char *name, const char *fi
 	return -1;
 }
 
-/* rig trace FILE [OPTIONS]: exit 0, 1 (the file failed), 2 (usage) or 3 (crash). */
+/* rig trace FILE [OPTIONS]: exit 0, 1 (the file failed), 2 (usage), 3 (crash) or 4 (stopped at a break). */
 int cmd_trace(int argc, char **argv)
 {
 	struct trace_opts o;
@@ -143,5 +149,6 @@ int cmd_trace(int argc, char **argv)
 	out = run_file(&s, &ro, &res);
 	report_text(stderr, argv[first], &res, 0);
 	scenario_free(&s);
-	return out == OUT_CRASH ? RIG_EXIT_GUEST : out == OUT_FAIL ? RIG_EXIT_FAIL : RIG_EXIT_OK;
+	return out == OUT_CRASH ? RIG_EXIT_GUEST : out == OUT_FAIL ? RIG_EXIT_FAIL : out == OUT_BREAK ? RIG_EXIT_BREAK :
+	    RIG_EXIT_OK;
 }

@@ -69,6 +69,32 @@ static void append_bits(uint32_t pte, uint32_t mask, char *buf, size_t len)
 			    (pte & pte_bits[i].bit) ? '+' : '-', pte_bits[i].name);
 }
 
+int pte_flag_mask(const char *list, uint32_t *mask, char *bad, size_t badlen)
+{
+	*mask = 0;
+	for (const char *p = list;; p++) {
+		size_t n = strcspn(p, ",+"), i;
+		uint32_t bit = n == 5 && !strncmp(p, "frame", 5) ? PG_FRAME : 0;
+
+		for (i = 0; bit == 0 && i < sizeof(pte_bits) / sizeof(pte_bits[0]); i++)
+			if (strlen(pte_bits[i].name) == n && !strncmp(p, pte_bits[i].name, n))
+				bit = pte_bits[i].bit;
+		if (bit == 0) {
+			snprintf(bad, badlen, "%.*s", (int)n, p);
+			return -1;
+		}
+		*mask |= bit;
+		p += n;
+		if (*p == '\0')
+			return 0;
+	}
+}
+
+const char *pte_flag_names(void)
+{
+	return "P, RW, US, PWT, PCD, A, D, PS, G, W, MAN, frame";
+}
+
 const char *pte_flags(uint32_t pte, char *buf, size_t len)
 {
 	buf[0] = '\0';

@@ -32,6 +32,10 @@ uint32_t gv_kva_mapped(struct machine *m);
 enum walk_status gv_walk(struct machine *m, uint32_t pdir_pa, uint32_t va, struct walk *w);
 /* "+P +RW +US +A +D" for the flags of an entry (frame not included). */
 const char *pte_flags(uint32_t pte, char *buf, size_t len);
+/* "RW,D" (or "RW+D"; "frame" for the frame bits) into a mask of entry bits; 0, or -1 with the unknown word in bad. */
+int pte_flag_mask(const char *list, uint32_t *mask, char *bad, size_t badlen);
+/* The names pte_flag_mask knows, for messages. */
+const char *pte_flag_names(void);
 /* "+RW -A" for the flags that differ between two entries. */
 const char *pte_flags_diff(uint32_t old, uint32_t new, char *buf, size_t len);
 

@@ -140,6 +140,14 @@ int machine_backtrace(struct machine *m, uint32_t ebp, uint32_t *frames, int max
 void machine_request_stop(struct machine *m)
 {
 	m->break_requested = 1;
+	m->break_eip = 0;
+	uc_emu_stop(m->uc);
+}
+
+void machine_request_break(struct machine *m, uint32_t eip)
+{
+	m->break_requested = 1;
+	m->break_eip = eip;
 	uc_emu_stop(m->uc);
 }
 
@@ -322,6 +330,8 @@ enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
 		m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
 		if (m->break_requested) {
 			m->stop.kind = STOP_BREAK;
+			if (m->break_eip != 0)
+				m->stop.eip = m->break_eip;	/* a memory hook's instruction; EIP is not it */
 			snprintf(m->stop.message, sizeof(m->stop.message), "stopped at a break point");
 		} else if (m->wd_fired) {
 			m->stop.kind = STOP_HANG;
@@ -640,13 +650,20 @@ static const char *vector_name(int v)
 	return v >= 0 && v < (int)(sizeof(names) / sizeof(names[0])) ? names[v] : "exception";
 }
 
-/* "sym+0x12 (pmap.c:456) [0xc0101234]: mov eax, dword ptr [edx]" for a guest EIP. */
+/*
+ * "sym+0x12 (pmap.c:456) [0xc0101234]: mov eax, dword ptr [edx]" for a
+ * guest EIP; "sym (pmap.c)" alone under SYM_STABLE (the rest is code layout).
+ */
 static void describe_insn(struct machine *m, uint32_t eip, char *buf, size_t len)
 {
 	char sym[512], text[96];
 	uint8_t code[16];
 	size_t n = 0;
 
+	if (m->sym_flags & SYM_STABLE) {
+		guest_addr_name(m, eip, m->sym_flags, buf, len);
+		return;
+	}
 	while (n < sizeof(code) && machine_vread(m, eip + n, &code[n], 1) == 0)
 		n++;
 	disasm_one(m->dis, code, n, eip, text, sizeof(text));

@@ -135,7 +135,8 @@ struct machine {
 	uint32_t pv_maxchunks;
 	const struct elf_symbol *ll_common[RIG_MAX_FRAMES + 1];	/* livelock: on every sampled stack */
 	int ll_ncommon, ll_nsamples;
-	int break_requested;		/* set by machine_request_stop */
+	int break_requested;		/* set by machine_request_stop or _break */
+	uint32_t break_eip;
 	/* Kernel VA page -> physical page, for machine_gptr; only while a
 	 * watcher keeps it coherent (it sees every kernel PTE/PDE write). */
 	struct { uint32_t vpage, ppage; } kva_cache[KVA_CACHE_SIZE];
@@ -155,6 +156,8 @@ void machine_livelock_sample(struct machine *m);
 void machine_on_alias_write(struct machine *m, void (*fn)(void *, uint64_t, unsigned, uint64_t), void *arg);
 /* From a hook: stop the run before the next instruction; machine_run reports STOP_BREAK. */
 void machine_request_stop(struct machine *m);
+/* The same from a memory hook, where EIP is not exact: the stop is at eip (the instruction that was hit). */
+void machine_request_break(struct machine *m, uint32_t eip);
 /* The guest info block, in place in guest memory. */
 struct guest_info *machine_info(struct machine *m);
 uint32_t machine_reg(struct machine *m, int reg);

@@ -29,6 +29,8 @@ void report_count(struct report_totals *t, const struct file_result *res)
 		t->failed++;
 	else if (res->outcome == OUT_SKIP)
 		t->skipped++;
+	else if (res->outcome == OUT_BREAK)
+		t->breaks++;
 	else
 		t->passed++;
 	t->static_errors += res->static_errors != NULL;
@@ -37,19 +39,24 @@ void report_count(struct report_totals *t, const struct file_result *res)
 
 int report_exit_code(const struct report_totals *t)
 {
-	return t->static_errors ? 2 : t->crashed ? 3 : t->failed ? 1 : 0;
+	return t->static_errors ? 2 : t->crashed ? 3 : t->failed ? 1 : t->breaks ? 4 : 0;
 }
 
 void report_summary(FILE *out, const struct report_totals *t, int json)
 {
 	if (json) {
-		fprintf(out, "{\"summary\":{\"passed\":%d,\"failed\":%d,\"errors\":%d,\"skipped\":%d}}\n", t->passed,
+		fprintf(out, "{\"summary\":{\"passed\":%d,\"failed\":%d,\"errors\":%d,\"skipped\":%d", t->passed,
 		    t->failed, t->errors, t->skipped);
+		if (t->breaks)
+			fprintf(out, ",\"breaks\":%d", t->breaks);
+		fputs("}}\n", out);
 		return;
 	}
 	fprintf(out, "%d passed, %d failed", t->passed, t->failed);
 	if (t->skipped)
 		fprintf(out, ", %d skipped", t->skipped);
+	if (t->breaks)
+		fprintf(out, ", %d stopped at a break", t->breaks);
 	if (t->errors)
 		fprintf(out, ", %d error%s", t->errors, t->errors == 1 ? "" : "s");
 	fputc('\n', out);
@@ -261,11 +268,12 @@ static void junit_body(FILE *out, const char *path, const struct file_result *re
 	free(buf);
 }
 
-/* <failure> for a FAIL, <error> for a CRASH or a static error: as message "KIND[ ID] (line L): "
+/* <failure> for a FAIL, <error> for a CRASH, a BREAK or a static error: as message "KIND[ ID] (line L): "
  * and the message's first line (a static error: the first error line), the evidence as text. */
 static void junit_problem(FILE *out, const char *path, const struct file_result *res)
 {
-	const char *tag = res->static_errors != NULL || res->outcome == OUT_CRASH ? "error" : "failure";
+	const char *tag = res->static_errors != NULL || res->outcome == OUT_CRASH || res->outcome == OUT_BREAK ? "error" :
+	    "failure";
 	const char *msg = res->static_errors != NULL ? res->static_errors : res->message;
 
 	fprintf(out, "    <%s message=\"", tag);
@@ -299,7 +307,8 @@ static void junit_expected(FILE *out, const struct file_result *res)
 static void junit_case(FILE *out, const char *path, const struct file_result *res)
 {
 	const char *base = strrchr(path, '/');
-	int problem = res->static_errors != NULL || res->outcome == OUT_FAIL || res->outcome == OUT_CRASH;
+	int problem = res->static_errors != NULL || res->outcome == OUT_FAIL || res->outcome == OUT_CRASH ||
+	    res->outcome == OUT_BREAK;
 	int expected = !problem && res->outcome == OUT_PASS && res->expected[0];
 
 	fputs("  <testcase classname=\"", out);
@@ -339,7 +348,7 @@ int report_junit(const char *file, const char *const *paths, const struct file_r
 	}
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(out, "<testsuite name=\"pmaprig\" tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" "
-	    "time=\"%.3f\">\n", n, t.failed, t.errors, t.skipped, total / 1000);
+	    "time=\"%.3f\">\n", n, t.failed, t.errors + t.breaks, t.skipped, total / 1000);
 	for (int i = 0; i < n; i++)
 		junit_case(out, paths[i], &res[i]);
 	fputs("</testsuite>\n", out);

@@ -8,16 +8,18 @@
 
 /* What a run of several files came to. errors = crashed + static_errors. */
 struct report_totals {
-	int passed;		/* PASS (also expected failures that happened as declared) and BREAK */
+	int passed;		/* PASS (also expected failures that happened as declared) */
 	int failed;		/* FAIL */
 	int errors;		/* CRASH, and files that did not parse (ERROR) */
 	int skipped;		/* SKIP: the guest lacks a feature the file requires */
+	int breaks;		/* BREAK: stopped at --break-on-pte before the end */
 	int crashed, static_errors;
 };
 
 /* Count one file's result into t. */
 void report_count(struct report_totals *t, const struct file_result *res);
-/* The exit code for t: 2 if a file did not parse, else 3 if one crashed, else 1 if one failed, else 0. */
+/* The exit code for t: 2 if a file did not parse, else 3 if one crashed, else 1 if one failed, else 4 if
+ * one stopped at a break, else 0. */
 int report_exit_code(const struct report_totals *t);
 /* The last line: "N passed, N failed[, N error(s)]", or the JSON summary object. */
 void report_summary(FILE *out, const struct report_totals *t, int json);

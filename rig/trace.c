@@ -27,6 +27,8 @@ void trace_start(struct trace *t, struct machine *m, const struct trace_names *n
 {
 	t->m = m;
 	t->names = *names;
+	t->broke = 0;
+	t->hits = 0;
 	if (t->o.json || t->o.quiet)
 		return;
 	fprintf(t->out, "# trace of %s: CR0/CR3/CR4 loads, PDE/PTE writes and INVLPG by the guest.\n", t->file);
@@ -351,11 +353,16 @@ static void trace_break_dump(struct trace *t, const struct event *e)
 	struct trace_opts o = t->o;
 
 	describe(t, e, what, sizeof(what));
-	fprintf(t->out, "== break: %s:%d %s\n", t->file, e->line, e->text ? e->text : "");
+	fprintf(t->out, "== break: %s:%d %s", t->file, e->line, e->text ? e->text : "");
+	if (t->o.break_count > 1 || t->o.break_bits)
+		fprintf(t->out, " (matching write %u)", t->hits);
+	fputc('\n', t->out);
 	fprintf(t->out, "%s is about to store: %s\n", src_name(t, e->eip, sym, sizeof(sym)), what);
 	fprintf(t->out, "registers:\n");
+	/* TCG writes the registers back before a store that leaves its fast path, all but EIP: the event's is exact */
 	for (size_t i = 0; i < sizeof(regs) / sizeof(regs[0]); i++)
-		fprintf(t->out, "%s%-6s 0x%08x%s", i % 4 == 0 ? "  " : "", names[i], machine_reg(t->m, regs[i]),
+		fprintf(t->out, "%s%-6s 0x%08x%s", i % 4 == 0 ? "  " : "", names[i],
+		    regs[i] == UC_X86_REG_EIP ? e->eip : machine_reg(t->m, regs[i]),
 		    i % 4 == 3 || i + 1 == sizeof(regs) / sizeof(regs[0]) ? "\n" : "  ");
 	fprintf(t->out, "code:\n");
 	print_code(t, e->eip);
@@ -365,14 +372,44 @@ static void trace_break_dump(struct trace *t, const struct event *e)
 	t->o = o;
 }
 
-/* Does a PTE/PDE write change the entry for the --break-on-pte address? */
-static int hits_break(const struct trace *t, const struct event *e)
+/*
+ * Is this the write to stop at: a PTE/PDE write to the --break-on-pte
+ * address's entry (that changes one of the --break-if bits), the
+ * --break-count'th such write?
+ */
+static int hits_break(struct trace *t, const struct event *e)
 {
+	int entry;
+
 	if (!t->o.has_break || t->broke || e->line < t->o.line_lo || e->line > t->o.line_hi)
 		return 0;
-	if (e->kind == EV_PTE_WRITE)
-		return e->va == (t->o.break_va & PG_FRAME);
-	return e->kind == EV_PDE_WRITE && e->va == (t->o.break_va & PG_PS_FRAME);
+	entry = e->kind == EV_PTE_WRITE ? e->va == (t->o.break_va & PG_FRAME) :
+	    e->kind == EV_PDE_WRITE && e->va == (t->o.break_va & PG_PS_FRAME);
+	if (!entry || (t->o.break_bits != 0 && ((e->old ^ e->new) & t->o.break_bits) == 0))
+		return 0;
+	return ++t->hits >= (t->o.break_count ? t->o.break_count : 1);
+}
+
+int trace_break_opt(int ch, const char *arg, struct trace_opts *o)
+{
+	uint64_t v;
+	char bad[32];
+
+	if (ch == 'b' && parse_u64(arg, &v) == 0 && v <= UINT32_MAX) {
+		o->has_break = 1, o->break_va = (uint32_t)v;
+		return 0;
+	}
+	if (ch == 'n' && parse_u64(arg, &v) == 0 && v >= 1 && v <= UINT32_MAX) {
+		o->break_count = (uint32_t)v;
+		return 0;
+	}
+	if (ch == 'i' && pte_flag_mask(arg, &o->break_bits, bad, sizeof(bad)) == 0)
+		return 0;
+	if (ch == 'i')
+		fprintf(stderr, "rig: error: --break-if: unknown entry bit '%s' (known: %s)\n", bad, pte_flag_names());
+	else
+		fprintf(stderr, "rig: error: bad argument '%s'\n", arg);
+	return -1;
 }
 
 static int by_vpage(const void *a, const void *b)
@@ -438,7 +475,7 @@ void trace_event(void *arg, const struct event *e)
 	if (hits_break(t, e)) {
 		t->broke = 1;
 		trace_break_dump(t, e);
-		machine_request_stop(t->m);
+		machine_request_break(t->m, e->eip);
 	}
 }
 

@@ -25,6 +25,8 @@ struct trace_opts {
 	int quiet;		/* print nothing but the break dump (rig run) */
 	int has_break;		/* --break-on-pte */
 	uint32_t break_va;
+	uint32_t break_count;	/* --break-count: stop at this matching write (0 or 1: the first) */
+	uint32_t break_bits;	/* --break-if: only writes that change one of these entry bits (0: any) */
 	int stable;		/* --stable: no eip, no instruction, no +0x offsets */
 	unsigned show;		/* --show: TRACE_SHOW_* record stores to print too */
 };
@@ -46,6 +48,7 @@ struct trace {
 	struct machine *m;
 	struct trace_names names;
 	int broke;		/* the break point was hit */
+	uint32_t hits;		/* matching writes so far (--break-count) */
 	struct { uint32_t eip; char text[80]; } cache[256];	/* disassembly */
 };
 
@@ -56,6 +59,8 @@ void trace_start(struct trace *t, struct machine *m, const struct trace_names *n
 void trace_event(void *arg, const struct event *e);
 /* Parse "ADDR" or "ADDR-ADDR" (and "LINE[-LINE]"); 0 or -1. */
 int trace_parse_range(const char *s, uint64_t max, uint64_t *lo, uint64_t *hi);
+/* The break options of rig run and rig trace: 'b' VA, 'n' COUNT, 'i' BITS; 0, or -1 after an error on stderr. */
+int trace_break_opt(int ch, const char *arg, struct trace_opts *o);
 /* Parse --show's "vm_page,pv,tlb" into TRACE_SHOW_* bits; NULL, or the first unknown word. */
 const char *trace_parse_show(const char *s, unsigned *show, char *bad, size_t badlen);
 

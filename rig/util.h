@@ -11,6 +11,7 @@ enum rig_exit {
 	RIG_EXIT_FAIL = 1,	/* a check or expectation failed */
 	RIG_EXIT_USAGE = 2,	/* usage or input error */
 	RIG_EXIT_GUEST = 3,	/* guest crash, panic or hang */
+	RIG_EXIT_BREAK = 4,	/* stopped at a break point (--break-on-pte), nothing worse */
 };
 
 /* Format a message into err (errlen bytes) and return -1. */

@@ -329,6 +329,38 @@ START_TEST(summary_and_exit_code)
 }
 END_TEST
 
+/* A file stopped at --break-on-pte: not a pass; exit 4 unless something worse happened; a JUnit <error>. */
+START_TEST(break_is_its_own_outcome)
+{
+	struct file_result r[3] = { { .outcome = OUT_BREAK, .ops = 2, .ms = 1, .line = 5 }, { .outcome = OUT_PASS },
+				    failing() };
+	const char *paths[1] = { "d/b.scn" };
+	char *text, *json, *xml;
+
+	snprintf(r[0].text, sizeof(r[0].text), "map A 0x10000000 p rw");
+	snprintf(r[0].kind, sizeof(r[0].kind), "break");
+	snprintf(r[0].message, sizeof(r[0].message), "stopped at a break point at pmap_enter (pmap.c)");
+	ck_assert_int_eq(summary(r, 2, &text, &json), 4);
+	ck_assert_str_eq(text, "1 passed, 0 failed, 1 stopped at a break\n");
+	ck_assert_str_eq(json, "{\"summary\":{\"passed\":1,\"failed\":0,\"errors\":0,\"skipped\":0,\"breaks\":1}}\n");
+	free(text);
+	free(json);
+	ck_assert_int_eq(summary(r, 3, &text, &json), 1);	/* a failure wins over a break */
+	free(text);
+	free(json);
+	xml = junit(paths, r, 1);
+	ck_assert_str_eq(xml, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<testsuite name=\"pmaprig\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" time=\"0.001\">\n"
+	    "  <testcase classname=\"d\" name=\"b.scn\" time=\"0.001\">\n"
+	    "    <error message=\"break (line 5): stopped at a break point at pmap_enter (pmap.c)\" type=\"break\">"
+	    "  d/b.scn:5: map A 0x10000000 p rw\n"
+	    "  break: stopped at a break point at pmap_enter (pmap.c)\n</error>\n"
+	    "  </testcase>\n"
+	    "</testsuite>\n");
+	free(xml);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("report");
@@ -340,6 +372,7 @@ int main(void)
 	tcase_add_test(tc, json_object);
 	tcase_add_test(tc, junit_xml);
 	tcase_add_test(tc, junit_every_outcome);
+	tcase_add_test(tc, break_is_its_own_outcome);
 	tcase_add_test(tc, junit_attribute_whitespace);
 	tcase_add_test(tc, text_and_json_static_error);
 	tcase_add_test(tc, text_and_json_crash);
