@@ -61,6 +61,8 @@ static const char usage_text[] =
 	"  fuzz [--guest NAME] [--corpus DIR] [--time S] [--runs N] [-j N]\n"
 	"        coverage-guided fuzzing of a guest's pmap with libFuzzer (make build-fuzz);\n"
 	"        a finding is written as a scenario and shrunk\n"
+	"  debug FILE [--gdb HOST:PORT] [--step LINE] [--at-violation]\n"
+	"        run one scenario under gdb (remote protocol) with pmap monitor commands\n"
 	"  shrink FILE [-o OUT] [--time S]\n"
 	"        the smallest scenario that fails as FILE does (random and repeat\n"
 	"        written out, then delta debugging and simpler operands)\n"
@@ -159,6 +161,21 @@ static const struct command_help helps[] = {
 	  "(guest buggy-NAME) that breaks each rule.\n",
 	  "  --help, -h           print this help\n",
 	  "0, or 2 for an unexpected argument\n" },
+	{ "debug", "debug FILE [--gdb HOST:PORT] [--step LINE] [--at-violation] [OPTIONS]",
+	  "Run one scenario under gdb (remote serial protocol): break, step, read registers (CR0-CR4\n"
+	  "too) and memory by guest VA, and `monitor help` for the pmap views (docs/debugging.md).\n"
+	  "The guest is held for gdb before the first step, at --step LINE, or at --at-violation.\n",
+	  "  --gdb HOST:PORT      where gdb connects (default 127.0.0.1:1234; port 0: any free port)\n"
+	  "  --allow-remote       accept a HOST other than 127.0.0.1 (gdb reads and writes guest memory)\n"
+	  "  --step LINE          hold the guest when the statement on LINE begins\n"
+	  "  --at-violation       replay the file and hold the guest just before the store that the\n"
+	  "                       checker blames for the file's first violation\n"
+	  "  --guest NAME         run a file without a guest statement on the build NAME\n"
+	  "  --timeout MS         a guest call running longer than MS ms (gdb's holds not counted) hangs\n"
+	  "  --help, -h           print this help\n",
+	  "as rig run for the file (gdb is told the same code), 2 also for a port\n"
+	  "            that cannot be listened on, --step on a line without a statement, or\n"
+	  "            --at-violation on a file without a violation that names a store\n" },
 	{ "fuzz", "fuzz [--guest NAME] [--corpus DIR] [--time S] [--runs N] [-j N]",
 	  "Fuzz a guest's pmap: run the libFuzzer target build-fuzz/fuzz_pmap (make build-fuzz) with the\n"
 	  "whole checker as the oracle, guided by the guest's own coverage. A finding (a violation, a\n"
@@ -388,6 +405,7 @@ static const struct command {
 	{ "doctor", cmd_doctor },
 	{ "shrink", cmd_shrink },
 	{ "fuzz", cmd_fuzz },
+	{ "debug", cmd_debug },
 	{ NULL, NULL },
 };
 

@@ -21,5 +21,7 @@ const char *cli_guest_path(const char *policy, char *buf, size_t len);
 
 /* rig fuzz (cli_fuzz.c). */
 int cmd_fuzz(int argc, char **argv);
+/* rig debug: cli_debug.c */
+int cmd_debug(int argc, char **argv);
 
 #endif

@@ -50,7 +50,9 @@ static void *watchdog_main(void *arg)
 			pthread_mutex_unlock(&m->wd_lock);
 			return NULL;
 		}
-		if ((m->wd_seq & 1) && m->wd_seq == seen) {
+		if (m->wd_held) {	/* a debugger holds the guest: its time is not the call's */
+			elapsed = 0;
+		} else if ((m->wd_seq & 1) && m->wd_seq == seen) {
 			elapsed += WATCHDOG_TICK_MS;
 			/* With a block hook, the emulator thread stops itself at the next block
 			 * (an exact state); without one, or if it does not within a second,
@@ -72,6 +74,15 @@ static void watchdog_mark(struct machine *m)
 {
 	pthread_mutex_lock(&m->wd_lock);
 	m->wd_seq++;
+	pthread_mutex_unlock(&m->wd_lock);
+}
+
+void machine_watchdog_hold(struct machine *m, int hold)
+{
+	if (!m->wd_started)
+		return;
+	pthread_mutex_lock(&m->wd_lock);
+	m->wd_held = hold;
 	pthread_mutex_unlock(&m->wd_lock);
 }
 

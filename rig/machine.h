@@ -116,6 +116,7 @@ struct machine {
 	pthread_mutex_t wd_lock;
 	uint64_t wd_seq;		/* odd while a run is in progress */
 	int wd_quit, wd_started;
+	int wd_held;			/* machine_watchdog_hold: a debugger has the guest stopped */
 	volatile int wd_fired;
 	volatile int wd_synced;		/* a block hook stopped the run the watchdog wanted stopped:
 					 * the CPU state is exact (an asynchronous stop's EIP is not) */
@@ -152,6 +153,8 @@ enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp);
 #define LIVELOCK_BLOCKS	200000
 /* From the block hook, after the budget ran out: one sample of the guest's stack. */
 void machine_livelock_sample(struct machine *m);
+/* A debugger stops the guest inside a hook (hold 1) and lets it go (0): the time between is no hang. */
+void machine_watchdog_hold(struct machine *m, int hold);
 /* Who hears of stores into the alias window (NULL: nobody). */
 void machine_on_alias_write(struct machine *m, void (*fn)(void *, uint64_t, unsigned, uint64_t), void *arg);
 /* From a hook: stop the run before the next instruction; machine_run reports STOP_BREAK. */

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "disasm.h"
+#include "gdbstub.h"
 #include "gview.h"
 #include "guestcall.h"
 #include "guestsym.h"
@@ -258,8 +259,10 @@ int report_violation(struct run *r, const struct violation *v)
 	if (!v->has_cause)
 		return failf(r, OUT_FAIL, "violation", v->id, "%s", v->detail);
 	format_cause(r, &v->cause, cause, sizeof(cause));
-	if (!r->failed)
+	if (!r->failed) {
 		cause_functions(r, v->cause.eip, v->stack, v->nstack);
+		r->res->cause_seq = v->cause.seq;
+	}
 	if (v->nstack > 0)
 		guest_format_frames(r->m, v->stack, v->nstack, 0, r->o->stable ? SYM_STABLE : 0, callers, sizeof(callers));
 	return failf(r, OUT_FAIL, "violation", v->id, "%s\n  caused by %s%s%s", v->detail, cause,
@@ -273,6 +276,7 @@ int blame_write(struct run *r, const struct event *e)
 
 	format_cause(r, e, cause, sizeof(cause));
 	cause_functions(r, e->eip, NULL, 0);
+	r->res->cause_seq = e->seq;
 	snprintf(r->res->message + n, sizeof(r->res->message) - n, "\n  caused by %s", cause);
 	return -1;
 }
@@ -593,7 +597,11 @@ static int start(struct run *r)
 		return -1;
 	if (r->o->count_insns)
 		count_instructions(r);
-	return r->o->watch || r->o->trace ? start_watching(r) : 0;
+	if ((r->o->watch || r->o->trace) && start_watching(r) < 0)
+		return -1;
+	if (r->o->debug != NULL)
+		gdbstub_attach(r->o->debug, r);
+	return 0;
 }
 
 /* A full check of what boot left, before step 1: a boot-time corruption is a rule, not a later panic. */
@@ -694,6 +702,8 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 		witness_detach(&r.wit);
 		checker_free(&r.chk);
 	}
+	if (o->debug != NULL)
+		gdbstub_detach(o->debug);
 	if (r.watching)
 		watch_detach(&r.w);
 	reclaim_detach(&r.rc);

@@ -21,6 +21,7 @@ enum outcome {
 
 struct trace;
 struct machine;
+struct gdbstub;
 
 struct run_options {
 	uint32_t timeout_ms;	/* per guest call; 0 = default */
@@ -45,6 +46,8 @@ struct run_options {
 	 * only if it fits the file's guest and set-up and count_insns is off;
 	 * NULL for none. */
 	struct machine *machine;
+	/* rig debug: the gdb session that watches this run (gdbstub.h), or NULL. */
+	struct gdbstub *debug;
 };
 
 struct kvamap;
@@ -63,6 +66,7 @@ struct file_result {
 	char expected[128];	/* the file's declared failure, if any */
 	char spin[64];		/* a LIVELOCK: the function that spins */
 	char cause_path[256];	/* a violation's cause: " store's-function caller ... " (functions only), or "" */
+	uint64_t cause_seq;	/* the event number of a violation's cause (the store it blames), or 0 */
 	uint32_t counters[CT_CNT_COUNT];	/* the guest's counters at the end of the run */
 	uint32_t counters_kept;	/* bit k: the guest keeps counter k (contract.h) */
 	const char *static_errors;	/* set by the caller for a file that did not parse: its error
