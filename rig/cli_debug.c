@@ -108,6 +108,35 @@ static int exit_code(const struct file_result *res)
 	return report_exit_code(&t);
 }
 
+/*
+ * --at-violation: a first run, without gdb, finds the file's first
+ * violation and the store it blames, and at which guest instruction that
+ * store ran; the run gdb sees is the same run again (it is deterministic),
+ * held at that instruction's hook, before it executes. 0, or -1 after an error.
+ */
+static int find_blamed(struct gdbstub *g, const struct scenario *s, const struct run_options *o,
+    struct file_result *res)
+{
+	g->silent = 1;
+	run_file(s, o, res);
+	g->silent = 0;
+	/* an expected failure too: the violation happened, as the file declares */
+	if (strcmp(res->kind, "violation") || res->cause_seq == 0 ||
+	    res->cause_seq >= g->nevpos || g->evpos[res->cause_seq] == 0) {
+		fprintf(stderr, "rig: error: --at-violation: %s has no violation that blames a store (it ends: %s%s%s%s%.*s)\n",
+		    s->path, res->outcome == OUT_PASS ? "PASS" : res->kind, res->id[0] ? " " : "", res->id,
+		    res->message[0] ? ": " : "", (int)strcspn(res->message, "\n"), res->message);
+		return -1;
+	}
+	g->stop_at = g->blamed_at = g->evpos[res->cause_seq];
+	snprintf(g->blamed, sizeof(g->blamed), "violation %s at line %d (event #%llu)", res->id, res->line,
+	    (unsigned long long)res->cause_seq);
+	fprintf(stderr, "rig debug: %s:%d: violation %s; gdb gets the guest before the store it blames (event #%llu, "
+	    "guest instruction %llu of the run)\n", s->path, res->line, res->id, (unsigned long long)res->cause_seq,
+	    (unsigned long long)g->stop_at);
+	return 0;
+}
+
 int cmd_debug(int argc, char **argv)
 {
 	struct debug_cli c = { .host = "127.0.0.1", .port = 1234 };
@@ -139,13 +168,22 @@ int cmd_debug(int argc, char **argv)
 	g.stop_line = c.step_line;
 	o.debug = &g;
 	o.timeout_ms = c.timeout_ms;
+	if (c.at_violation && find_blamed(&g, &s, &o, &res) < 0) {
+		close(lfd);
+		gdbstub_free(&g);
+		scenario_free(&s);
+		return RIG_EXIT_USAGE;
+	}
 	fprintf(stderr, "rig debug: %s: waiting for gdb on %s:%d\n  gdb %s -ex 'target remote %s:%d'\n", s.path, c.host,
 	    c.port, cli_guest_path(s.policy, path, sizeof(path)), c.host, c.port);
-	run_file(&s, &o, &res);
+	do	/* again from boot each time gdb goes back (reverse-stepi, reverse-continue) */
+		run_file(&s, &o, &res);
+	while (gdbstub_replay(&g));
 	report_text(stderr, s.path, &res, 0);
 	code = exit_code(&res);
 	gdbstub_finish(&g, code);
 	close(lfd);
+	gdbstub_free(&g);
 	scenario_free(&s);
 	return code;
 }

@@ -88,6 +88,8 @@ static void mon_where(struct mon *o)
 		say(o, "%s:%d: %s (operation %llu)\n", r->s->path, r->step->line, step_text(r),
 		    (unsigned long long)r->ops + 1);
 	say(o, "guest instruction %llu of this run\n", (unsigned long long)o->g->insns);
+	if (o->g->blamed[0] && o->g->in_hook && o->g->insns == o->g->blamed_at)
+		say(o, "held before the store the checker blames: %s\n", o->g->blamed);
 	frames[0] = o->g->pc;
 	n = 1 + machine_backtrace(r->m, machine_reg(r->m, UC_X86_REG_EBP), frames + 1, RIG_MAX_FRAMES);
 	guest_format_frames(r->m, frames, n, 1, 0, buf, sizeof(buf));
@@ -126,14 +128,15 @@ static void mon_pte(struct mon *o, char **w, int n)
 		return;
 	gv_walk(r->m, (uint32_t)dir, va, &wk);
 	say(o, "va 0x%08x in the directory at 0x%08x (%s)\n", va, (uint32_t)dir, n > 2 ? w[2] : "CR3");
-	say(o, "  PDE[%u] at pa 0x%08x = 0x%08x %s\n", va >> PDRSHIFT, wk.pde_pa, wk.pde, pte_flags(wk.pde, f, sizeof(f)));
+	say(o, "  PDE[%u] at pa 0x%08x = 0x%08x%s%s\n", va >> PDRSHIFT, wk.pde_pa, wk.pde, wk.pde ? " " : "",
+	    pte_flags(wk.pde, f, sizeof(f)));
 	if (!(wk.pde & PG_V)) {
 		say(o, "  not mapped (no page table)\n");
 		return;
 	}
 	if (!wk.large)
-		say(o, "  PTE[%u] at pa 0x%08x = 0x%08x %s\n", (va >> PAGE_SHIFT) & (NPTEPG - 1), wk.pte_pa, wk.pte,
-		    pte_flags(wk.pte, f, sizeof(f)));
+		say(o, "  PTE[%u] at pa 0x%08x = 0x%08x%s%s\n", (va >> PAGE_SHIFT) & (NPTEPG - 1), wk.pte_pa, wk.pte,
+		    wk.pte ? " " : "", pte_flags(wk.pte, f, sizeof(f)));
 	if (wk.status == WALK_MAPPED)
 		say(o, "  -> pa 0x%08x%s\n", wk.pa, wk.large ? " (a 4 MiB page)" : "");
 	else

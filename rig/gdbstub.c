@@ -276,7 +276,8 @@ static int cmd_monitor(struct gdbstub *g, const char *arg)
 static int cmd_query(struct gdbstub *g, const char *p)
 {
 	if (!strncmp(p, "qSupported", 10))
-		return rsp_send(&g->c, "PacketSize=1000;qXfer:features:read+;swbreak+;vContSupported+;QStartNoAckMode+");
+		return rsp_send(&g->c, "PacketSize=1000;qXfer:features:read+;swbreak+;vContSupported+;QStartNoAckMode+;"
+		    "ReverseStep+;ReverseContinue+");
 	if (!strcmp(p, "QStartNoAckMode")) {
 		int rc = rsp_send(&g->c, "OK");
 
@@ -323,6 +324,29 @@ static int vcont_action(const char *p)
 
 enum served { SERVE_AGAIN, SERVE_RESUME };
 
+/*
+ * bs, bc: where to go back to. One step back is the instruction before the
+ * held one (the last one run, when held between steps); continuing back is
+ * the last breakpoint passed before that. Nothing earlier: the first
+ * instruction, reported as the beginning of the replay log.
+ */
+static void go_back(struct gdbstub *g, int step)
+{
+	uint64_t now = g->in_hook ? g->insns : g->insns + 1, to = 0;
+
+	if (step) {
+		to = now > 1 ? now - 1 : 0;
+	} else {
+		for (size_t i = g->nbphits; i > 0 && to == 0; i--)
+			if (g->bphits[i - 1] < now)
+				to = g->bphits[i - 1];
+	}
+	g->arrive = to == 0 ? "T05replaylog:begin;thread:01;" : step ? "T05thread:01;" : "T05swbreak:;thread:01;";
+	g->replay_to = to == 0 ? 1 : to;
+	g->restart = 1;
+	g->running = 1;
+}
+
 /* One packet while the guest is held; SERVE_RESUME when gdb let it go (or went). */
 static enum served serve_one(struct gdbstub *g, const char *p)
 {
@@ -354,8 +378,15 @@ static enum served serve_one(struct gdbstub *g, const char *p)
 	case 'k':
 		g->gone = g->killed = 1;
 		return SERVE_RESUME;
+	case 'b':
+		if (p[1] != 's' && p[1] != 'c')
+			break;
+		go_back(g, p[1] == 's');
+		return SERVE_RESUME;
 	default: rc = rsp_send(&g->c, ""); break;
 	}
+	if (act == 0 && p[0] == 'b')
+		rc = rsp_send(&g->c, "");
 	if (rc < 0)
 		g->gone = 1;
 	return g->gone ? SERVE_RESUME : SERVE_AGAIN;
@@ -385,11 +416,12 @@ static int connected(struct gdbstub *g)
  * reply owed if gdb was waiting on a continue or a step. A lost connection
  * is a detach: the run goes on to its end with no more stops.
  */
-static void hold(struct gdbstub *g, uint32_t pc, const char *reply)
+static void hold(struct gdbstub *g, uint32_t pc, int in_hook, const char *reply)
 {
-	if (connected(g) < 0)
+	if (g->silent || g->restart || connected(g) < 0)
 		return;
 	g->pc = pc;
+	g->in_hook = in_hook;
 	g->stepping = 0;
 	machine_watchdog_hold(g->m, 1);
 	if (g->running && rsp_send(&g->c, reply) < 0)
@@ -433,34 +465,61 @@ static void console_note(struct gdbstub *g, const char *text)
 		g->gone = 1;
 }
 
+/* Remember that a breakpoint was passed at this instruction (for reverse-continue). */
+static void note_break(struct gdbstub *g)
+{
+	if (g->nbphits == g->capbphits) {
+		size_t cap = g->capbphits ? 2 * g->capbphits : 64;
+		uint64_t *v = realloc(g->bphits, cap * sizeof(*v));
+
+		if (v == NULL)
+			return;
+		g->bphits = v;
+		g->capbphits = cap;
+	}
+	g->bphits[g->nbphits++] = g->insns;
+}
+
 /* The code hook: every guest instruction, before it runs, with its exact address. */
 static void on_insn(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 {
 	struct gdbstub *g = user;
 	uint32_t pc = (uint32_t)address;
+	int brk;
 
 	(void)size;
 	g->insns++;
-	if (g->gone) {
-		if (g->killed)
-			machine_request_stop(g->m);	/* a code hook: the exact stop */
+	if (g->restart || g->killed) {	/* end this run: gdb went back, or killed it */
+		machine_request_stop(g->m);
+		uc_emu_stop(uc);
 		return;
 	}
-	if (g->stepping || (g->stop_at != 0 && g->insns == g->stop_at)) {
-		hold(g, pc, "T05thread:01;");
+	if ((brk = is_break(g, pc)) != 0)
+		note_break(g);
+	if (g->gone || g->silent)
+		return;
+	if (g->replaying) {
+		if (g->insns == g->stop_at) {
+			g->replaying = 0;
+			hold(g, pc, 1, g->arrive);
+		}
+	} else if (g->stepping || (g->stop_at != 0 && g->insns == g->stop_at)) {
+		hold(g, pc, 1, "T05thread:01;");
 	} else if (g->pte_hit) {
 		g->pte_hit = 0;
 		if (g->running)
 			console_note(g, g->pte_note);
-		hold(g, pc, "T05thread:01;");
-	} else if (is_break(g, pc)) {
-		hold(g, pc, "T05swbreak:;thread:01;");
+		hold(g, pc, 1, "T05thread:01;");
+	} else if (brk) {
+		hold(g, pc, 1, "T05swbreak:;thread:01;");
 	} else if ((g->insns & 1023) == 0 && rsp_poll_interrupt(&g->c)) {
 		g->c.pending_interrupt = 0;
-		hold(g, pc, "T02thread:01;");
+		hold(g, pc, 1, "T02thread:01;");
 	}
-	if (g->killed)
+	if (g->killed || g->restart) {
+		machine_request_stop(g->m);
 		uc_emu_stop(uc);
+	}
 }
 
 void gdbstub_attach(struct gdbstub *g, struct run *r)
@@ -470,6 +529,10 @@ void gdbstub_attach(struct gdbstub *g, struct run *r)
 	g->r = r;
 	g->m = m;
 	g->insns = 0;
+	g->nbphits = 0;
+	g->pte_hit = 0;
+	for (int i = 0; i < g->npte; i++)
+		g->pte[i].hits = 0;
 	for (int i = 0; i < m->elf.nseg && !g->hooked; i++) {
 		const struct elf_segment *sg = &m->elf.seg[i];
 
@@ -483,7 +546,7 @@ void gdbstub_attach(struct gdbstub *g, struct run *r)
 	if (r->watching)
 		events_subscribe(&r->ev, gdbstub_event, g);
 	if (g->hold_start)
-		hold(g, machine_reg(m, UC_X86_REG_EIP), "S05");
+		hold(g, machine_reg(m, UC_X86_REG_EIP), 0, "S05");
 }
 
 void gdbstub_detach(struct gdbstub *g)
@@ -513,16 +576,36 @@ static int pte_break_hit(struct gdbstub *g, const struct event *e)
 	return 0;
 }
 
+/* A first pass: event seq happened at the current instruction (seq numbers only grow). */
+static void record_position(struct gdbstub *g, uint64_t seq)
+{
+	if (seq >= g->nevpos) {
+		size_t n = seq + 1 > 2 * g->nevpos ? seq + 1024 : 2 * g->nevpos;
+		uint64_t *v = realloc(g->evpos, n * sizeof(*v));
+
+		if (v == NULL)
+			return;
+		memset(v + g->nevpos, 0, (n - g->nevpos) * sizeof(*v));
+		g->evpos = v;
+		g->nevpos = n;
+	}
+	g->evpos[seq] = g->insns;
+}
+
 void gdbstub_event(void *arg, const struct event *e)
 {
 	struct gdbstub *g = arg;
 
-	if (g->gone || g->r == NULL)
+	if (g->silent) {
+		record_position(g, e->seq);
+		return;
+	}
+	if (g->gone || g->r == NULL || g->replaying || g->restart)
 		return;
 	if (e->kind == EV_STEP_BEGIN && (g->next_step || (g->stop_line != 0 && e->line == g->stop_line))) {
 		g->next_step = 0;
 		g->stop_line = 0;
-		hold(g, machine_reg(g->m, UC_X86_REG_EIP), "T05thread:01;");
+		hold(g, machine_reg(g->m, UC_X86_REG_EIP), 0, "T05thread:01;");
 	} else if ((e->kind == EV_PTE_WRITE || e->kind == EV_PDE_WRITE) && pte_break_hit(g, e)) {
 		/* inside the store's callback: the guest stops at the next instruction's hook */
 		char sym[512];
@@ -532,6 +615,28 @@ void gdbstub_event(void *arg, const struct event *e)
 		    e->va, e->old, e->new);
 		g->pte_hit = 1;
 	}
+}
+
+int gdbstub_replay(struct gdbstub *g)
+{
+	if (!g->restart)
+		return 0;
+	g->restart = 0;
+	g->replaying = 1;
+	g->stop_at = g->replay_to;
+	g->hold_start = 0;
+	g->stop_line = 0;
+	g->next_step = 0;
+	g->stepping = 0;
+	return 1;
+}
+
+void gdbstub_free(struct gdbstub *g)
+{
+	free(g->evpos);
+	free(g->bphits);
+	g->evpos = g->bphits = NULL;
+	g->nevpos = g->nbphits = g->capbphits = 0;
 }
 
 void gdbstub_finish(struct gdbstub *g, int code)

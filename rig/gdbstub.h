@@ -40,10 +40,23 @@ struct gdbstub {
 	char pte_note[512];		/* what it stored, for gdb's console */
 	int gone;			/* detached, killed or the connection lost: no more stops */
 	int killed;			/* gdb asked for k */
-	uint64_t insns;			/* guest instructions run under the hook in this run */
-	uint64_t stop_at;		/* stop before instruction number stop_at + 1 (0: no such stop) */
+	uint64_t insns;			/* guest instructions that reached the hook in this run */
+	uint64_t stop_at;		/* hold at the hook of instruction number stop_at (0: no such stop) */
 	int hold_start;			/* stop before the first step (no --step, no --at-violation) */
 	uint32_t pc;			/* where the guest is held */
+	int in_hook;			/* held at an instruction's hook (not between steps) */
+	/* Time travel: a replay of the file from boot to an instruction number. */
+	int silent;			/* a first pass: no stops, no gdb; event positions recorded */
+	uint64_t *evpos;		/* silent: event number -> instruction number */
+	size_t nevpos;
+	uint64_t *bphits;		/* instruction numbers at which a breakpoint was passed */
+	size_t nbphits, capbphits;
+	int restart;			/* gdb went back: end this run, replay to replay_to */
+	uint64_t replay_to;
+	int replaying;			/* on the way to stop_at: no other stop */
+	const char *arrive;		/* the stop reply when the replay arrives */
+	char blamed[768];		/* --at-violation: the violation and the store held before */
+	uint64_t blamed_at;		/* the instruction number of that store */
 };
 
 /* A session that takes gdb's connection on lfd at the first stop. */
@@ -56,6 +69,10 @@ void gdbstub_detach(struct gdbstub *g);
 void gdbstub_event(void *arg, const struct event *e);
 /* The run ended with exit code code: tell gdb (W) and wait for it to go. */
 void gdbstub_finish(struct gdbstub *g, int code);
+/* After a run: did gdb ask to go back? Then set up the replay (the caller runs the file again). */
+int gdbstub_replay(struct gdbstub *g);
+/* Free what a session keeps. */
+void gdbstub_free(struct gdbstub *g);
 
 /* gdbmon.c: a monitor command line; its output appended to out (text). */
 void gdbmon_run(struct gdbstub *g, const char *cmd, char *out, size_t len);
