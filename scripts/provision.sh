@@ -38,7 +38,7 @@ die() { echo "provision: error: $*" >&2; exit 1; }
 DEB_NEEDS=(
   "cmd:cmake:cmake" "cmd:pkg-config:pkg-config" "cmd:gcc:gcc" "cmd:ld:binutils" "cmd:make:make"
   "pc:capstone:libcapstone-dev" "pc:libdw:libdw-dev" "pc:check:check" "pc:libsubunit:libsubunit-dev"
-  "cmd:clang:clang" "fuzzer:libclang-rt-14-dev"
+  "cmd:clang:clang" "fuzzer:libclang-rt-14-dev" "cmd:gdb:gdb"
 )
 
 # Is the requirement "cmd:NAME" or "pc:NAME" met?
