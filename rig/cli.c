@@ -173,9 +173,9 @@ static const struct command_help helps[] = {
 	  "  --guest NAME         run a file without a guest statement on the build NAME\n"
 	  "  --timeout MS         a guest call running longer than MS ms (gdb's holds not counted) hangs\n"
 	  "  --help, -h           print this help\n",
-	  "as rig run for the file (gdb is told the same code), 2 also for a port\n"
-	  "            that cannot be listened on, --step on a line without a statement, or\n"
-	  "            --at-violation on a file without a violation that names a store\n" },
+	  "0, 1, 3 or 4 as rig run gives for the file (gdb is told the same code);\n"
+	  "            2 usage error, a port that cannot be listened on, --step on a line without a\n"
+	  "            statement, or --at-violation on a file without a violation that names a store\n" },
 	{ "fuzz", "fuzz [--guest NAME] [--corpus DIR] [--time S] [--runs N] [-j N]",
 	  "Fuzz a guest's pmap: run the libFuzzer target build-fuzz/fuzz_pmap (make build-fuzz) with the\n"
 	  "whole checker as the oracle, guided by the guest's own coverage. A finding (a violation, a\n"
