@@ -62,10 +62,10 @@ static const char target_xml[] =
 	"<reg name=\"fooff\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n"
 	"<reg name=\"fop\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n</feature>\n"
 	"<feature name=\"org.pmaprig.i386.cr\">\n"
-	"<reg name=\"cr0\" bitsize=\"32\" type=\"int32\" group=\"system\"/>\n"
-	"<reg name=\"cr2\" bitsize=\"32\" type=\"int32\" group=\"system\"/>\n"
-	"<reg name=\"cr3\" bitsize=\"32\" type=\"int32\" group=\"system\"/>\n"
-	"<reg name=\"cr4\" bitsize=\"32\" type=\"int32\" group=\"system\"/>\n</feature>\n</target>\n";
+	"<reg name=\"cr0\" bitsize=\"32\" type=\"int32\" group=\"general\"/>\n"
+	"<reg name=\"cr2\" bitsize=\"32\" type=\"int32\" group=\"general\"/>\n"
+	"<reg name=\"cr3\" bitsize=\"32\" type=\"int32\" group=\"general\"/>\n"
+	"<reg name=\"cr4\" bitsize=\"32\" type=\"int32\" group=\"general\"/>\n</feature>\n</target>\n";
 
 static const char hexdig[] = "0123456789abcdef";
 
@@ -324,27 +324,44 @@ static int vcont_action(const char *p)
 
 enum served { SERVE_AGAIN, SERVE_RESUME };
 
+/* Replay to instruction number to (0: there is none that far back: the first, as the log's beginning). */
+static void replay_to(struct gdbstub *g, uint64_t to, const char *arrive)
+{
+	g->arrive = to == 0 ? "T05replaylog:begin;thread:01;" : arrive;
+	g->replay_to = to == 0 ? 1 : to;
+	g->restart = 1;
+}
+
 /*
  * bs, bc: where to go back to. One step back is the instruction before the
- * held one (the last one run, when held between steps); continuing back is
- * the last breakpoint passed before that. Nothing earlier: the first
- * instruction, reported as the beginning of the replay log.
+ * held one (the last one run, when held between steps). Continuing back is
+ * the last place before now where a breakpoint set now was passed: a first
+ * replay, to now, finds it (breakpoints may have been set after the guest
+ * ran past them), a second goes there.
  */
 static void go_back(struct gdbstub *g, int step)
 {
-	uint64_t now = g->in_hook ? g->insns : g->insns + 1, to = 0;
+	uint64_t now = g->in_hook ? g->insns : g->insns + 1;
 
-	if (step) {
-		to = now > 1 ? now - 1 : 0;
-	} else {
-		for (size_t i = g->nbphits; i > 0 && to == 0; i--)
-			if (g->bphits[i - 1] < now)
-				to = g->bphits[i - 1];
-	}
-	g->arrive = to == 0 ? "T05replaylog:begin;thread:01;" : step ? "T05thread:01;" : "T05swbreak:;thread:01;";
-	g->replay_to = to == 0 ? 1 : to;
-	g->restart = 1;
 	g->running = 1;
+	if (step) {
+		replay_to(g, now > 1 ? now - 1 : 0, "T05thread:01;");
+		return;
+	}
+	g->scanning = 1;
+	replay_to(g, now, NULL);
+}
+
+/* Reverse-continue's first replay reached the held instruction: on to the last breakpoint passed before it. */
+static void scanned(struct gdbstub *g)
+{
+	uint64_t to = 0;
+
+	g->scanning = 0;
+	for (size_t i = g->nbphits; i > 0 && to == 0; i--)
+		if (g->bphits[i - 1] < g->insns)
+			to = g->bphits[i - 1];
+	replay_to(g, to, "T05swbreak:;thread:01;");
 }
 
 /* One packet while the guest is held; SERVE_RESUME when gdb let it go (or went). */
@@ -501,7 +518,10 @@ static void on_insn(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 	if (g->replaying) {
 		if (g->insns == g->stop_at) {
 			g->replaying = 0;
-			hold(g, pc, 1, g->arrive);
+			if (g->scanning)
+				scanned(g);
+			else
+				hold(g, pc, 1, g->arrive);
 		}
 	} else if (g->stepping || (g->stop_at != 0 && g->insns == g->stop_at)) {
 		hold(g, pc, 1, "T05thread:01;");

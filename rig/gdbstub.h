@@ -54,6 +54,7 @@ struct gdbstub {
 	int restart;			/* gdb went back: end this run, replay to replay_to */
 	uint64_t replay_to;
 	int replaying;			/* on the way to stop_at: no other stop */
+	int scanning;			/* reverse-continue's first replay: where were the breakpoints passed? */
 	const char *arrive;		/* the stop reply when the replay arrives */
 	char blamed[768];		/* --at-violation: the violation and the store held before */
 	uint64_t blamed_at;		/* the instruction number of that store */

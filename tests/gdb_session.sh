@@ -112,7 +112,8 @@ at-violation)
   fn=${blamed% *}; off=$((16#${blamed#* }))
   start --at-violation fixtures/errors/bug-forget-invlpg.scn
   gdbrun buggy-forget-invlpg "info symbol \$pc" "p/x \$pc" "bt" "monitor where" "reverse-stepi" "p/x \$pc" \
-    "stepi" "p/x \$pc" "monitor where" "continue"
+    "stepi" "p/x \$pc" "monitor where" "break pmap_remove_pte" "reverse-continue" "bt 1" "monitor where" \
+    "reverse-continue" "monitor where" "delete" "continue"
   expect "^$fn \+ $off in section \.text$"
   expect "^#0  0x[0-9a-f]+ in $fn \(.*\) at .*guest/pmap\.c:[0-9]+$"
   expect '^held before the store the checker blames: violation TLB-STALE at line 11 \(event #[0-9]+\)$'
@@ -124,6 +125,15 @@ at-violation)
   n1=$(sed -n 's/^guest instruction \([0-9]*\) of this run$/\1/p' "$work/gdb.out" | sed -n 1p)
   n2=$(sed -n 's/^guest instruction \([0-9]*\) of this run$/\1/p' "$work/gdb.out" | sed -n 2p)
   [ -n "$n1" ] && [ "$n1" = "$n2" ] || fail "monitor where counted $n1 then $n2 at the same instruction"
+  # reverse-continue: back to the call of pmap_remove_pte that led to the store (set after it ran),
+  # then, with no earlier one, to the run's first instruction (the start of the history)
+  expect '^Breakpoint 1, pmap_remove_pte \(.*\) at .*guest/pmap\.c:[0-9]+$'
+  expect '^#0  pmap_remove_pte \('
+  expect '^No more reverse-execution history\.$'
+  n3=$(sed -n 's/^guest instruction \([0-9]*\) of this run$/\1/p' "$work/gdb.out" | sed -n 3p)
+  n4=$(sed -n 's/^guest instruction \([0-9]*\) of this run$/\1/p' "$work/gdb.out" | sed -n 4p)
+  [ -n "$n3" ] && [ "$n3" -lt "$n1" ] && [ "$n3" -gt 1 ] || fail "reverse-continue went to instruction $n3 (held at $n1)"
+  [ "$n4" = 1 ] || fail "the second reverse-continue went to instruction $n4, not the first"
   grep -q "^rig debug: fixtures/errors/bug-forget-invlpg.scn:11: violation TLB-STALE; gdb gets the guest before the store it blames (event #[0-9]*, guest instruction $n1 of the run)$" "$work/rig.err" ||
     fail "rig debug named another instruction than gdb was held at ($n1)"
   finish 0
