@@ -150,12 +150,13 @@ static int page_pa(struct mon *o, const char *arg, uint32_t *pa)
 	char name[64];
 	uint32_t i = 0;
 	const char *br = strchr(arg, '[');
-	int a;
+	int a, end = 0;
 
 	if (num32(arg, pa) == 0)
 		return 0;
 	snprintf(name, sizeof(name), "%.*s", br ? (int)(br - arg) : (int)strlen(arg), arg);
-	if ((a = scenario_find_array(r->s, name)) < 0 || (br && (sscanf(br, "[%u]", &i) != 1 || i >= r->s->arrays[a].count))) {
+	if ((a = scenario_find_array(r->s, name)) < 0 ||
+	    (br && (sscanf(br, "[%u]%n", &i, &end) != 1 || end == 0 || br[end] != '\0' || i >= r->s->arrays[a].count))) {
 		say(o, "'%s' is neither a page of %s (NAME or NAME[i]) nor a physical address\n", arg, r->s->path);
 		return -1;
 	}
