@@ -5,7 +5,8 @@
 # Usage: tests/gdb_session.sh RIG CASE   (from the repository root; CTest)
 #   bt           a breakpoint on pmap_protect; bt shows source lines through
 #                the guest's DWARF; registers with CR3; x/wx of the PTE
-#                through its VA in the recursive map equals monitor pte
+#                through its VA in the recursive map equals monitor pte;
+#                detach lets the run finish
 #   monitor      monitor where, regs, pte, pv, chunk, tlb, check, help, and
 #                next-step and break-pte stops
 #   at-violation a planted-bug guest: gdb opens on the exact instruction the
@@ -52,7 +53,7 @@ case $case_ in
 bt)
   start tests/gdb/session.scn
   gdbrun ptelist "break pmap_protect" "continue" "bt" "info registers eip cr3" \
-    "x/wx 0xffc20120" "monitor pte 0x08048000 A" "continue"
+    "x/wx 0xffc20120" "monitor pte 0x08048000 A" "detach"
   expect '^Breakpoint 1, pmap_protect \(.*\) at .*guest/pmap\.c:[0-9]+$'
   expect '^#0  pmap_protect \(.*\) at .*guest/pmap\.c:[0-9]+$'
   expect '^#1  0x[0-9a-f]+ in begin_high \(\) at .*guest/common/locore\.S:[0-9]+$'
@@ -63,8 +64,10 @@ bt)
   expect "^  PTE\[72\] at pa 0x[0-9a-f]{8} = $(printf '0x%08x' "$pte") \+P \+RW \+US \+A \+D"
   cr3=$(sed -n 's/^cr3 *\(0x[0-9a-f]*\) .*/\1/p' "$work/gdb.out")
   expect "^va 0x08048000 in the directory at $(printf '0x%08x' "$cr3") \(A\)$"
-  expect '^\[Inferior 1 \(Remote target\) exited normally\]$'
+  # detach: the run goes on to its end without gdb
+  expect '^\[Inferior 1 \(Remote target\) detached\]$'
   finish 0
+  grep -q '^PASS tests/gdb/session\.scn' "$work/rig.err" || fail "the run did not finish after the detach"
   ;;
 monitor)
   start tests/gdb/session.scn
