@@ -333,23 +333,27 @@ static void replay_to(struct gdbstub *g, uint64_t to, const char *arrive)
 }
 
 /*
- * bs, bc: where to go back to. One step back is the instruction before the
+ * bs, bc: where to go back to (-1: nowhere, the guest is at its first
+ * instruction or before it). One step back is the instruction before the
  * held one (the last one run, when held between steps). Continuing back is
  * the last place before now where a breakpoint set now was passed: a first
  * replay, to now, finds it (breakpoints may have been set after the guest
  * ran past them), a second goes there.
  */
-static void go_back(struct gdbstub *g, int step)
+static int go_back(struct gdbstub *g, int step)
 {
 	uint64_t now = g->in_hook ? g->insns : g->insns + 1;
 
+	if (now <= 1)
+		return -1;	/* nothing ran before: already at the start of the history */
 	g->running = 1;
 	if (step) {
-		replay_to(g, now > 1 ? now - 1 : 0, "T05thread:01;");
-		return;
+		replay_to(g, now - 1, "T05thread:01;");
+		return 0;
 	}
 	g->scanning = 1;
 	replay_to(g, now, NULL);
+	return 0;
 }
 
 /* Reverse-continue's first replay reached the held instruction: on to the last breakpoint passed before it. */
@@ -398,11 +402,13 @@ static enum served serve_one(struct gdbstub *g, const char *p)
 	case 'b':
 		if (p[1] != 's' && p[1] != 'c')
 			break;
-		go_back(g, p[1] == 's');
-		return SERVE_RESUME;
+		if (go_back(g, p[1] == 's') == 0)
+			return SERVE_RESUME;
+		rc = rsp_send(&g->c, "T05replaylog:begin;thread:01;");
+		break;
 	default: rc = rsp_send(&g->c, ""); break;
 	}
-	if (act == 0 && p[0] == 'b')
+	if (act == 0 && p[0] == 'b' && p[1] != 's' && p[1] != 'c')
 		rc = rsp_send(&g->c, "");
 	if (rc < 0)
 		g->gone = 1;
