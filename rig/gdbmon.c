@@ -78,7 +78,7 @@ static int64_t pmap_dir(struct mon *o, const char *name)
 static void mon_where(struct mon *o)
 {
 	struct run *r = o->g->r;
-	uint32_t frames[RIG_MAX_FRAMES + 1];
+	uint32_t frames[RIG_MAX_FRAMES + 1], off;
 	char buf[2048];
 	int n;
 
@@ -91,7 +91,12 @@ static void mon_where(struct mon *o)
 	if (o->g->blamed[0] && o->g->in_hook && o->g->insns == o->g->blamed_at)
 		say(o, "held before the store the checker blames: %s\n", o->g->blamed);
 	frames[0] = o->g->pc;
-	n = 1 + machine_backtrace(r->m, machine_reg(r->m, UC_X86_REG_EBP), frames + 1, RIG_MAX_FRAMES);
+	n = 1;
+	/* at a function's first instruction its frame is not made yet: the caller's return address is at ESP */
+	if (elf_symbolize(&r->m->elf, o->g->pc, &off) != NULL && off == 0 &&
+	    machine_vread(r->m, machine_reg(r->m, UC_X86_REG_ESP), &frames[1], 4) == 0)
+		n = 2;
+	n += machine_backtrace(r->m, machine_reg(r->m, UC_X86_REG_EBP), frames + n, RIG_MAX_FRAMES - 1);
 	guest_format_frames(r->m, frames, n, 1, 0, buf, sizeof(buf));
 	say(o, "at %s\n", buf);
 }
