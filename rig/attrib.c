@@ -186,7 +186,7 @@ static void on_block(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 	a->last = -1;
 	a->execs++;
 	if (fuzz_counters != NULL)	/* rig fuzz: the guest's coverage for libFuzzer */
-		fuzz_counters[(address >> 2) % fuzz_ncounters]++;
+		fuzz_counters[(address >> 2) & (fuzz_ncounters - 1)]++;
 }
 
 int attrib_init(struct attrib *a, struct machine *m)

@@ -22,7 +22,8 @@
 char *fuzz_decode(const uint8_t *data, size_t size, const char *guest, uint32_t kva, size_t *len);
 
 /* Coverage of the guest's code, for libFuzzer's extra counters: every block the guest runs bumps
- * counters[(address >> 2) % n] (one process-wide table: libFuzzer's is). NULL turns it off. */
+ * counters[(address >> 2) % n], n a power of two (one process-wide table: libFuzzer's is). NULL
+ * turns it off. */
 void fuzz_cover(uint8_t *counters, size_t n);
 extern uint8_t *fuzz_counters;
 extern size_t fuzz_ncounters;

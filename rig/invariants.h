@@ -161,6 +161,15 @@ struct checker {
 };
 
 int checker_init(struct checker *c, struct machine *m);
+/*
+ * What a passing full check left (the pmaps, the shadow counts), kept to
+ * start another checker on the same machine state without the full check
+ * again (a run on a restored snapshot); NULL when there is none to keep.
+ */
+struct chk_saved *checker_save(const struct checker *c);
+/* Start c (fresh from checker_init, on the same RAM) from what s kept; 0 or -1. */
+int checker_load(struct checker *c, const struct chk_saved *s);
+void checker_saved_free(void *s);
 /* Is rule id (INV_*) ignored by this file? */
 #define chk_off(c, id)	(((c)->ignore_mask >> (id)) & 1)
 void checker_free(struct checker *c);

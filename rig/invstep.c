@@ -31,6 +31,87 @@ int checker_init(struct checker *c, struct machine *m)
 	return c->shadow.mapcount ? 0 : -1;
 }
 
+struct chk_saved {
+	struct chk_pmap pmaps[CHK_MAX_PMAPS];
+	int npmaps;
+	uint32_t known[CHK_MAX_PMAPS];
+	int nknown;
+	struct chk_shadow shadow;	/* its mapcount and chunk_inuse: copies owned here */
+	uint32_t npages;
+};
+
+void checker_saved_free(void *arg)
+{
+	struct chk_saved *s = arg;
+
+	if (s == NULL)
+		return;
+	free(s->shadow.mapcount);
+	if (s->shadow.chunk_inuse != NULL)
+		pvset_free(s->shadow.chunk_inuse);
+	free(s->shadow.chunk_inuse);
+	free(s);
+}
+
+/* dst: a copy of the set src; 0 or -1. */
+static int pvset_copy(struct pvset **dst, const struct pvset *src)
+{
+	if ((*dst = malloc(sizeof(**dst))) == NULL)
+		return -1;
+	**dst = *src;
+	if (((*dst)->v = malloc(src->cap * sizeof(*src->v))) == NULL) {
+		free(*dst);
+		*dst = NULL;
+		return -1;
+	}
+	memcpy((*dst)->v, src->v, src->cap * sizeof(*src->v));
+	return 0;
+}
+
+struct chk_saved *checker_save(const struct checker *c)
+{
+	struct chk_saved *s;
+
+	if (!c->shadow.valid || (s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	memcpy(s->pmaps, c->pmaps, sizeof(s->pmaps));
+	s->npmaps = c->npmaps;
+	memcpy(s->known, c->known, sizeof(s->known));
+	s->nknown = c->nknown;
+	s->shadow = c->shadow;
+	s->npages = c->npages;
+	s->shadow.chunk_inuse = NULL;
+	if ((s->shadow.mapcount = malloc(c->npages * sizeof(uint16_t))) == NULL ||
+	    pvset_copy(&s->shadow.chunk_inuse, c->shadow.chunk_inuse) < 0) {
+		checker_saved_free(s);
+		return NULL;
+	}
+	memcpy(s->shadow.mapcount, c->shadow.mapcount, c->npages * sizeof(uint16_t));
+	return s;
+}
+
+int checker_load(struct checker *c, const struct chk_saved *s)
+{
+	uint16_t *mapcount = c->shadow.mapcount;
+	struct pvset *inuse = NULL;
+
+	if (s->npages != c->npages || pvset_copy(&inuse, s->shadow.chunk_inuse) < 0)
+		return -1;
+	if (c->shadow.chunk_inuse != NULL) {
+		pvset_free(c->shadow.chunk_inuse);
+		free(c->shadow.chunk_inuse);
+	}
+	memcpy(c->pmaps, s->pmaps, sizeof(c->pmaps));
+	c->npmaps = s->npmaps;
+	memcpy(c->known, s->known, sizeof(c->known));
+	c->nknown = s->nknown;
+	c->shadow = s->shadow;
+	c->shadow.mapcount = mapcount;
+	c->shadow.chunk_inuse = inuse;
+	memcpy(mapcount, s->shadow.mapcount, c->npages * sizeof(uint16_t));
+	return 0;
+}
+
 void checker_free(struct checker *c)
 {
 	free(c->shadow.mapcount);

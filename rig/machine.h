@@ -127,6 +127,11 @@ struct machine {
 	struct watch_site *scan;	/* the watch sites found in the text (watch.c), kept likewise */
 	int nscan;
 	uint64_t restores, restore_ns, restore_frames;	/* what restoring cost so far */
+	/* What a run learned of the snapshot's state that every run on it would learn again
+	 * (runner.c keeps the checker's state after its boot check here); freed with the snapshot. */
+	void *memo;
+	void (*memo_free)(void *);
+	uint32_t memo_key;
 	char snap_console[1024];
 	size_t snap_console_len;
 	char guest_path[512];

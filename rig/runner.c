@@ -573,6 +573,7 @@ static int start(struct run *r)
 		r->m = r->o->machine;
 		if (machine_restore(r->m) < 0)
 			return failf(r, OUT_CRASH, "boot", NULL, "cannot restore the machine's snapshot");
+		r->restored = 1;
 	} else if (machine_open(r->m, &cfg, err, sizeof(err)) < 0)
 		return failf(r, OUT_CRASH, "boot", NULL, "%s", err);
 	for (int i = 0; i < r->s->nrequires; i++)
@@ -604,15 +605,34 @@ static int start(struct run *r)
 	return 0;
 }
 
-/* A full check of what boot left, before step 1: a boot-time corruption is a rule, not a later panic. */
+/*
+ * A full check of what boot left, before step 1: a boot-time corruption is
+ * a rule, not a later panic. On a machine restored from its snapshot the
+ * state is the snapshot's, byte for byte, every time: the first run checks
+ * it and leaves the checker's state with the machine (keyed by the rules
+ * the file ignores), and later runs start from that instead of checking
+ * the same bytes again (snapshot:restore-is-boot compares the outcomes).
+ */
 static int boot_check(struct run *r)
 {
+	uint32_t key = r->chk.ignore_mask ^ 0x80000000u;	/* never 0: 0 is "no memo" */
+
 	if (r->s->cadence == CHECK_OFF)
+		return 0;
+	if (r->restored && r->checking && r->m->memo != NULL && r->m->memo_key == key &&
+	    checker_load(&r->chk, r->m->memo) == 0)
 		return 0;
 	snprintf(r->synth, sizeof(r->synth), "(after boot: full check)");
 	if (full_check(r) < 0)
 		return -1;
 	r->synth[0] = '\0';
+	if (r->restored && r->checking) {
+		if (r->m->memo != NULL && r->m->memo_free != NULL)
+			r->m->memo_free(r->m->memo);
+		r->m->memo = checker_save(&r->chk);
+		r->m->memo_free = checker_saved_free;
+		r->m->memo_key = key;
+	}
 	return 0;
 }
 

@@ -41,6 +41,7 @@ struct run {
 	const struct run_options *o;
 	struct file_result *res;
 	struct machine *m;			/* own, or the caller's (run_options.machine) */
+	int restored;				/* m is the caller's, restored from its snapshot */
 	struct machine own;
 	struct model model;
 	struct guest_fns fn;

@@ -114,6 +114,9 @@ int machine_restore(struct machine *m)
 
 void machine_snapshot_free(struct machine *m)
 {
+	if (m->memo != NULL && m->memo_free != NULL)
+		m->memo_free(m->memo);
+	m->memo = NULL;
 	if (m->attrib != NULL) {
 		attrib_free(m->attrib);
 		free(m->attrib);
