@@ -106,6 +106,11 @@ struct dwinfo *dw_open(const char *path, char *err, size_t errlen)
 	return d;
 }
 
+struct Dwarf *dw_dwarf(struct dwinfo *d)
+{
+	return d ? d->dbg : NULL;
+}
+
 void dw_close(struct dwinfo *d)
 {
 	if (d == NULL)

@@ -22,6 +22,8 @@ struct dw_field {
 /* Open path's DWARF; NULL with a message in err when it has none. */
 struct dwinfo *dw_open(const char *path, char *err, size_t errlen);
 void dw_close(struct dwinfo *d);
+/* libdw's handle of it, for the line table (srcline.c); valid until dw_close. */
+struct Dwarf *dw_dwarf(struct dwinfo *d);
 /* The byte size of struct name; 0 and -1 when the DWARF has no such struct. */
 int dw_struct_size(struct dwinfo *d, const char *name, uint32_t *size);
 /* Member path (dot-separated) of struct sname; -1 with a message when absent. */

@@ -1,6 +1,16 @@
 /* events.c - the event stream's dispatch (see events.h). */
 #include "events.h"
 
+#include "../guest/common/i386.h"
+
+int event_writes_entry(const struct event *e, uint32_t va, uint32_t bits)
+{
+	int entry = e->kind == EV_PTE_WRITE ? e->va == (va & PG_FRAME) :
+	    e->kind == EV_PDE_WRITE && e->va == (va & PG_PS_FRAME);
+
+	return entry && (bits == 0 || ((e->old ^ e->new) & bits) != 0);
+}
+
 void events_emit(struct events *ev, struct event *e)
 {
 	e->seq = ++ev->seq;

@@ -57,5 +57,11 @@ struct events {
 void events_emit(struct events *ev, struct event *e);
 int events_subscribe(struct events *ev, void (*fn)(void *, const struct event *), void *arg);
 const char *event_kind_name(enum event_kind k);
+/*
+ * Is e a store into the PTE of va's page or the PDE of its 4 MiB that
+ * changes one of bits (0: any store)? The break points of --break-on-pte
+ * and of rig debug's break-pte.
+ */
+int event_writes_entry(const struct event *e, uint32_t va, uint32_t bits);
 
 #endif

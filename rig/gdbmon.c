@@ -235,37 +235,25 @@ static void mon_chunk(struct mon *o, char **w, int n)
 	say(o, "  %u of %u entries in use\n", used, ct->npcpv);
 }
 
-static int by_vpage(const void *a, const void *b)
-{
-	const struct tlb_entry *x = a, *y = b;
-
-	return x->vpage < y->vpage ? -1 : x->vpage > y->vpage;
-}
-
 /* tlb [VA[-VA]]: the translations the CPU holds (the MMU's model), in VA order. */
 static void mon_tlb(struct mon *o, char **w, int n)
 {
 	const struct mmu *u = &o->g->m->mmu;
-	const struct tlb_entry *x;
 	struct tlb_entry *v;
 	uint64_t lo = 0, hi = UINT32_MAX;
-	uint32_t i = 0, k = 0;
+	int k;
+	char f[32];
 
 	if (n > 2 || (n == 2 && trace_parse_range(w[1], UINT32_MAX, &lo, &hi) < 0)) {
 		say(o, "usage: monitor tlb [VA[-VA]]\n");
 		return;
 	}
-	if ((v = calloc(u->n ? u->n : 1, sizeof(*v))) == NULL)
+	if ((k = mmu_sorted(u, lo, hi, &v)) < 0)
 		return;
-	while ((x = mmu_next(u, &i)) != NULL && k < u->n)
-		if (((uint64_t)x->vpage << PAGE_SHIFT) + PAGE_MASK >= lo && ((uint64_t)x->vpage << PAGE_SHIFT) <= hi)
-			v[k++] = *x;
-	qsort(v, k, sizeof(*v), by_vpage);
-	for (i = 0; i < k; i++)
-		say(o, "va 0x%08x -> pa 0x%08x%s%s%s (PTE 0x%08x when cached)\n", v[i].vpage << PAGE_SHIFT,
-		    v[i].frame << PAGE_SHIFT, v[i].flags & TLB_RW ? " RW" : "", v[i].flags & TLB_U ? " US" : "",
-		    v[i].flags & TLB_D ? " D" : "", v[i].pte);
-	say(o, "%u translation%s in the range (%u cached in all)\n", k, k == 1 ? "" : "s", u->n);
+	for (int i = 0; i < k; i++)
+		say(o, "va 0x%08x -> pa 0x%08x%s (PTE 0x%08x when cached)\n", v[i].vpage << PAGE_SHIFT,
+		    v[i].frame << PAGE_SHIFT, tlb_flags_text(v[i].flags, f, sizeof(f)), v[i].pte);
+	say(o, "%d translation%s in the range (%u cached in all)\n", k, k == 1 ? "" : "s", u->n);
 	free(v);
 }
 

@@ -79,22 +79,16 @@ static void hex_bytes(char *out, const uint8_t *b, size_t n)
 	out[2 * n] = '\0';
 }
 
-static int hexval(char ch)
-{
-	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 :
-	    ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
-}
-
 /* A hex number of at most 8 digits at *p, up to a non-hex character; 0 or -1. */
 static int hex_u32(const char **p, uint32_t *v)
 {
 	int n = 0;
 
 	*v = 0;
-	while (hexval(**p) >= 0) {
+	while (rsp_hexval(**p) >= 0) {
 		if (++n > 8)
 			return -1;
-		*v = *v << 4 | (uint32_t)hexval(*(*p)++);
+		*v = *v << 4 | (uint32_t)rsp_hexval(*(*p)++);
 	}
 	return n > 0 ? 0 : -1;
 }
@@ -103,9 +97,9 @@ static int hex_u32(const char **p, uint32_t *v)
 static int unhex(const char *p, uint8_t *b, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
-		if (hexval(p[2 * i]) < 0 || hexval(p[2 * i + 1]) < 0)
+		if (rsp_hexval(p[2 * i]) < 0 || rsp_hexval(p[2 * i + 1]) < 0)
 			return -1;
-		b[i] = (uint8_t)(hexval(p[2 * i]) << 4 | hexval(p[2 * i + 1]));
+		b[i] = (uint8_t)(rsp_hexval(p[2 * i]) << 4 | rsp_hexval(p[2 * i + 1]));
 	}
 	return 0;
 }
@@ -588,11 +582,7 @@ void gdbstub_detach(struct gdbstub *g)
 static int pte_break_hit(struct gdbstub *g, const struct event *e)
 {
 	for (int i = 0; i < g->npte; i++) {
-		uint32_t va = g->pte[i].va;
-		int entry = e->kind == EV_PTE_WRITE ? e->va == (va & PG_FRAME) :
-		    e->kind == EV_PDE_WRITE && e->va == (va & PG_PS_FRAME);
-
-		if (!entry || (g->pte[i].bits != 0 && ((e->old ^ e->new) & g->pte[i].bits) == 0))
+		if (!event_writes_entry(e, g->pte[i].va, g->pte[i].bits))
 			continue;
 		if (++g->pte[i].hits >= g->pte[i].count) {
 			g->pte[i].hits = 0;

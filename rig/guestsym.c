@@ -14,7 +14,7 @@ int guest_src_frames(struct machine *m, uint32_t addr, int flags, struct src_fra
 {
 	if (!m->src_tried) {
 		m->src_tried = 1;
-		m->src = srcline_open(m->guest_path);
+		m->src = srcline_open(m->ct.dw);
 	}
 	return srcline_frames(m->src, (flags & SYM_RETURN) ? addr - 1 : addr, f, max);
 }

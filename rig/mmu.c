@@ -13,6 +13,7 @@
  */
 #include "mmu.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,6 +48,34 @@ const struct tlb_entry *mmu_next(const struct mmu *u, uint32_t *i)
 		if (u->tlb[*i].flags & TLB_USED)
 			return &u->tlb[(*i)++];
 	return NULL;
+}
+
+static int by_vpage(const void *a, const void *b)
+{
+	const struct tlb_entry *x = a, *y = b;
+
+	return x->vpage < y->vpage ? -1 : x->vpage > y->vpage;
+}
+
+int mmu_sorted(const struct mmu *u, uint64_t lo, uint64_t hi, struct tlb_entry **out)
+{
+	const struct tlb_entry *x;
+	uint32_t i = 0, n = 0;
+
+	if ((*out = calloc(u->n ? u->n : 1, sizeof(**out))) == NULL)
+		return -1;
+	while ((x = mmu_next(u, &i)) != NULL && n < u->n)
+		if (((uint64_t)x->vpage << PAGE_SHIFT) <= hi && ((uint64_t)x->vpage << PAGE_SHIFT) + PAGE_MASK >= lo)
+			(*out)[n++] = *x;
+	qsort(*out, n, sizeof(**out), by_vpage);
+	return (int)n;
+}
+
+const char *tlb_flags_text(uint8_t flags, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s%s%s%s%s", flags & TLB_RW ? " RW" : "", flags & TLB_U ? " US" : "",
+	    flags & TLB_D ? " D" : "", flags & TLB_GLOBAL ? " G" : "", flags & TLB_LARGE ? " 4M" : "");
+	return buf;
 }
 
 /* Drop the entry in slot i, moving later entries of its probe run back. */

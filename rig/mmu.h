@@ -98,6 +98,10 @@ int mmu_access(struct mmu *u, uint32_t va, int write, uint32_t *frame);
 const struct tlb_entry *mmu_lookup(const struct mmu *u, uint32_t va);
 /* Iterate: *i from 0; the next used entry, or NULL at the end. */
 const struct tlb_entry *mmu_next(const struct mmu *u, uint32_t *i);
+/* The translations of pages in [lo, hi], in VA order, in a malloc'd *out (free it); how many, or -1. */
+int mmu_sorted(const struct mmu *u, uint64_t lo, uint64_t hi, struct tlb_entry **out);
+/* " RW US D G 4M": an entry's TLB_* flags as words (empty for none); buf. */
+const char *tlb_flags_text(uint8_t flags, char *buf, size_t len);
 /* How the tables translate e's page now differs from e, or NULL if they agree. */
 const char *mmu_entry_stale(const struct mmu *u, const struct tlb_entry *e, uint32_t cr3, uint32_t cr4,
     struct walk *now);

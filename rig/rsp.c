@@ -109,7 +109,7 @@ static int put(struct rsp *c, const void *buf, size_t len)
 	return c->fd >= 0 ? 0 : -1;
 }
 
-static int hexval(int ch)
+int rsp_hexval(int ch)
 {
 	return ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 :
 	    ch >= 'A' && ch <= 'F' ? ch - 'A' + 10 : -1;
@@ -143,7 +143,9 @@ static int read_packet(struct rsp *c)
 	if ((hi = get_byte(c)) < 0 || (lo = get_byte(c)) < 0)
 		return -1;
 	c->in[c->inlen] = '\0';
-	if (hexval(hi) < 0 || hexval(lo) < 0 || (unsigned)(hexval(hi) << 4 | hexval(lo)) != (sum & 0xff) || escaped)
+	hi = rsp_hexval(hi);
+	lo = rsp_hexval(lo);
+	if (hi < 0 || lo < 0 || (unsigned)(hi << 4 | lo) != (sum & 0xff) || escaped)
 		ok = 0;
 	return ok;
 }

@@ -19,6 +19,9 @@ struct rsp {
 	int pending_interrupt;	/* a 0x03 byte came in while a packet was awaited */
 };
 
+/* The value of a hex digit, or -1. */
+int rsp_hexval(int ch);
+
 /* Listen on host:port (port 0: any); the socket, or -1 with a message in err. *port gets the port. */
 int rsp_listen(const char *host, int *port, char *err, size_t errlen);
 /* Accept one connection on lfd into c; 0 or -1. */

@@ -615,7 +615,7 @@ static int start(struct run *r)
  */
 static int boot_check(struct run *r)
 {
-	uint32_t key = r->chk.ignore_mask ^ 0x80000000u;	/* never 0: 0 is "no memo" */
+	uint32_t key = r->chk.ignore_mask;
 
 	if (r->s->cadence == CHECK_OFF)
 		return 0;

@@ -1,6 +1,7 @@
 /*
- * srcline.c - owns the guest's line table, read with libdw: code addresses
- * to "function (file:line)" frames, inlined calls unfolded the way gdb's
+ * srcline.c - owns the lookups in the guest's line table, through the
+ * DWARF handle the contract already holds (dwinfo.c): code addresses to
+ * "function (file:line)" frames, inlined calls unfolded the way gdb's
  * backtraces show them. See srcline.h.
  *
  * How a frame list is built: the line table gives the file and line of the
@@ -15,11 +16,11 @@
 
 #include <dwarf.h>
 #include <elfutils/libdw.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "dwinfo.h"
 
 #define CACHE_SLOTS	128	/* traces ask for the same few addresses again and again */
 
@@ -30,32 +31,22 @@ struct cached {
 };
 
 struct srcline {
-	int fd;
-	Dwarf *dbg;
+	Dwarf *dbg;		/* the contract's (dwinfo.c): not ours to close */
 	struct cached cache[CACHE_SLOTS];
 };
 
-struct srcline *srcline_open(const char *path)
+struct srcline *srcline_open(struct dwinfo *dw)
 {
-	struct srcline *s = calloc(1, sizeof(*s));
+	struct srcline *s;
 
-	if (s == NULL)
+	if (dw_dwarf(dw) == NULL || (s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
-	if ((s->fd = open(path, O_RDONLY)) < 0 || (s->dbg = dwarf_begin(s->fd, DWARF_C_READ)) == NULL) {
-		srcline_close(s);
-		return NULL;
-	}
+	s->dbg = dw_dwarf(dw);
 	return s;
 }
 
 void srcline_close(struct srcline *s)
 {
-	if (s == NULL)
-		return;
-	if (s->dbg != NULL)
-		dwarf_end(s->dbg);
-	if (s->fd >= 0)
-		close(s->fd);
 	free(s);
 }
 

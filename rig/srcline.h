@@ -11,6 +11,7 @@
 #define SRC_MAX_FRAMES	8	/* inlined calls deeper than this are cut */
 
 struct srcline;
+struct dwinfo;
 
 /* One source frame: a function at a line; inlined: it was inlined into the next frame. */
 struct src_frame {
@@ -20,8 +21,8 @@ struct src_frame {
 	int inlined;
 };
 
-/* Open path's line table; NULL when the ELF has no DWARF (then addresses have no lines). */
-struct srcline *srcline_open(const char *path);
+/* Lookups in dw's line table (dw stays the caller's, open while this lives); NULL without DWARF. */
+struct srcline *srcline_open(struct dwinfo *dw);
 void srcline_close(struct srcline *s);
 
 /*

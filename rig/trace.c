@@ -379,13 +379,8 @@ static void trace_break_dump(struct trace *t, const struct event *e)
  */
 static int hits_break(struct trace *t, const struct event *e)
 {
-	int entry;
-
-	if (!t->o.has_break || t->broke || e->line < t->o.line_lo || e->line > t->o.line_hi)
-		return 0;
-	entry = e->kind == EV_PTE_WRITE ? e->va == (t->o.break_va & PG_FRAME) :
-	    e->kind == EV_PDE_WRITE && e->va == (t->o.break_va & PG_PS_FRAME);
-	if (!entry || (t->o.break_bits != 0 && ((e->old ^ e->new) & t->o.break_bits) == 0))
+	if (!t->o.has_break || t->broke || e->line < t->o.line_lo || e->line > t->o.line_hi ||
+	    !event_writes_entry(e, t->o.break_va, t->o.break_bits))
 		return 0;
 	return ++t->hits >= (t->o.break_count ? t->o.break_count : 1);
 }
@@ -412,30 +407,16 @@ int trace_break_opt(int ch, const char *arg, struct trace_opts *o)
 	return -1;
 }
 
-static int by_vpage(const void *a, const void *b)
-{
-	const struct tlb_entry *x = a, *y = b;
-
-	return x->vpage < y->vpage ? -1 : x->vpage > y->vpage;
-}
-
 /* The TLB model after a step: one line (or JSON object) per translation in the --va range. */
 static void print_tlb(struct trace *t, const struct event *e)
 {
-	const struct mmu *u = &t->m->mmu;
-	struct tlb_entry *v = calloc(u->n ? u->n : 1, sizeof(*v));
-	const struct tlb_entry *x;
-	uint32_t i = 0, n = 0;
+	struct tlb_entry *v;
+	int n = mmu_sorted(&t->m->mmu, t->o.va_lo, t->o.va_hi, &v);
 
-	while (v != NULL && (x = mmu_next(u, &i)) != NULL && n < u->n)
-		if ((x->vpage << PAGE_SHIFT) <= t->o.va_hi && (x->vpage << PAGE_SHIFT) + PAGE_MASK >= t->o.va_lo)
-			v[n++] = *x;
-	qsort(v, n, sizeof(*v), by_vpage);
-	for (i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		char flags[32];
 
-		snprintf(flags, sizeof(flags), "%s%s%s%s%s", v[i].flags & TLB_RW ? " RW" : "", v[i].flags & TLB_U ? " US" : "",
-		    v[i].flags & TLB_D ? " D" : "", v[i].flags & TLB_GLOBAL ? " G" : "", v[i].flags & TLB_LARGE ? " 4M" : "");
+		tlb_flags_text(v[i].flags, flags, sizeof(flags));
 		if (t->o.json) {
 			fprintf(t->out, "{\"kind\":\"tlb\",\"line\":%d", e->line);
 			json_hex(t->out, "va", v[i].vpage << PAGE_SHIFT);

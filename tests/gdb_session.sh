@@ -56,7 +56,8 @@ bt)
     "x/wx 0xffc20120" "monitor pte 0x08048000 A" "detach"
   expect '^Breakpoint 1, pmap_protect \(.*\) at .*guest/pmap\.c:[0-9]+$'
   expect '^#0  pmap_protect \(.*\) at .*guest/pmap\.c:[0-9]+$'
-  expect '^#1  0x[0-9a-f]+ in begin_high \(\) at .*guest/common/locore\.S:[0-9]+$'
+  # its caller, whatever the guest calls it from, with its source line too
+  expect '^#1  0x[0-9a-f]+ in [a-z_0-9]+ \(.*\) at guest/[a-z_0-9/]+\.[cS]:[0-9]+$'
   expect '^eip +0x[0-9a-f]+ +0x[0-9a-f]+ <pmap_protect(\+[0-9]+)?>$'
   # A is current (the touch loaded it): its PTE of 0x08048000 is at PTmap + (0x08048000 >> 12) * 4
   pte=$(sed -n 's/^0xffc20120:[[:space:]]*\(0x[0-9a-f]*\)$/\1/p' "$work/gdb.out")
