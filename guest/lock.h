@@ -1,4 +1,4 @@
-/* lock.h - uniprocessor locks (struct lock is in rig_abi.h). */
+/* lock.h - spin locks (struct lock is in rig_abi.h). */
 #ifndef PMAPRIG_LOCK_H
 #define PMAPRIG_LOCK_H
 

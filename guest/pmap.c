@@ -1,10 +1,13 @@
 /*
  * pmap.c - an i386 pmap: two-level page tables, 4 KiB pages, non-PAE.
  *
- * The shape is FreeBSD's i386 pmap.c of 2006, cut down to one CPU:
+ * The shape is FreeBSD's i386 pmap.c of 2006, SMP as it was:
  *  - the current address space's page tables are reached through the
- *    recursive slot PTDPTDI (vtopte); any other pmap's through the temporary
- *    window PADDR1 (pmap_pte_quick);
+ *    recursive slot PTDPTDI (vtopte); any other pmap's through this CPU's
+ *    temporary window PADDR1 (pmap_pte_quick);
+ *  - pm_active is the set of CPUs with the pmap in CR3; a changed
+ *    translation is invalidated here and, by a shootdown IPI, on every
+ *    other CPU where the pmap is active (every CPU for the kernel's);
  *  - the kernel part of the directory, [KPTDI, PTDPTDI), is the same in every
  *    pmap: pmap_pinit copies it and pmap_growkernel writes new entries into
  *    every pmap on allpmaps;
@@ -19,14 +22,14 @@ struct pmap kernel_pmap_store;
 struct pmaplist allpmaps = TAILQ_HEAD_INITIALIZER(allpmaps);
 vm_offset_t kernel_vm_end;		/* end of KVA backed by page tables */
 vm_offset_t virtual_avail;		/* next KVA pmap_steal_kva hands out */
-static struct pmap *curpmap = &kernel_pmap_store;
 vm_paddr_t avail_start;			/* next physical page to steal */
 static uint32_t nkpt;			/* kernel page-table pages */
 
-/* Temporary mapping windows: PADDR1 for pmap_pte_quick, CADDR2 for zeroing. */
-static pt_entry_t *PMAP1, *CMAP2;
-static pt_entry_t *PADDR1;
-static void *CADDR2;
+/* This CPU's temporary mapping windows: PADDR1 for pmap_pte_quick, CADDR2 for zeroing. */
+#define PMAP1		(PCPU()->pc_pmap1)
+#define PADDR1		(PCPU()->pc_paddr1)
+#define CMAP2		(PCPU()->pc_cmap2)
+#define CADDR2		(PCPU()->pc_caddr2)
 
 /* KVA slots for the page directories of user pmaps. */
 static vm_offset_t pdir_kva;
@@ -38,11 +41,97 @@ boolean_t pmap_is_current(struct pmap *pmap)
 	return pmap == kernel_pmap || (rcr3() & PG_FRAME) == pmap->pm_pdir_pa;
 }
 
-/* Invalidate the TLB entry for va if pmap's translations may be cached. */
+/*
+ * TLB shootdown (FreeBSD's smp_masked_invlpg). Invariant: when it returns,
+ * every CPU in `cpus` has run the IPI handler, which invalidated va (or its
+ * whole TLB, for RIG_IPI_ALL) before acknowledging. One shootdown at a time:
+ * smp_ipi_lock is taken with the pmap locks held, so it is last in order.
+ */
+static struct lock smp_ipi_lock;
+static volatile vm_offset_t smp_tlb_addr;	/* what the handler invalidates */
+static volatile u_int smp_tlb_wait;		/* handlers that acknowledged */
+static struct rig_ipi smp_ipi;
+
+/* The number of CPUs in a set. */
+static u_int cpuset_count(u_int cpus)
+{
+	u_int n = 0;
+
+	for (; cpus != 0; cpus &= cpus - 1)
+		n++;
+	return n;
+}
+
+/* Interrupt cpus to invalidate va of pmap; wait until each acknowledged. */
+static void smp_masked_invlpg(u_int cpus, vm_offset_t va, struct pmap *pmap)
+{
+	u_int n = cpuset_count(cpus);
+
+	lock_acquire(&smp_ipi_lock);
+	smp_tlb_addr = va;
+	smp_tlb_wait = 0;
+	smp_ipi.ri_cpus = cpus;
+	smp_ipi.ri_va = va;
+	smp_ipi.ri_pmap = (uint32_t)pmap;
+	outl(RIG_PORT_IPI, (uint32_t)&smp_ipi);
+	while (smp_tlb_wait < n)
+		cpu_spinwait();
+	lock_release(&smp_ipi_lock);
+}
+
+/* The IPI handler (from ipi_invlpg_entry): invalidate, then acknowledge. */
+void smp_invlpg_handler(void)
+{
+	vm_offset_t va = smp_tlb_addr;
+
+#ifdef RIG_BUG_SMP_ACK_EARLY
+	outl(RIG_PORT_IPI_ACK, curcpu());
+	atomic_add_int(&smp_tlb_wait, 1);
+#endif
+	if (va == RIG_IPI_ALL)
+		invltlb();
+	else
+		invlpg(va);
+#ifndef RIG_BUG_SMP_ACK_EARLY
+	outl(RIG_PORT_IPI_ACK, curcpu());
+	atomic_add_int(&smp_tlb_wait, 1);
+#endif
+}
+
+/* The IPI's interrupt entry: the host pushed EFLAGS, CS and EIP. */
+__asm__(".text\n"
+    ".globl ipi_invlpg_entry\n"
+    "ipi_invlpg_entry:\n"
+    "	pushal\n"
+    "	cld\n"
+    "	call smp_invlpg_handler\n"
+    "	popal\n"
+    "	iret\n");
+
+/* The other CPUs that may cache pmap's translations. */
+static u_int pmap_other_cpus(struct pmap *pmap)
+{
+	u_int cpus = pmap == kernel_pmap ? all_cpus : pmap->pm_active;
+
+#ifdef RIG_BUG_SMP_WRONG_SET
+	cpus &= ~1u;		/* forgets the boot CPU */
+#endif
+	return cpus & ~PCPU()->pc_cpumask;
+}
+
+/* Invalidate the TLB entry for va on every CPU that may cache pmap's translation of it. */
 void pmap_invalidate_page(struct pmap *pmap, vm_offset_t va)
 {
+	u_int other = pmap_other_cpus(pmap);
+
 	if (pmap_is_current(pmap))
 		invlpg(va);
+#ifndef RIG_BUG_SMP_NO_SHOOTDOWN
+	if (other != 0)
+		smp_masked_invlpg(other, va, pmap);
+#else
+	(void)other, (void)smp_masked_invlpg;
+#endif
 }
 
 /* Bootstrap: take the next physical page after the kernel. */
@@ -99,6 +188,15 @@ static uint32_t pv_default_maxchunks(uint32_t npages)
 	return n < 16 ? 16 : n > 4096 ? 4096 : n;
 }
 
+/* Bootstrap: a CPU's own mapping windows. */
+static void pmap_bootstrap_windows(struct pcpu *pc)
+{
+	pc->pc_paddr1 = (pt_entry_t *)pmap_steal_kva(1);
+	pc->pc_pmap1 = vtopte(pc->pc_paddr1);
+	pc->pc_caddr2 = (void *)pmap_steal_kva(1);
+	pc->pc_cmap2 = vtopte(pc->pc_caddr2);
+}
+
 /*
  * Set up the kernel pmap and steal what the VM system needs before it can
  * allocate pages: the vm_page array, the mapping windows, KVA for page
@@ -114,20 +212,22 @@ void pmap_bootstrap(vm_paddr_t firstaddr)
 	virtual_avail = KERNBASE + NKPT_BOOT * NBPDR;
 	kernel_pmap->pm_pdir = boot_pd;
 	kernel_pmap->pm_pdir_pa = rcr3() & PG_FRAME;
-	kernel_pmap->pm_active = 1;
+	kernel_pmap->pm_active = PCPU()->pc_cpumask;
 	lock_init(&kernel_pmap->pm_lock, "pmap", 0);
+	lock_init(&smp_ipi_lock, "smp_ipi", 0);
 	TAILQ_INIT(&kernel_pmap->pm_pvchunk);
 
 	vm_page_array_size = npages;
 	vm_page_array = pmap_steal_memory(round_page(npages * sizeof(struct vm_page)) >> PAGE_SHIFT);
-	PADDR1 = (pt_entry_t *)pmap_steal_kva(1);
-	PMAP1 = vtopte(PADDR1);
-	CADDR2 = (void *)pmap_steal_kva(1);
-	CMAP2 = vtopte(CADDR2);
+	pmap_bootstrap_windows(&__pcpu[0]);
 	pdir_kva = pmap_steal_kva(NPMAPS_MAX);
 	pv_maxchunks = guest_info.gi_pv_maxchunks_req ? guest_info.gi_pv_maxchunks_req
 	    : pv_default_maxchunks(npages);
 	pv_kva_bootstrap();
+	for (u_int cpu = 1; cpu < mp_ncpus; cpu++)
+		pmap_bootstrap_windows(&__pcpu[cpu]);
+	if (mp_ncpus > 1)
+		cpu_stacks = (vm_offset_t)pmap_steal_memory((mp_ncpus - 1) * CPU_STACK_PAGES);
 	kernel_vm_end = round_4mpage(virtual_avail);
 }
 
@@ -207,6 +307,7 @@ void pmap_growkernel(vm_offset_t addr)
 	pd_entry_t newpde;
 
 	addr = round_4mpage(addr);
+	lock_acquire(&pv_lock);
 	while (kernel_vm_end < addr) {
 		if (kernel_vm_end >= PTMAP_VA)
 			panic("pmap_growkernel: kernel address space exhausted");
@@ -226,6 +327,7 @@ void pmap_growkernel(vm_offset_t addr)
 		}
 		kernel_vm_end += NBPDR;
 	}
+	lock_release(&pv_lock);
 }
 
 /* Enter an unmanaged kernel mapping va -> pa (pmap_kenter). */
@@ -237,7 +339,7 @@ void pmap_kenter(vm_offset_t va, vm_paddr_t pa)
 	KASSERT(va >= KERNBASE && va < PTMAP_VA, ("pmap_kenter: bad va %x", va));
 	*pte = PTE_ADDR(pa) | PG_V | PG_RW | PG_A | PG_M;
 	if (opte & PG_V)
-		invlpg(va);
+		pmap_invalidate_page(kernel_pmap, va);
 }
 
 /* Remove an unmanaged kernel mapping (pmap_kremove). */
@@ -250,7 +352,7 @@ void pmap_kremove(vm_offset_t va)
 	opte = *pte;
 	*pte = 0;
 	if (opte & PG_V)
-		invlpg(va);
+		pmap_invalidate_page(kernel_pmap, va);
 }
 
 /* Map one page at a kernel VA, unmanaged (pmap_qenter of one page). */
@@ -331,12 +433,14 @@ void pmap_release(struct pmap *pmap)
 	pmap->pm_pdir = NULL;
 }
 
-/* Make pmap the current address space: load its directory into CR3. */
+/* Make pmap this CPU's address space: move its bit in pm_active, load CR3. */
 void pmap_activate(struct pmap *pmap)
 {
-	curpmap->pm_active = 0;
-	pmap->pm_active = 1;
-	curpmap = pmap;
+	struct pcpu *pc = PCPU();
+
+	atomic_clear_int(&pc->pc_curpmap->pm_active, pc->pc_cpumask);
+	atomic_set_int(&pmap->pm_active, pc->pc_cpumask);
+	pc->pc_curpmap = pmap;
 	load_cr3(pmap->pm_pdir_pa);
 }
 
@@ -361,16 +465,26 @@ static pt_entry_t *pmap_allocpte(struct pmap *pmap, vm_offset_t va)
 	return pmap_pte_quick(pmap, va);
 }
 
+/* No CPU's PADDR1 window may keep mapping page m once it is freed. */
+static void pmap_unwindow(struct vm_page *m)
+{
+	for (u_int cpu = 0; cpu < mp_ncpus; cpu++) {
+		struct pcpu *pc = &__pcpu[cpu];
+
+		if ((*pc->pc_pmap1 & PG_FRAME) == m->phys_addr) {
+			*pc->pc_pmap1 = 0;
+			pmap_invalidate_page(kernel_pmap, (vm_offset_t)pc->pc_paddr1);
+		}
+	}
+}
+
 /* Unhook the empty user page table m covering va from pmap and free it. */
 static void pmap_free_ptp(struct pmap *pmap, vm_offset_t va, struct vm_page *m)
 {
 	pmap->pm_pdir[PDX(va)] = 0;
 	/* The page table was visible in PTmap through the PDE just cleared. */
 	pmap_invalidate_page(pmap, (vm_offset_t)vtopte(trunc_4mpage(va)));
-	if ((*PMAP1 & PG_FRAME) == m->phys_addr) {
-		*PMAP1 = 0;
-		invlpg((vm_offset_t)PADDR1);
-	}
+	pmap_unwindow(m);
 	vm_page_free(m);
 }
 
@@ -626,8 +740,10 @@ void pmap_remove(struct pmap *pmap, vm_offset_t sva, vm_offset_t eva)
 #ifdef RIG_BUG_REMOVE_PAST_END
 	eva += PAGE_SIZE;	/* one page too many */
 #endif
+#ifndef RIG_BUG_SMP_UNLOCKED_REMOVE
 	lock_acquire(&pv_lock);
 	PMAP_LOCK(pmap);
+#endif
 	for (vm_offset_t va = trunc_page(sva), end; va < eva; va = end) {
 		end = pmap_pde_end(va, eva);
 		for (; va < end; va += PAGE_SIZE) {
@@ -637,8 +753,10 @@ void pmap_remove(struct pmap *pmap, vm_offset_t sva, vm_offset_t eva)
 				pmap_remove_pte(pmap, pte, va);
 		}
 	}
+#ifndef RIG_BUG_SMP_UNLOCKED_REMOVE
 	PMAP_UNLOCK(pmap);
 	lock_release(&pv_lock);
+#endif
 }
 
 /* Drop write permission from one PTE (atomically, as FreeBSD does). */
@@ -679,8 +797,11 @@ void pmap_protect(struct pmap *pmap, vm_offset_t sva, vm_offset_t eva, vm_prot_t
 #endif
 	if (prot & VM_PROT_WRITE)
 		return;
+#ifdef RIG_BUG_SMP_LOCK_ORDER
+	PMAP_LOCK(pmap);	/* the pmap before pv_lock: the reverse of pmap_enter's order */
+#endif
 	lock_acquire(&pv_lock);
-#ifndef RIG_BUG_LOCK_HELD
+#if !defined(RIG_BUG_LOCK_HELD) && !defined(RIG_BUG_SMP_LOCK_ORDER)
 	PMAP_LOCK(pmap);
 #endif
 	for (vm_offset_t va = trunc_page(sva), end; va < eva; va = end) {

@@ -41,6 +41,14 @@ extern vm_paddr_t avail_start;
 extern vm_offset_t pv_chunkbase;
 extern uint32_t pv_maxchunks;
 
+/* machdep.c: the CPUs (FreeBSD's pcpu, all_cpus, mp_ncpus) */
+extern struct pcpu __pcpu[MAXCPU];
+extern u_int all_cpus, mp_ncpus;
+extern vm_offset_t cpu_stacks;
+#define CPU_STACK_PAGES	2		/* each other CPU's stack */
+#define PCPU()		(&__pcpu[curcpu()])
+void	init_secondary(int cpu);
+
 /* vm_page.c */
 extern struct vm_page *vm_page_array;
 extern uint32_t vm_page_array_size;
@@ -55,6 +63,7 @@ void	pmap_init(void);
 int	pmap_pinit(struct pmap *pmap);
 void	pmap_release(struct pmap *pmap);
 void	pmap_activate(struct pmap *pmap);
+void	smp_invlpg_handler(void);
 int	pmap_enter(struct pmap *pmap, vm_offset_t va, struct vm_page *m,
 	    vm_prot_t prot, boolean_t wired);
 void	pmap_remove(struct pmap *pmap, vm_offset_t sva, vm_offset_t eva);

@@ -24,12 +24,12 @@ struct {								\
 	GPTR(GPTR(struct type)) tqe_prev; /* address of previous next */ \
 }
 
-/* A uniprocessor lock; the host's witness hooks lock_acquire/lock_release. */
+/* A spin lock; the host's witness hooks lock_acquire/lock_release. */
 #define LK_RECURSE	0x1		/* recursion allowed */
 struct lock {
 	GPTR(const char) lk_name;	/* also the witness class */
 	uint32_t	lk_flags;	/* LK_* */
-	uint32_t	lk_owned;	/* 0 free, 1 held */
+	uint32_t	lk_owned;	/* 0 free, else the owner CPU + 1 */
 	uint32_t	lk_recurse;	/* extra acquisitions while held */
 };
 
@@ -97,10 +97,26 @@ struct pmap {
 	struct pv_chunklist pm_pvchunk;	/* chunks of this pmap's pv entries */
 	struct pmap_statistics pm_stats;
 	ABI_TAILQ_ENTRY(pmap) pm_list;	/* on allpmaps */
-	uint32_t	pm_active;	/* 1 while loaded in CR3 */
+	uint32_t	pm_active;	/* CPUs with it in CR3 (bit n: CPU n) */
 	uint32_t	pm_id;		/* 0 = kernel_pmap */
 };
 ABI_TAILQ_HEAD(pmaplist, pmap);
+
+/*
+ * Per-CPU data (FreeBSD's struct pcpu), __pcpu[n] for CPU n: who it is,
+ * the pmap in its CR3, and its own temporary mapping windows, which only
+ * it uses and invalidates (so no other CPU ever caches their translations).
+ */
+struct pcpu {
+	uint32_t	pc_cpuid;
+	uint32_t	pc_cpumask;		/* 1 << pc_cpuid */
+	GPTR(struct pmap) pc_curpmap;
+	GPTR(uint32_t)	pc_pmap1;		/* the PTE of PADDR1 */
+	GPTR(uint32_t)	pc_paddr1;		/* pmap_pte_quick's window */
+	GPTR(uint32_t)	pc_cmap2;		/* the PTE of CADDR2 */
+	GPTR(void)	pc_caddr2;		/* pmap_zero_page's window */
+};
+#define MAXCPU		RIG_MAX_CPUS
 
 /* Counters of the pv allocator, read by the host (FreeBSD's pc_chunk_* etc.). */
 struct pv_stats {

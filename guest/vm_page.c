@@ -14,6 +14,7 @@ struct vm_page *vm_page_array;
 uint32_t vm_page_array_size;
 uint32_t vm_free_count;
 static struct pglist vm_page_queue_free = TAILQ_HEAD_INITIALIZER(vm_page_queue_free);
+static struct lock vm_page_queue_free_lock;	/* the free list and vm_free_count */
 
 /* The record of the page holding physical address pa. */
 struct vm_page *PHYS_TO_VM_PAGE(vm_paddr_t pa)
@@ -32,6 +33,7 @@ void vm_page_startup(void)
 {
 	vm_paddr_t avail = avail_start;
 
+	lock_init(&vm_page_queue_free_lock, "vm page free queue", 0);
 	for (uint32_t i = 0; i < vm_page_array_size; i++) {
 		struct vm_page *m = &vm_page_array[i];
 
@@ -67,12 +69,17 @@ static boolean_t vm_page_alloc_injected_failure(void)
 /* Take a page off the free list and give it `state`; NULL when none. */
 struct vm_page *vm_page_alloc(uint32_t state)
 {
-	struct vm_page *m = TAILQ_FIRST(&vm_page_queue_free);
+	struct vm_page *m;
 
-	if (m == NULL || vm_page_alloc_injected_failure())
+	lock_acquire(&vm_page_queue_free_lock);
+	m = TAILQ_FIRST(&vm_page_queue_free);
+	if (m == NULL || vm_page_alloc_injected_failure()) {
+		lock_release(&vm_page_queue_free_lock);
 		return NULL;
+	}
 	TAILQ_REMOVE(&vm_page_queue_free, m, listq);
 	vm_free_count--;
+	lock_release(&vm_page_queue_free_lock);
 	m->state = state;
 	m->aflags = 0;
 	m->wire_count = 0;
@@ -88,6 +95,8 @@ void vm_page_free(struct vm_page *m)
 	m->state = VPS_FREE;
 	m->aflags = 0;
 	m->wire_count = 0;
+	lock_acquire(&vm_page_queue_free_lock);
 	TAILQ_INSERT_HEAD(&vm_page_queue_free, m, listq);
 	vm_free_count++;
+	lock_release(&vm_page_queue_free_lock);
 }

@@ -19,7 +19,7 @@
 #define GPTR(T)		uint32_t
 #endif
 
-#define RIG_ABI_VERSION	2
+#define RIG_ABI_VERSION	3
 #define RIG_INFO_MAGIC	0x50524947u	/* "PRIG" */
 
 /* Boot: the host puts a flat GDT in this physical page, loads the kernel
@@ -29,6 +29,25 @@
 /* Hypercall ports: the guest does `out %eax, (%dx)`; the host hooks OUT. */
 #define RIG_PORT_PANIC	0x0510		/* eax = VA of the NUL-terminated message */
 #define RIG_PORT_PUTC	0x0511		/* eax = one character for the console */
+#define RIG_PORT_CPUID	0x0512		/* IN: the number of the CPU executing it */
+#define RIG_PORT_IPI	0x0513		/* eax = VA of a struct rig_ipi: send it */
+#define RIG_PORT_IPI_ACK 0x0514		/* the IPI handler acknowledges (eax = its CPU) */
+
+/*
+ * A TLB shootdown IPI (RIG_PORT_IPI): the CPUs to interrupt, the VA to
+ * invalidate (RIG_IPI_ALL: the whole TLB) and the pmap whose translations
+ * it drops (the kernel's for kernel VAs). The host delivers it to each CPU
+ * in ri_cpus at that CPU's next scheduling point by an interrupt frame
+ * (EFLAGS, CS, EIP) and a jump to gi_ipi_entry; the handler acknowledges
+ * through RIG_PORT_IPI_ACK once it invalidated, and returns with iret.
+ */
+struct rig_ipi {
+	uint32_t	ri_cpus;		/* target CPU set, bit n = CPU n */
+	uint32_t	ri_va;			/* page to invalidate, or RIG_IPI_ALL */
+	uint32_t	ri_pmap;		/* the pmap (guest VA) */
+};
+#define RIG_IPI_ALL	0xffffffffu
+#define RIG_MAX_CPUS	8
 
 /*
  * The guest info block: exported as `guest_info`, found by the host through
@@ -53,9 +72,23 @@ struct guest_info {
 	uint32_t	gi_kernel_end;		/* end of the kernel image (VA) */
 	uint32_t	gi_kva_free;		/* kernel VA from here up is the scenarios' */
 	GPTR(uint32_t)	gi_kernel_vm_end;	/* &kernel_vm_end: the end of kernel page tables */
+	/*
+	 * Several CPUs. in: how many the host runs (1 to gi_maxcpu), set
+	 * before boot. out: a uniprocessor guest leaves gi_maxcpu 0. After
+	 * the boot CPU's init, the host starts each other CPU n with the boot
+	 * CPU's control registers and calls gi_ap_init(n) on it, on the stack
+	 * that ends at gi_cpu_stacks + (n + 1) * gi_cpu_stack_size (CPU 0 runs
+	 * on the boot stack).
+	 */
+	uint32_t	gi_ncpu;		/* in: CPUs the host runs */
+	uint32_t	gi_maxcpu;		/* CPUs the guest can run on; 0 = one */
+	uint32_t	gi_ap_init;		/* VA of void init_secondary(int cpu) */
+	uint32_t	gi_ipi_entry;		/* VA of the IPI's interrupt entry */
+	uint32_t	gi_cpu_stacks;		/* VA of the other CPUs' stacks */
+	uint32_t	gi_cpu_stack_size;	/* bytes each */
 };
 
-_Static_assert(sizeof(struct guest_info) == 52, "guest_info");
+_Static_assert(sizeof(struct guest_info) == 76, "guest_info");
 _Static_assert(offsetof(struct guest_info, gi_ram_size) == 8, "gi_ram_size");
 
 #endif /* PMAPRIG_RIG_ABI_H */

@@ -43,7 +43,7 @@ uint32_t rig_touch(struct pmap *pmap, vm_offset_t va, int write)
 {
 	extern uint32_t rig_touch_access(vm_offset_t va, int write);
 
-	if (!pmap_is_current(pmap) || pmap->pm_active == 0)
+	if (!pmap_is_current(pmap) || (pmap->pm_active & (1u << curcpu())) == 0)
 		pmap_activate(pmap);
 	return rig_touch_access(va, write);
 }
