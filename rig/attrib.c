@@ -199,11 +199,16 @@ int attrib_init(struct attrib *a, struct machine *m)
 	cs_option(a->cs, CS_OPT_DETAIL, CS_OPT_ON);
 	a->insn = cs_malloc(a->cs);
 	m->block_hooked = 1;	/* the watchdog may let on_block stop the guest */
-	if (uc_hook_add(m->uc, &a->hook, UC_HOOK_BLOCK, (void *)on_block, a, m->sites.lo, m->sites.hi - 1) != UC_ERR_OK)
-		return -1;
-	a->hooked = 1;
-	/* Code translated before the hook existed would not call it. */
-	return uc_ctl_remove_cache(m->uc, m->sites.lo, m->sites.hi) == UC_ERR_OK ? 0 : -1;
+	for (int cpu = 0; cpu < m->ncpu; cpu++) {
+		if (uc_hook_add(m->cpu[cpu].uc, &a->hook[cpu], UC_HOOK_BLOCK, (void *)on_block, a, m->sites.lo,
+		    m->sites.hi - 1) != UC_ERR_OK)
+			return -1;
+		a->hooked = cpu + 1;
+		/* Code translated before the hook existed would not call it. */
+		if (uc_ctl_remove_cache(m->cpu[cpu].uc, m->sites.lo, m->sites.hi) != UC_ERR_OK)
+			return -1;
+	}
+	return 0;
 }
 
 void attrib_free(struct attrib *a)
@@ -211,8 +216,8 @@ void attrib_free(struct attrib *a)
 	if (getenv("RIG_MMU_STATS"))
 		fprintf(stderr, "attrib: %llu exact, %llu guessed, %llu unknown, %u blocks\n", (unsigned long long)a->exact,
 		    (unsigned long long)a->guessed, (unsigned long long)a->unknown, a->n);
-	if (a->hooked)
-		uc_hook_del(a->m->uc, a->hook);
+	for (int cpu = 0; cpu < a->hooked; cpu++)
+		uc_hook_del(a->m->cpu[cpu].uc, a->hook[cpu]);
 	for (uint32_t i = 0; i < a->cap; i++)
 		if (a->blocks[i] != NULL) {
 			free(a->blocks[i]->written);
@@ -240,7 +245,7 @@ void attrib_restart(struct attrib *a)
 /* The physical address of va as the CPU translates it now; 0 or -1. */
 static int phys_of(struct attrib *a, uint32_t va, uint64_t *pa)
 {
-	const struct tlb_entry *e = mmu_lookup(&a->m->mmu, va);
+	const struct tlb_entry *e = mmu_lookup(a->m->mmu, va);
 	struct walk w;
 
 	if (e != NULL)

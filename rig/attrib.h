@@ -48,7 +48,7 @@ struct attrib {
 	cs_insn *insn;
 	struct attrib_block **blocks;	/* open addressing on start */
 	uint32_t cap, n;
-	uc_hook hook;
+	uc_hook hook[RIG_MAX_CPUS];	/* one per CPU */
 	int hooked;
 	uint32_t tb;		/* the block running now */
 	uint64_t execs;		/* blocks started so far */

@@ -124,7 +124,7 @@ static int decode_finding(const struct fuzz_opts *f, const char *crash, char *sc
 {
 	char path[512], err[512], *text;
 	struct machine m;
-	struct machine_config cfg = { guests_path(f->guest, path, sizeof(path)), FUZZ_RAM, FUZZ_PV_CHUNKS, 0 };
+	struct machine_config cfg = { guests_path(f->guest, path, sizeof(path)), FUZZ_RAM, FUZZ_PV_CHUNKS, 0, 1 };
 	uint8_t buf[4096];
 	size_t n, tlen;
 	FILE *in = fopen(crash, "rb"), *out;

@@ -1,6 +1,8 @@
 /* events.c - the event stream's dispatch (see events.h). */
 #include "events.h"
 
+#include <stddef.h>
+
 #include "../guest/common/i386.h"
 
 int event_writes_entry(const struct event *e, uint32_t va, uint32_t bits)
@@ -14,6 +16,7 @@ int event_writes_entry(const struct event *e, uint32_t va, uint32_t bits)
 void events_emit(struct events *ev, struct event *e)
 {
 	e->seq = ++ev->seq;
+	e->cpu = ev->cpu_of != NULL ? *ev->cpu_of : 0;
 	if (e->kind != EV_STEP_BEGIN && e->kind != EV_STEP_END) {
 		e->line = ev->line;
 		e->text = ev->text;

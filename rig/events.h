@@ -33,6 +33,7 @@ struct event {
 	uint32_t pd;		/* directory (physical) of the space the entry belongs to */
 	uint32_t field;		/* EV_VMPAGE_WRITE: the word's byte offset in its record */
 	int line;		/* scenario line of the step (0 outside steps) */
+	int cpu;		/* the CPU that made it (0 with one CPU) */
 	const char *text;	/* the scenario step's text */
 	const char *msg;	/* warnings, faults and panics: what happened */
 };
@@ -51,6 +52,7 @@ struct events {
 	int line;		/* current step's line */
 	const char *text;	/* current step's text */
 	int stop;		/* a sink asked to stop the run */
+	const int *cpu_of;	/* the CPU running now (machine.cur), or NULL */
 };
 
 /* Number the event, stamp it with the current step, hand it to every sink. */

@@ -238,7 +238,7 @@ static void mon_chunk(struct mon *o, char **w, int n)
 /* tlb [VA[-VA]]: the translations the CPU holds (the MMU's model), in VA order. */
 static void mon_tlb(struct mon *o, char **w, int n)
 {
-	const struct mmu *u = &o->g->m->mmu;
+	const struct mmu *u = o->g->m->mmu;
 	struct tlb_entry *v;
 	uint64_t lo = 0, hi = UINT32_MAX;
 	int k;

@@ -19,10 +19,10 @@ uint32_t guest_symbol(struct machine *m, const char *name)
 enum stop_kind guest_call(struct machine *m, uint32_t fn, int argc, const uint32_t *argv, uint32_t *ret)
 {
 	uint32_t frame[1 + GUESTCALL_MAX_ARGS];
-	uint32_t esp = (m->stack_top - 64 - 4 * (1 + GUESTCALL_MAX_ARGS)) & ~15u;
+	uint32_t esp = (machine_stack_top(m) - 64 - 4 * (1 + GUESTCALL_MAX_ARGS)) & ~15u;
 	void *stack;
 
-	if (argc < 0 || argc > GUESTCALL_MAX_ARGS || (stack = machine_kva_ptr(m, esp, sizeof(frame))) == NULL) {
+	if (argc < 0 || argc > GUESTCALL_MAX_ARGS || (stack = machine_gptr(m, esp, sizeof(frame))) == NULL) {
 		m->stop.kind = STOP_ERROR;
 		snprintf(m->stop.message, sizeof(m->stop.message), "bad guest call (%d arguments)", argc);
 		return STOP_ERROR;

@@ -605,7 +605,7 @@ static const struct event *last_write_at(const struct checker *c, uint32_t pa)
  */
 int checker_tlb(struct checker *c, struct violation *v)
 {
-	const struct mmu *u = &c->m->mmu;
+	const struct mmu *u = c->m->mmu;
 	uint32_t cr3 = machine_reg(c->m, UC_X86_REG_CR3), cr4 = machine_reg(c->m, UC_X86_REG_CR4), i = 0;
 	const struct tlb_entry *e, *worst = NULL;
 	const struct event *cause;

@@ -16,7 +16,9 @@
 #include <time.h>
 
 #include "disasm.h"
+#include "guestcall.h"
 #include "guestsym.h"
+#include "scheduler.h"
 #include "util.h"
 
 #define WATCHDOG_TICK_MS 10
@@ -33,6 +35,26 @@ uint32_t machine_reg(struct machine *m, int reg)
 void machine_set_reg(struct machine *m, int reg, uint32_t v)
 {
 	uc_reg_write(m->uc, reg, &v);
+}
+
+uint32_t machine_cpu_reg(struct machine *m, int cpu, int reg)
+{
+	uint32_t v = 0;
+
+	uc_reg_read(m->cpu[cpu].uc, reg, &v);
+	return v;
+}
+
+void machine_set_cpu(struct machine *m, int cpu)
+{
+	m->cur = cpu;
+	m->uc = m->cpu[cpu].uc;
+	m->mmu = &m->cpu[cpu].mmu;
+}
+
+uint32_t machine_stack_top(const struct machine *m)
+{
+	return m->cpu[m->cur].stack_top;
 }
 
 /* The watchdog: stop the run in progress once it has lasted timeout_ms. */
@@ -92,6 +114,7 @@ static void hook_intr(uc_engine *uc, uint32_t intno, void *user)
 	struct machine *m = user;
 
 	m->stop.kind = STOP_FAULT;
+	m->stop.cpu = m->cur;
 	m->stop.vector = intno;
 	m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
 	m->stop.cr2 = machine_reg(m, UC_X86_REG_CR2);
@@ -120,9 +143,15 @@ static void hook_out(uc_engine *uc, uint32_t port, int size, uint32_t value, voi
 		console_putc(m, (char)value);
 		return;
 	}
+	if (port == RIG_PORT_IPI || port == RIG_PORT_IPI_ACK) {
+		if (m->sched != NULL)
+			sched_hypercall(m->sched, port, value);
+		return;
+	}
 	if (port != RIG_PORT_PANIC)
 		return;
 	m->stop.kind = STOP_PANIC;
+	m->stop.cpu = m->cur;
 	m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
 	m->stop.nframes = machine_backtrace(m, machine_reg(m, UC_X86_REG_EBP), m->stop.frames, RIG_MAX_FRAMES);
 	m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
@@ -168,6 +197,15 @@ void machine_on_alias_write(struct machine *m, void (*fn)(void *, uint64_t, unsi
 	m->alias_arg = arg;
 }
 
+/* IN from RIG_PORT_CPUID: the number of the CPU asking. */
+static uint32_t hook_in(uc_engine *uc, uint32_t port, int size, void *user)
+{
+	struct machine *m = user;
+
+	(void)uc, (void)size;
+	return port == RIG_PORT_CPUID ? (uint32_t)m->cur : 0xffffffffu;
+}
+
 /* The alias window: frame f's alias reads and writes frame f. */
 static uint64_t alias_read(uc_engine *uc, uint64_t off, unsigned size, void *user)
 {
@@ -177,7 +215,7 @@ static uint64_t alias_read(uc_engine *uc, uint64_t off, unsigned size, void *use
 
 	(void)uc;
 	m->alias_reads++;
-	mmu_alias_load(&m->mmu);
+	mmu_alias_load(m->mmu);
 	if (p != NULL && size <= sizeof(v))
 		memcpy(&v, p, size);
 	return v;
@@ -190,7 +228,7 @@ static void alias_write(uc_engine *uc, uint64_t off, unsigned size, uint64_t val
 
 	(void)uc;
 	m->alias_writes++;
-	mmu_alias_store(&m->mmu);
+	mmu_alias_store(m->mmu);
 	if (p == NULL || size > sizeof(value))
 		return;
 	if (m->alias_write != NULL)
@@ -218,7 +256,7 @@ static uint32_t fault_address(struct machine *m, uint32_t eip, uint32_t page)
 /* A fill the MMU refused: a page fault, or an entry pointing outside RAM. */
 static void mmu_stop(struct machine *m)
 {
-	const struct mmu_fault *f = &m->mmu.fault;
+	const struct mmu_fault *f = &m->mmu->fault;
 
 	m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
 	m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
@@ -236,13 +274,13 @@ static void mmu_stop(struct machine *m)
 	    f->pa, (unsigned long long)(m->pm.size >> 20));
 }
 
-/* Put the CPU back in the state saved after boot, keeping the address space. */
+/* Put the current CPU back in the state saved when it came up, keeping the address space. */
 static void machine_recover(struct machine *m)
 {
 	uint32_t cr3 = machine_reg(m, UC_X86_REG_CR3);
 	uint32_t cr4 = machine_reg(m, UC_X86_REG_CR4);
 
-	uc_context_restore(m->uc, m->boot_ctx);
+	uc_context_restore(m->uc, m->cpu[m->cur].boot_ctx);
 	machine_set_reg(m, UC_X86_REG_CR4, cr4);
 	machine_set_reg(m, UC_X86_REG_CR3, cr3);
 }
@@ -314,56 +352,75 @@ static void name_livelock(struct machine *m)
 		    i > 1 ? " <- " : "", m->ll_common[i]->name);
 }
 
-enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
+void machine_run_begin(struct machine *m)
 {
-	uc_err err;
-
 	memset(&m->stop, 0, sizeof(m->stop));
 	m->stop.kind = STOP_RETURN;
 	m->wd_fired = 0;
 	m->wd_synced = 0;
 	m->ll_nsamples = m->ll_ncommon = 0;
 	m->break_requested = 0;
-	m->mmu.fault.kind = MMU_OK;
-	machine_set_reg(m, UC_X86_REG_ESP, esp);
-	machine_set_reg(m, UC_X86_REG_EBP, 0);
 	watchdog_mark(m);
 	m->sites.running = 1;
 	m->runs++;
+}
+
+enum stop_kind machine_run_stretch(struct machine *m, uint32_t eip)
+{
+	uc_err err;
+
+	m->mmu->fault.kind = MMU_OK;
 	err = uc_emu_start(m->uc, eip, 0, 0, 0);
+	if (m->stop.kind == STOP_RETURN && err == UC_ERR_EXCEPTION && m->mmu->fault.kind != MMU_OK)
+		mmu_stop(m);
+	if (m->stop.kind != STOP_RETURN)
+		return m->stop.kind;
+	m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
+	m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
+	m->stop.cpu = m->cur;
+	if (m->break_requested) {
+		m->stop.kind = STOP_BREAK;
+		if (m->break_eip != 0)
+			m->stop.eip = m->break_eip;	/* a memory hook's instruction; EIP is not it */
+		snprintf(m->stop.message, sizeof(m->stop.message), "stopped at a break point");
+	} else if (m->wd_fired) {
+		m->stop.kind = STOP_HANG;
+		snprintf(m->stop.message, sizeof(m->stop.message), "no return within %u ms", m->timeout_ms);
+		if (m->wd_synced)
+			name_livelock(m);
+	} else if (err == UC_ERR_INSN_INVALID) {
+		m->stop.kind = STOP_FAULT;	/* Unicorn reports #UD this way */
+		m->stop.vector = 6;
+	} else if (err != UC_ERR_OK) {
+		m->stop.kind = STOP_ERROR;
+		snprintf(m->stop.message, sizeof(m->stop.message), "%s", uc_strerror(err));
+	}
+	return m->stop.kind;
+}
+
+void machine_run_end(struct machine *m)
+{
 	m->sites.running = 0;
 	watchdog_mark(m);
 	sites_apply(&m->sites);		/* sites added or removed during the run */
-	if (m->stop.kind == STOP_RETURN && err == UC_ERR_EXCEPTION && m->mmu.fault.kind != MMU_OK)
-		mmu_stop(m);
-	if (m->stop.kind == STOP_RETURN) {
-		m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
-		m->stop.cr3 = machine_reg(m, UC_X86_REG_CR3);
-		if (m->break_requested) {
-			m->stop.kind = STOP_BREAK;
-			if (m->break_eip != 0)
-				m->stop.eip = m->break_eip;	/* a memory hook's instruction; EIP is not it */
-			snprintf(m->stop.message, sizeof(m->stop.message), "stopped at a break point");
-		} else if (m->wd_fired) {
-			m->stop.kind = STOP_HANG;
-			snprintf(m->stop.message, sizeof(m->stop.message),
-			    "no return within %u ms", m->timeout_ms);
-			if (m->wd_synced)
-				name_livelock(m);
-		} else if (err == UC_ERR_INSN_INVALID) {
-			m->stop.kind = STOP_FAULT;	/* Unicorn reports #UD this way */
-			m->stop.vector = 6;
-		} else if (err != UC_ERR_OK) {
-			m->stop.kind = STOP_ERROR;
-			snprintf(m->stop.message, sizeof(m->stop.message), "%s", uc_strerror(err));
-		} else if (m->stop.eip != m->rig_return + 1) {
-			m->stop.kind = STOP_ERROR;
-			snprintf(m->stop.message, sizeof(m->stop.message),
-			    "guest halted outside rig_return");
-		}
-	}
-	if (m->stop.kind != STOP_RETURN && m->boot_ctx != NULL)
+	if (m->stop.kind != STOP_RETURN && m->cpu[m->cur].boot_ctx != NULL)
 		machine_recover(m);
+}
+
+enum stop_kind machine_run(struct machine *m, uint32_t eip, uint32_t esp)
+{
+	if (m->run_hook != NULL)
+		return m->run_hook(m->run_arg, eip, esp);
+	if (m->sched != NULL)
+		return sched_run_call(m->sched, eip, esp);
+	machine_run_begin(m);
+	machine_set_reg(m, UC_X86_REG_ESP, esp);
+	machine_set_reg(m, UC_X86_REG_EBP, 0);
+	if (machine_run_stretch(m, eip) == STOP_RETURN && m->stop.eip != m->rig_return + 1) {
+		m->stop.kind = STOP_ERROR;
+		snprintf(m->stop.message, sizeof(m->stop.message), "guest halted outside rig_return");
+	}
+	machine_run_end(m);
 	return m->stop.kind;
 }
 
@@ -455,9 +512,10 @@ static int bind_guest(struct machine *m, const struct machine_config *cfg, char 
 
 	if (symbol_pa(m, "guest_info", &m->info_pa, NULL) < 0 ||
 	    symbol_pa(m, "rig_return", &ret_pa, &m->rig_return) < 0 ||
-	    symbol_pa(m, "bootstack_top", &stack_pa, &m->stack_top) < 0)
+	    symbol_pa(m, "bootstack_top", &stack_pa, &m->stack_top0) < 0)
 		return errorf(err, errlen, "%s: not a pmaprig guest (no guest_info, rig_return or bootstack_top symbol)",
 		    cfg->guest_path);
+	m->cpu[0].stack_top = m->stack_top0;
 	gi = machine_info(m);
 	if (gi == NULL || gi->gi_magic != RIG_INFO_MAGIC)
 		return errorf(err, errlen, "%s: guest_info has the wrong magic", cfg->guest_path);
@@ -465,8 +523,22 @@ static int bind_guest(struct machine *m, const struct machine_config *cfg, char 
 		return errorf(err, errlen, "%s: guest ABI version %u, this rig speaks %u",
 		    cfg->guest_path, gi->gi_abi_version, RIG_ABI_VERSION);
 	gi->gi_ram_size = (uint32_t)m->pm.size;
+	gi->gi_ncpu = (uint32_t)m->ncpu;
 	gi->gi_pv_maxchunks_req = cfg->pv_maxchunks;
 	return 0;
+}
+
+/*
+ * With paging on, the GDT is reached at its kernel VA (the kernel maps
+ * [0, _end) at image_off): an iret (an IPI's return) reloads CS from it.
+ */
+static void high_gdt(struct machine *m, uc_engine *uc)
+{
+	uc_x86_mmr gdtr;
+
+	uc_reg_read(uc, UC_X86_REG_GDTR, &gdtr);
+	gdtr.base = m->lay.image_off + GDT_PA;
+	uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
 }
 
 /* Run the guest from its entry point through init386. */
@@ -481,17 +553,81 @@ static int boot(struct machine *m, char *err, size_t errlen)
 	}
 	if (read_layout(m, err, errlen) < 0)
 		return -1;
-	if (uc_context_alloc(m->uc, &m->boot_ctx) != UC_ERR_OK ||
-	    uc_context_save(m->uc, m->boot_ctx) != UC_ERR_OK)
+	high_gdt(m, m->uc);
+	if (uc_context_alloc(m->uc, &m->cpu[0].boot_ctx) != UC_ERR_OK ||
+	    uc_context_save(m->uc, m->cpu[0].boot_ctx) != UC_ERR_OK)
 		return errorf(err, errlen, "cannot save the CPU context");
+	return 0;
+}
+
+/*
+ * Copy the boot CPU's segments and control registers to CPU cpu: the
+ * segments are loaded with paging off, from the GDT at its physical
+ * address, then paging goes on and the GDT is at its kernel VA.
+ */
+static void clone_cpu(struct machine *m, int cpu)
+{
+	static const int segs[] = { UC_X86_REG_CS, UC_X86_REG_DS, UC_X86_REG_ES, UC_X86_REG_SS, UC_X86_REG_FS,
+		UC_X86_REG_GS };
+	static const int crs[] = { UC_X86_REG_CR4, UC_X86_REG_CR0 };
+	uc_engine *uc = m->cpu[cpu].uc;
+	uc_x86_mmr gdtr;
+	uint32_t cr3 = machine_info(m)->gi_boot_cr3;
+
+	uc_reg_read(m->cpu[0].uc, UC_X86_REG_GDTR, &gdtr);
+	gdtr.base = GDT_PA;
+	uc_reg_write(uc, UC_X86_REG_GDTR, &gdtr);
+	for (size_t i = 0; i < sizeof(segs) / sizeof(segs[0]); i++) {
+		uint32_t v = machine_cpu_reg(m, 0, segs[i]);
+
+		uc_reg_write(uc, segs[i], &v);
+	}
+	uc_reg_write(uc, UC_X86_REG_CR3, &cr3);
+	for (size_t i = 0; i < sizeof(crs) / sizeof(crs[0]); i++) {
+		uint32_t v = machine_cpu_reg(m, 0, crs[i]);
+
+		uc_reg_write(uc, crs[i], &v);
+	}
+	high_gdt(m, uc);
+}
+
+/*
+ * Bring up the other CPUs as the guest's info block says: each gets the
+ * boot CPU's registers, its own stack, and a call of gi_ap_init(n) on it.
+ * They stay idle until a step gives them work.
+ */
+static int start_aps(struct machine *m, char *err, size_t errlen)
+{
+	struct guest_info *gi = machine_info(m);
+	char why[300];
+
+	if (m->ncpu == 1)
+		return 0;
+	if (gi->gi_maxcpu < (uint32_t)m->ncpu || gi->gi_ap_init == 0 || gi->gi_ipi_entry == 0 || gi->gi_cpu_stacks == 0)
+		return errorf(err, errlen, "%s runs on at most %u CPU%s (guest_info.gi_maxcpu), not %d", m->guest_path,
+		    gi->gi_maxcpu > 1 ? gi->gi_maxcpu : 1, gi->gi_maxcpu > 1 ? "s" : "", m->ncpu);
+	for (int cpu = 1; cpu < m->ncpu; cpu++) {
+		uint32_t arg = (uint32_t)cpu;
+
+		m->cpu[cpu].stack_top = gi->gi_cpu_stacks + cpu * gi->gi_cpu_stack_size;
+		clone_cpu(m, cpu);
+		machine_set_cpu(m, cpu);
+		if (guest_call(m, gi->gi_ap_init, 1, &arg, NULL) != STOP_RETURN) {
+			machine_describe_stop(m, why, sizeof(why));
+			machine_set_cpu(m, 0);
+			return errorf(err, errlen, "CPU %d did not come up: %s", cpu, why);
+		}
+		if (uc_context_alloc(m->uc, &m->cpu[cpu].boot_ctx) != UC_ERR_OK ||
+		    uc_context_save(m->uc, m->cpu[cpu].boot_ctx) != UC_ERR_OK)
+			return errorf(err, errlen, "cannot save CPU %d's context", cpu);
+	}
+	machine_set_cpu(m, 0);
 	return 0;
 }
 
 /* Guest RAM: anonymous, lazily backed, so a large RAM costs nothing untouched. */
 static int map_ram(struct machine *m, uint64_t size, char *err, size_t errlen)
 {
-	uc_err e;
-
 	if (size < (4u << 20) || size > RIG_MAX_RAM || (size & PAGE_MASK))
 		return errorf(err, errlen, "memory size %llu is out of range (4M to 2G, whole pages)",
 		    (unsigned long long)size);
@@ -501,28 +637,49 @@ static int map_ram(struct machine *m, uint64_t size, char *err, size_t errlen)
 		return errorf(err, errlen, "cannot reserve %llu MiB of guest RAM", (unsigned long long)(size >> 20));
 	}
 	m->pm.size = size;
-	if ((e = uc_mem_map_ptr(m->uc, 0, size, UC_PROT_ALL, m->pm.ram)) != UC_ERR_OK)
-		return errorf(err, errlen, "uc_mem_map_ptr: %s", uc_strerror(e));
-	/* Mapped once, so watching never changes the memory map (a map call flushes the TLB). */
-	if ((e = uc_mmio_map(m->uc, ALIAS_BASE, size, alias_read, m, alias_write, m)) != UC_ERR_OK)
-		return errorf(err, errlen, "uc_mmio_map (the alias window): %s", uc_strerror(e));
-	if (mmu_init(&m->mmu, m->uc, &m->pm) < 0)
-		return errorf(err, errlen, "cannot install the MMU (UC_TLB_VIRTUAL and its fill hook)");
-	if (sites_init(&m->sites, m->uc, &m->elf) < 0)
-		return errorf(err, errlen, "the guest has no executable segment");
 	return 0;
 }
 
-/* The emulator, its hooks and the watchdog thread. */
-static int start_engine(struct machine *m, char *err, size_t errlen)
+/*
+ * One CPU's engine: its hooks, the RAM by pointer, the alias window and the
+ * MMU. Every engine has the same memory map, made once, so watching never
+ * changes it (a map call flushes the TLB).
+ */
+static int open_cpu(struct machine *m, int cpu, char *err, size_t errlen)
 {
+	struct cpu *c = &m->cpu[cpu];
 	uc_err e;
 
-	if ((e = uc_open(UC_ARCH_X86, UC_MODE_32, &m->uc)) != UC_ERR_OK)
+	if ((e = uc_open(UC_ARCH_X86, UC_MODE_32, &c->uc)) != UC_ERR_OK)
 		return errorf(err, errlen, "uc_open: %s", uc_strerror(e));
-	if (uc_hook_add(m->uc, &m->hooks[0], UC_HOOK_INTR, (void *)hook_intr, m, 1, 0) != UC_ERR_OK ||
-	    uc_hook_add(m->uc, &m->hooks[1], UC_HOOK_INSN, (void *)hook_out, m, 1, 0, UC_X86_INS_OUT) != UC_ERR_OK)
+	if (m->ncpu > 1)
+		uc_ctl_set_tcg_buffer_size(c->uc, 32u << 20);	/* not 1 GiB of code buffer per CPU */
+	if (uc_hook_add(c->uc, &c->hooks[0], UC_HOOK_INTR, (void *)hook_intr, m, 1, 0) != UC_ERR_OK ||
+	    uc_hook_add(c->uc, &c->hooks[1], UC_HOOK_INSN, (void *)hook_out, m, 1, 0, UC_X86_INS_OUT) != UC_ERR_OK ||
+	    uc_hook_add(c->uc, &c->hooks[2], UC_HOOK_INSN, (void *)hook_in, m, 1, 0, UC_X86_INS_IN) != UC_ERR_OK)
 		return errorf(err, errlen, "cannot install the emulator hooks");
+	if ((e = uc_mem_map_ptr(c->uc, 0, m->pm.size, UC_PROT_ALL, m->pm.ram)) != UC_ERR_OK)
+		return errorf(err, errlen, "uc_mem_map_ptr: %s", uc_strerror(e));
+	if ((e = uc_mmio_map(c->uc, ALIAS_BASE, m->pm.size, alias_read, m, alias_write, m)) != UC_ERR_OK)
+		return errorf(err, errlen, "uc_mmio_map (the alias window): %s", uc_strerror(e));
+	if (mmu_init(&c->mmu, c->uc, &m->pm) < 0)
+		return errorf(err, errlen, "cannot install the MMU (UC_TLB_VIRTUAL and its fill hook)");
+	return 0;
+}
+
+/* The engines, the code sites over the guest text, and the watchdog thread. */
+static int start_engines(struct machine *m, char *err, size_t errlen)
+{
+	uc_engine *ucs[RIG_MAX_CPUS];
+
+	for (int cpu = 0; cpu < m->ncpu; cpu++) {
+		if (open_cpu(m, cpu, err, errlen) < 0)
+			return -1;
+		ucs[cpu] = m->cpu[cpu].uc;
+	}
+	machine_set_cpu(m, 0);
+	if (sites_init(&m->sites, ucs, m->ncpu, &m->elf) < 0)
+		return errorf(err, errlen, "the guest has no executable segment");
 	pthread_mutex_init(&m->wd_lock, NULL);
 	if (pthread_create(&m->wd_thread, NULL, watchdog_main, m) != 0)
 		return errorf(err, errlen, "cannot start the watchdog thread");
@@ -534,15 +691,19 @@ int machine_open(struct machine *m, const struct machine_config *cfg, char *err,
 {
 	memset(m, 0, sizeof(*m));
 	m->timeout_ms = cfg->timeout_ms ? cfg->timeout_ms : RIG_DEFAULT_TIMEOUT_MS;
+	m->ncpu = cfg->ncpu ? cfg->ncpu : 1;
 	snprintf(m->guest_path, sizeof(m->guest_path), "%s", cfg->guest_path);
 	m->pv_maxchunks = cfg->pv_maxchunks;
 	m->dis = disasm_open();
+	if (m->ncpu < 1 || m->ncpu > RIG_MAX_CPUS)
+		return errorf(err, errlen, "%d CPUs: the rig runs 1 to %d", m->ncpu, RIG_MAX_CPUS), machine_close(m), -1;
 	if (elf_load_file(&m->elf, cfg->guest_path, err, errlen) < 0 || image_offset(m, err, errlen) < 0 ||
 	    contract_load(&m->ct, cfg->guest_path, &m->elf, err, errlen) < 0 ||
-	    start_engine(m, err, errlen) < 0 ||
 	    map_ram(m, cfg->ram_size ? cfg->ram_size : RIG_DEFAULT_RAM, err, errlen) < 0 ||
+	    start_engines(m, err, errlen) < 0 ||
 	    load_guest(m, err, errlen) < 0 || bind_guest(m, cfg, err, errlen) < 0 ||
-	    boot(m, err, errlen) < 0) {
+	    (m->ncpu > 1 && sched_open(m) < 0 && errorf(err, errlen, "cannot set up the scheduler of %d CPUs", m->ncpu)) ||
+	    boot(m, err, errlen) < 0 || start_aps(m, err, errlen) < 0) {
 		machine_close(m);
 		return -1;
 	}
@@ -551,10 +712,10 @@ int machine_open(struct machine *m, const struct machine_config *cfg, char *err,
 
 void machine_close(struct machine *m)
 {
-	if (getenv("RIG_MMU_STATS"))
+	if (getenv("RIG_MMU_STATS") && m->mmu != NULL)
 		fprintf(stderr, "mmu: fills %llu served %llu walks %llu flushes %llu site hits %llu alias r %llu w %llu\n",
-		    (unsigned long long)m->mmu.fills, (unsigned long long)m->mmu.served,
-		    (unsigned long long)m->mmu.walks, (unsigned long long)m->mmu.flushes,
+		    (unsigned long long)m->mmu->fills, (unsigned long long)m->mmu->served,
+		    (unsigned long long)m->mmu->walks, (unsigned long long)m->mmu->flushes,
 		    (unsigned long long)m->sites.hits, (unsigned long long)m->alias_reads,
 		    (unsigned long long)m->alias_writes);
 	if (m->wd_started) {
@@ -564,16 +725,21 @@ void machine_close(struct machine *m)
 		pthread_join(m->wd_thread, NULL);
 		pthread_mutex_destroy(&m->wd_lock);
 	}
-	if (m->boot_ctx != NULL)
-		uc_context_free(m->boot_ctx);
 	machine_snapshot_free(m);
 	srcline_close(m->src);
 	m->src = NULL;
 	m->src_tried = 0;
+	sched_close(m);
 	sites_free(&m->sites);
-	if (m->uc != NULL)
-		uc_close(m->uc);
-	mmu_free(&m->mmu);
+	for (int cpu = 0; cpu < RIG_MAX_CPUS; cpu++) {
+		struct cpu *c = &m->cpu[cpu];
+
+		if (c->boot_ctx != NULL)
+			uc_context_free(c->boot_ctx);
+		if (c->uc != NULL)
+			uc_close(c->uc);
+		mmu_free(&c->mmu);
+	}
 	if (m->pm.ram != NULL)
 		munmap(m->pm.ram, m->pm.size);
 	disasm_close(m->dis);
@@ -716,6 +882,9 @@ void machine_describe_stop(struct machine *m, char *buf, size_t len)
 		break;
 	case STOP_BREAK:
 		snprintf(buf, len, "stopped at a break point at %s", where);
+		break;
+	case STOP_DEADLOCK:
+		snprintf(buf, len, "deadlock: %s:%s", s->message, m->deadlock_text);
 		break;
 	case STOP_ERROR:
 		if (s->eip == 0)

@@ -30,6 +30,7 @@ struct machine_config {
 	uint64_t ram_size;		/* bytes; 0 = RIG_DEFAULT_RAM */
 	uint32_t pv_maxchunks;		/* 0 = the guest's default */
 	uint32_t timeout_ms;		/* per guest call; 0 = RIG_DEFAULT_TIMEOUT_MS */
+	int ncpu;			/* CPUs; 0 = 1 */
 };
 
 /* Why the guest stopped running. */
@@ -41,6 +42,7 @@ enum stop_kind {
 	STOP_ERROR,	/* the emulator itself failed */
 	STOP_BREAK,	/* the host asked to stop (--break-on-pte) */
 	STOP_LIVELOCK,	/* no return within the time budget, spinning in one function */
+	STOP_DEADLOCK,	/* every CPU with work spins, and none makes progress (scheduler.c) */
 };
 
 struct machine_stop {
@@ -55,6 +57,19 @@ struct machine_stop {
 	int nframes;
 	char spin[64];		/* STOP_LIVELOCK: the function that never returns */
 	char spin_callers[256];	/* and its callers */
+	int cpu;		/* the CPU that stopped */
+};
+
+struct sched;
+
+/* One CPU: its own engine over the shared RAM and alias window, its MMU and TLB model. */
+struct cpu {
+	uc_engine *uc;
+	struct mmu mmu;
+	uc_hook hooks[3];
+	uc_context *boot_ctx;		/* its state once it came up, for recovery */
+	uint32_t stack_top;		/* host calls on it run below this */
+	uint32_t cr3_seen;		/* the last CR3 the watcher saw it load (watch.c) */
 };
 
 /*
@@ -89,12 +104,18 @@ static inline int lay_user_pdx(const struct glayout *l, uint32_t pdx)
 }
 
 struct machine {
-	uc_engine *uc;
+	uc_engine *uc;			/* the engine of the CPU that runs now (cpu[cur]) */
+	struct mmu *mmu;		/* and its MMU */
+	int ncpu, cur;
+	struct cpu cpu[RIG_MAX_CPUS];
+	struct sched *sched;		/* with several CPUs: who runs when (scheduler.c) */
+	/* A parallel step's calls go here instead of running (runner_smp.c). */
+	enum stop_kind (*run_hook)(void *arg, uint32_t eip, uint32_t esp);
+	void *run_arg;
 	struct contract ct;		/* the guest's descriptor, resolved */
 	struct glayout lay;
 	struct physmem pm;		/* guest RAM, mapped into Unicorn by pointer */
 	struct elf_image elf;
-	struct mmu mmu;			/* the fill hook and the TLB model */
 	struct sites sites;		/* host code before chosen guest instructions */
 	/* Stores into the alias window, before they land (the watcher). */
 	void (*alias_write)(void *arg, uint64_t pa, unsigned size, uint64_t value);
@@ -104,9 +125,7 @@ struct machine {
 	uint32_t timeout_ms;
 	uint32_t info_pa;		/* physical address of guest_info */
 	uint32_t rig_return;		/* the hlt every host call returns to */
-	uint32_t stack_top;		/* host calls run on the boot stack */
-	uc_context *boot_ctx;		/* CPU state after boot, for recovery */
-	uc_hook hooks[2];
+	uint32_t stack_top0;		/* the boot stack: host calls on CPU 0 */
 	struct machine_stop stop;	/* of the last run */
 	uint64_t runs;			/* machine_run calls so far */
 	char console[1024];		/* what the guest printed (tail) */
@@ -141,6 +160,7 @@ struct machine {
 	uint32_t pv_maxchunks;
 	const struct elf_symbol *ll_common[RIG_MAX_FRAMES + 1];	/* livelock: on every sampled stack */
 	int ll_ncommon, ll_nsamples;
+	char deadlock_text[1024];	/* STOP_DEADLOCK: each CPU with work, and its stack */
 	int break_requested;		/* set by machine_request_stop or _break */
 	uint32_t break_eip;
 	/* Kernel VA page -> physical page, for machine_gptr; only while a
@@ -169,6 +189,21 @@ void machine_request_break(struct machine *m, uint32_t eip);
 /* The guest info block, in place in guest memory. */
 struct guest_info *machine_info(struct machine *m);
 uint32_t machine_reg(struct machine *m, int reg);
+/* A register of CPU cpu (not necessarily the one running). */
+uint32_t machine_cpu_reg(struct machine *m, int cpu, int reg);
+/* Make cpu the current CPU: m->uc and m->mmu are its. */
+void machine_set_cpu(struct machine *m, int cpu);
+/* The stack a host call on the current CPU runs on. */
+uint32_t machine_stack_top(const struct machine *m);
+/*
+ * A run in stretches (scheduler.c): begin, then run the current CPU from eip
+ * until it halts or is stopped (STOP_RETURN; a halt anywhere, or a stop
+ * the scheduler asked for) or stops abnormally (the kind, in m->stop),
+ * then end, which puts a CPU that stopped abnormally back as it came up.
+ */
+void machine_run_begin(struct machine *m);
+enum stop_kind machine_run_stretch(struct machine *m, uint32_t eip);
+void machine_run_end(struct machine *m);
 void machine_set_reg(struct machine *m, int reg, uint32_t v);
 /* Guest virtual memory under the current CR3. */
 int machine_vread(struct machine *m, uint32_t va, void *buf, size_t len);

@@ -150,6 +150,8 @@ void mmu_invlpg(struct mmu *u, uint32_t va)
 {
 	const struct tlb_entry *e = mmu_lookup(u, va);
 
+	u->inv_seq++;
+	u->inv_va = va & PG_FRAME;
 	if (e != NULL)
 		drop_slot(u, (uint32_t)(e - u->tlb));
 	/* INVLPG of any address in a 4 MiB page drops the whole page. */
@@ -161,6 +163,8 @@ void mmu_invlpg(struct mmu *u, uint32_t va)
 
 void mmu_flush(struct mmu *u, int keep_global)
 {
+	u->inv_seq++;
+	u->inv_va = MMU_INV_ALL;
 	u->aliased = 0;		/* the CPU's own flush empties Unicorn's TLB too */
 	u->alias_loads = 0;
 	if (!u->model)

@@ -66,7 +66,11 @@ struct mmu {
 	uint32_t aliased;	/* alias hand-outs since Unicorn's TLB was last flushed */
 	uint32_t alias_loads;	/* loads through the alias since the last store there */
 	uint64_t fills, served, walks, flushes;
+	uint64_t inv_seq;	/* the guest's invalidations so far (INVLPG, CR loads) */
+	uint32_t inv_va;	/* the last one's page, or MMU_INV_ALL */
 };
+
+#define MMU_INV_ALL	0xffffffffu
 
 /* Install the fill hook on uc (before the first run). 0 or -1. */
 int mmu_init(struct mmu *u, uc_engine *uc, const struct physmem *pm);

@@ -124,6 +124,8 @@ static int witness_verdict(struct run *r, enum stop_kind k)
 		return 0;
 	if (r->wit.violated)
 		return report_violation(r, &r->wit.v);
+	if (smp_verdict(r) < 0)
+		return -1;
 	if (k == STOP_RETURN && witness_after_call(&r->wit) < 0)
 		return report_violation(r, &r->wit.v);
 	return 0;
@@ -152,6 +154,8 @@ int gcall(struct run *r, uint32_t fn, uint32_t *ret, int argc, ...)
 	stop_event(r);
 	if (r->m->stop.kind == STOP_BREAK)
 		return failf(r, OUT_BREAK, "break", NULL, "%s", why);
+	if (r->m->stop.kind == STOP_DEADLOCK)
+		return failf(r, OUT_CRASH, "deadlock", "DEADLOCK", "%s", why);
 	if (r->m->stop.kind == STOP_LIVELOCK) {
 		snprintf(r->res->spin, sizeof(r->res->spin), "%s", r->m->stop.spin);
 		return failf(r, OUT_CRASH, "livelock", "LIVELOCK", "%s", why);
@@ -303,7 +307,7 @@ static int tlb_step(struct run *r)
 }
 
 /* Checks after an operation step, at the file's cadence. */
-static int after_op(struct run *r)
+int after_op(struct run *r)
 {
 	int rc = 0;
 
@@ -361,7 +365,7 @@ static void record(struct run *r, const struct step *st)
 }
 
 /* Announce a step on the event stream (its text: the statement or r->synth). */
-static void step_begin(struct run *r, const struct step *st)
+void step_begin(struct run *r, const struct step *st)
 {
 	struct event e = { .kind = EV_STEP_BEGIN, .line = r->step->line };
 
@@ -378,7 +382,7 @@ static void step_begin(struct run *r, const struct step *st)
 }
 
 /* Close a step: reconcile the watched tables, announce the end. */
-static void step_end(struct run *r)
+void step_end(struct run *r)
 {
 	struct event e = { .kind = EV_STEP_END, .line = r->ev.line, .text = r->ev.text };
 
@@ -417,6 +421,8 @@ static int exec_step(struct run *r, const struct step *st)
 		r->ops++;
 		record(r, st);
 		return full_check(r);
+	case ST_PARALLEL:
+		return exec_parallel(r, st);
 	default:
 		if (st->kind >= ST_EXPECT_MAPPED) {
 			int rc;
@@ -427,7 +433,7 @@ static int exec_step(struct run *r, const struct step *st)
 			step_end(r);
 			return rc;
 		}
-		return run_op(r, st);
+		return r->m->sched != NULL ? exec_on(r, st) : run_op(r, st);
 	}
 }
 
@@ -517,6 +523,7 @@ static int start_watching(struct run *r)
 {
 	char err[256];
 
+	r->ev.cpu_of = &r->m->cur;
 	if (watch_attach(&r->w, r->m, &r->ev, err, sizeof(err)) < 0)
 		return failf(r, OUT_CRASH, "boot", NULL, "%s", err);
 	r->watching = 1;
@@ -531,6 +538,10 @@ static int start_watching(struct run *r)
 			return failf(r, OUT_CRASH, "boot", NULL, "cannot hook the guest's lock functions");
 		r->wit.ignored = ignored;
 		r->wit.ctx = (void *)r->s;
+		if (smpcheck_attach(&r->smp, r->m, &r->ev) < 0)
+			return failf(r, OUT_CRASH, "boot", NULL, "cannot watch the CPUs' shootdowns");
+		r->smp.ignored = ignored;
+		r->smp.ctx = (void *)r->s;
 	}
 	if (r->o->trace != NULL) {
 		struct trace_names names = { pd_name, r };
@@ -555,9 +566,11 @@ static void count_instructions(struct run *r)
 
 		if (!(sg->flags & 1))	/* PF_X */
 			continue;
-		uc_hook_add(r->m->uc, &r->insn_hook, UC_HOOK_CODE, (void *)count_insn, &r->insns, (uint64_t)sg->vaddr,
-		    (uint64_t)sg->vaddr + sg->memsz - 1);
-		uc_ctl_remove_cache(r->m->uc, sg->vaddr, (uint64_t)sg->vaddr + sg->memsz);
+		for (int cpu = 0; cpu < r->m->ncpu; cpu++) {
+			uc_hook_add(r->m->cpu[cpu].uc, &r->insn_hook[cpu], UC_HOOK_CODE, (void *)count_insn, &r->insns,
+			    (uint64_t)sg->vaddr, (uint64_t)sg->vaddr + sg->memsz - 1);
+			uc_ctl_remove_cache(r->m->cpu[cpu].uc, sg->vaddr, (uint64_t)sg->vaddr + sg->memsz);
+		}
 	}
 }
 
@@ -566,7 +579,7 @@ static int start(struct run *r)
 {
 	char path[512], err[512];
 	struct machine_config cfg = { cli_guest_path(r->s->policy, path, sizeof(path)), r->s->memory,
-				      r->s->pv_chunks, r->o->timeout_ms };
+				      r->s->pv_chunks, r->o->timeout_ms, r->s->ncpu ? r->s->ncpu : 1 };
 	uint32_t n = r->s->npages_total ? r->s->npages_total : 1;
 
 	if (r->o->machine != NULL && !r->o->count_insns && machine_fits(r->o->machine, &cfg)) {
@@ -576,6 +589,8 @@ static int start(struct run *r)
 		r->restored = 1;
 	} else if (machine_open(r->m, &cfg, err, sizeof(err)) < 0)
 		return failf(r, OUT_CRASH, "boot", NULL, "%s", err);
+	if (smp_start(r) < 0)
+		return -1;
 	for (int i = 0; i < r->s->nrequires; i++)
 		if (!contract_has(&r->m->ct, r->s->requires[i])) {
 			snprintf(r->synth, sizeof(r->synth), "requires %s", r->s->requires[i]);
@@ -712,6 +727,7 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 	if (o->kvamap != NULL && r.m->uc != NULL)
 		kvamap_sample(o->kvamap, r.m, 0);	/* the final state */
 	settle_expected(s, res);
+	smp_report(&r);
 	model_free(&r.model);
 	ad_free(&r);
 	free(r.page_gva);
@@ -719,6 +735,7 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 	free(r.page_freed);
 	free(r.keys);
 	if (r.checking) {
+		smpcheck_detach(&r.smp);
 		witness_detach(&r.wit);
 		checker_free(&r.chk);
 	}

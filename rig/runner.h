@@ -48,6 +48,8 @@ struct run_options {
 	struct machine *machine;
 	/* rig debug: the gdb session that watches this run (gdbstub.h), or NULL. */
 	struct gdbstub *debug;
+	/* Several CPUs: write a failing file's whole schedule here (a replay file), or NULL. */
+	const char *save_schedule;
 };
 
 struct kvamap;

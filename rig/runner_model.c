@@ -15,7 +15,7 @@
 /* Remember that the step touched [va, eva) of pmap (for the MODEL check). */
 void touch_range(struct run *r, int pmap, uint32_t va, uint32_t eva)
 {
-	if (r->ntouched < 2)
+	if (r->ntouched < (int)(sizeof(r->touched) / sizeof(r->touched[0])))
 		r->touched[r->ntouched++] = (typeof(r->touched[0])){ pmap, va, eva };
 }
 

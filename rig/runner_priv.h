@@ -18,6 +18,7 @@
 #include "events.h"
 #include "watch.h"
 #include "witness.h"
+#include "invsmp.h"
 
 #define KERN_RESOURCE_SHORTAGE 6
 
@@ -56,7 +57,7 @@ struct run {
 	struct reclaim rc;			/* what the guest's reclaim took in this step */
 	uint32_t *keys;				/* (pmap << 20 | vpn) scratch list */
 	uint32_t nkeys, capkeys;
-	struct { int pmap; uint32_t va, eva; } touched[2];
+	struct { int pmap; uint32_t va, eva; } touched[2 * RIG_MAX_CPUS];	/* a parallel step: each operation's */
 	int ntouched;
 	int failed;
 	uint64_t ops;
@@ -67,8 +68,9 @@ struct run {
 	struct checker chk;			/* the invariant checker (needs watching) */
 	int checking;
 	struct witness wit;			/* the lock witness (with the checker) */
+	struct smpcheck smp;			/* TLB-SHOOTDOWN and SHOOTDOWN-SET (several CPUs) */
 	uint64_t insns;				/* guest instructions, with count_insns */
-	uc_hook insn_hook;
+	uc_hook insn_hook[RIG_MAX_CPUS];
 	struct timespec t0, last_progress;
 	uint8_t *ad_want;			/* per physical page: CHK_AD_* the model holds */
 	struct ad_origin *ad_from;		/* per flat page, [2p] referenced and [2p+1] dirty */
@@ -87,6 +89,19 @@ int report_violation(struct run *r, const struct violation *v);
 /* Add "caused by" the write e to the failure just recorded; returns -1. */
 int blame_write(struct run *r, const struct event *e);
 int run_op(struct run *r, const struct step *op);
+/* A step's parts: announce it, close it, and the checks after an operation step. */
+void step_begin(struct run *r, const struct step *st);
+void step_end(struct run *r);
+int after_op(struct run *r);
+
+/* runner_smp.c */
+int smp_start(struct run *r);
+int exec_on(struct run *r, const struct step *st);
+int exec_parallel(struct run *r, const struct step *st);
+/* ops[i] at once on CPU cpus[i], as one step st (a parallel block, or random's group). */
+int parallel_step(struct run *r, const struct step *st, const struct step *const *ops, const int *cpus, int n);
+int smp_verdict(struct run *r);
+void smp_report(struct run *r);
 
 /* runner_model.c */
 void touch_range(struct run *r, int pmap, uint32_t va, uint32_t eva);

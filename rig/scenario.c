@@ -5,6 +5,7 @@
  * sized, so that no input can crash or hang the parser.
  */
 #include "scenario.h"
+#include "scheduler.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -53,6 +54,8 @@ struct parser {
 	int depth;
 	int skipping;		/* repeats open beyond SCN_MAX_DEPTH: their bodies are skipped */
 	uint8_t destroyed[SCN_MAX_PMAPS];	/* destroyed by a statement above: `pmap NAME` makes it again */
+	int parallel;		/* the innermost open block is a parallel one */
+	int via_on;		/* parsing the operation of an `on CPU` */
 };
 
 /* Report one error at a column of the current line. */
@@ -125,7 +128,7 @@ static const struct { const char *statement, *fn; } statement_calls[] = {
 static const char *const command_words[] = {
 	"guest", "memory", "pv-chunks", "ignore", "check", "requires", "pmap", "page", "destroy", "activate", "free",
 	"unmap-all", "clear-modify", "query", "recycle", "map", "unmap", "protect", "kenter", "kremove", "touch",
-	"random", "fail", "expect", "repeat",
+	"random", "fail", "expect", "repeat", "cpus", "schedule", "on", "parallel",
 };
 
 /* "unknown WHAT 'word'", with the nearest keyword when the word looks like a typo of one. */
@@ -489,7 +492,77 @@ static void parse_requirement(struct parser *p, const struct token *t)
 	}
 }
 
-/* guest, memory, pv-chunks, check (cadence), ignore, requires. */
+static int keyval(struct parser *p, const struct token *t, const char *key, uint64_t *v);
+
+/* "FILE" of schedule replay, relative to the scenario's directory. */
+static char *relative_path(const char *scenario, const char *file)
+{
+	const char *slash = strrchr(scenario, '/');
+	size_t dir = file[0] == '/' || slash == NULL ? 0 : (size_t)(slash - scenario) + 1;
+	char *out = malloc(dir + strlen(file) + 1);
+
+	if (out != NULL) {
+		memcpy(out, scenario, dir);
+		strcpy(out + dir, file);
+	}
+	return out;
+}
+
+/* schedule roundrobin [K] | random seed=S [K] | replay FILE */
+static void parse_schedule(struct parser *p, const struct token *t, int n)
+{
+	struct scenario *s = p->s;
+	char why[1024];
+	uint64_t v;
+	int k = 0;
+
+	s->schedule_line = p->line;
+	s->schedule_col = t->col;
+	if (!strcmp(t[1].s, "roundrobin")) {
+		s->schedule = SCN_ROUNDROBIN;
+		k = n == 3 ? 2 : 0;
+	} else if (!strcmp(t[1].s, "random")) {
+		s->schedule = SCN_RANDOM;
+		if (n < 3 || keyval(p, &t[2], "seed", &s->sched_seed) < 0) {
+			if (n < 3)
+				perr(p, t[1].col, "usage: schedule random seed=S [K]");
+			return;
+		}
+		k = n == 4 ? 3 : 0;
+	} else if (!strcmp(t[1].s, "replay")) {
+		s->schedule = SCN_REPLAY;
+		if (n != 3) {
+			perr(p, t[1].col, "usage: schedule replay FILE");
+			return;
+		}
+		free(s->replay_path);
+		s->replay_path = relative_path(s->path, t[2].s[0] == '"' ? t[2].s + 1 : t[2].s);
+		if (s->replay_path != NULL && t[2].s[0] == '"')
+			s->replay_path[strlen(s->replay_path) - 1] = '\0';
+		if (s->replay_path != NULL && sched_read_replay(s->replay_path, &s->replay, &s->nreplay, why,
+		    sizeof(why)) < 0) {
+			fprintf(p->err, "%s\n", why);
+			p->errors++;
+		}
+		return;
+	} else {
+		perr(p, t[1].col, "unknown schedule '%s' (roundrobin, random or replay)", t[1].s);
+		return;
+	}
+	if (k == 0 && n > 2) {
+		perr(p, t[2].col, "unexpected '%s' (schedule %s takes %s)", t[2].s, t[1].s,
+		    s->schedule == SCN_RANDOM ? "seed=S [K]" : "[K]");
+		return;
+	}
+	if (k == 0 || num(p, &t[k], &v) < 0)
+		return;
+	if (v < 1 || v > 1000000)
+		perr(p, t[k].col, "quantum %s out of range (1 to 1000000 instructions)", t[k].s);
+	else
+		s->quantum = (uint32_t)v;
+}
+
+/* guest, memory, pv-chunks, cpus, schedule, check (cadence), ignore, requires. */
 static void parse_setup(struct parser *p, const struct token *t, int n)
 {
 	struct scenario *s = p->s;
@@ -522,6 +595,17 @@ static void parse_setup(struct parser *p, const struct token *t, int n)
 			perr(p, t[1].col, "pv-chunks %s out of range (1 to 65536)", t[1].s);
 		else
 			s->pv_chunks = (uint32_t)v;
+	} else if (!strcmp(t->s, "cpus")) {
+		if (setup_stmt(p, t, 16) || nargs(p, t, n, 1, 1, "cpus N") || num(p, &t[1], &v))
+			return;
+		if (v < 1 || v > SCN_MAX_CPUS)
+			perr(p, t[1].col, "cpus %s out of range (1 to %d)", t[1].s, SCN_MAX_CPUS);
+		else
+			s->ncpu = (int)v;
+	} else if (!strcmp(t->s, "schedule")) {
+		if (setup_stmt(p, t, 32) || nargs(p, t, n, 1, 3, "schedule roundrobin [K] | random seed=S [K] | replay FILE"))
+			return;
+		parse_schedule(p, t, n);
 	} else if (!strcmp(t->s, "ignore")) {
 		if (setup_stmt(p, t, 0) || nargs(p, t, n, 1, 1, "ignore ID"))
 			return;
@@ -1027,6 +1111,8 @@ static void parse_repeat(struct parser *p, const struct token *t, int n, const c
 	p->stack[++p->depth] = (struct steplist){ 0 };
 }
 
+static void close_parallel(struct parser *p, const struct token *t, const struct steplist *body);
+
 /* } : close the innermost body and count its operations into the repeat. */
 static void close_repeat(struct parser *p, const struct token *t, int n)
 {
@@ -1046,12 +1132,96 @@ static void close_repeat(struct parser *p, const struct token *t, int n)
 	r->body = body.v;
 	r->nbody = body.n;
 	ops = body.ops;
+	if (r->kind == ST_PARALLEL)
+		close_parallel(p, t, &body);
 	if (ops != 0 && r->n > (SCN_MAX_OPS - outer->ops) / ops) {
 		perr(p, t->col, "repeat %llu of %llu operations is absurd (at most %llu per file)",
 		    (unsigned long long)r->n, (unsigned long long)ops, (unsigned long long)SCN_MAX_OPS);
 		return;
 	}
 	outer->ops += r->n * ops;
+}
+
+/* Operations `on CPU` may run on another CPU (and a parallel block may hold). */
+static const char *const cpu_words[] = {
+	"activate", "map", "unmap", "protect", "unmap-all", "clear-modify", "query", "kenter", "kremove", "touch",
+};
+
+static void parse_operation(struct parser *p, const struct token *t, int n, const char *text);
+
+/* on CPU OPERATION: the operation runs on that CPU. */
+static void parse_on(struct parser *p, const struct token *t, int n, const char *text)
+{
+	struct steplist *l = &p->stack[p->depth];
+	int ncpu = p->s->ncpu ? p->s->ncpu : 1, before = l->n, ok = 0;
+	uint64_t cpu;
+
+	if (n < 3) {
+		perr(p, t->col, "usage: on CPU OPERATION (e.g. on 1 touch A 0x10000000 w)");
+		return;
+	}
+	if (num(p, &t[1], &cpu) < 0)
+		return;
+	if (cpu >= (uint64_t)ncpu) {
+		perr(p, t[1].col, "CPU %s out of range: the file runs %d CPU%s (CPUs 0 to %d; `cpus N` sets more)",
+		    t[1].s, ncpu, ncpu == 1 ? "" : "s", ncpu - 1);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cpu_words) / sizeof(cpu_words[0]); i++)
+		ok |= !strcmp(t[2].s, cpu_words[i]);
+	if (!ok) {
+		perr(p, t[2].col, "'on' takes an operation (activate, map, unmap, protect, unmap-all, clear-modify, "
+		    "query, kenter, kremove, touch), not '%s'", t[2].s);
+		return;
+	}
+	p->via_on = 1;
+	parse_operation(p, &t[2], n - 2, text);
+	p->via_on = 0;
+	if (l->n == before + 1)
+		l->v[before].cpu = (int)cpu;
+}
+
+/* parallel { : open a block whose operations (one `on CPU` each) run at once. */
+static void parse_parallel(struct parser *p, const struct token *t, int n, const char *text)
+{
+	struct step st = { .kind = ST_PARALLEL, .n = 1 };
+
+	if (n != 2 || strcmp(t[1].s, "{")) {
+		perr(p, t->col, "usage: parallel {");
+		return;
+	}
+	if (p->parallel) {
+		perr(p, t->col, "parallel blocks do not nest");
+		p->skipping = 1;
+		return;
+	}
+	if (p->depth == SCN_MAX_DEPTH) {
+		perr(p, t->col, "parallel nested too deeply (at most %d blocks)", SCN_MAX_DEPTH);
+		p->skipping = 1;
+		return;
+	}
+	if (emit(p, st, t, text, 0) == NULL)
+		return;
+	p->stack[++p->depth] = (struct steplist){ 0 };
+	p->parallel = 1;
+}
+
+/* } of a parallel block: at least one operation, each on a CPU of its own. */
+static void close_parallel(struct parser *p, const struct token *t, const struct steplist *body)
+{
+	unsigned seen = 0;
+
+	p->parallel = 0;
+	if (body->n == 0)
+		perr(p, t->col, "empty parallel block");
+	for (int i = 0; i < body->n; i++) {
+		if (seen & (1u << body->v[i].cpu)) {
+			p->line = body->v[i].line;
+			perr(p, body->v[i].col, "CPU %d already has an operation in this parallel block", body->v[i].cpu);
+			return;
+		}
+		seen |= 1u << body->v[i].cpu;
+	}
 }
 
 /* Statements that are operations (or expectations) rather than set-up. */
@@ -1064,9 +1234,14 @@ static void parse_operation(struct parser *p, const struct token *t, int n, cons
 		{ "map", parse_map }, { "unmap", parse_range_op },
 		{ "protect", parse_range_op }, { "kenter", parse_kernel_op }, { "kremove", parse_kernel_op },
 		{ "touch", parse_touch }, { "random", parse_random }, { "fail", parse_fail },
-		{ "expect", parse_expect }, { "repeat", parse_repeat },
+		{ "expect", parse_expect }, { "repeat", parse_repeat }, { "on", parse_on },
+		{ "parallel", parse_parallel },
 	};
 
+	if (p->parallel && !p->via_on && strcmp(t->s, "on")) {
+		perr(p, t->col, "a parallel block holds `on CPU OPERATION` lines only, not '%s'", t->s);
+		return;
+	}
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
 		if (strcmp(t->s, ops[i].kw) == 0) {
 			if (strcmp(t->s, "expect") || n < 2 ||
@@ -1130,7 +1305,8 @@ static void parse_line(struct parser *p, char *line)
 		return;
 	}
 	if (!strcmp(t->s, "guest") || !strcmp(t->s, "memory") || !strcmp(t->s, "pv-chunks") ||
-	    !strcmp(t->s, "ignore") || !strcmp(t->s, "requires") || (!strcmp(t->s, "check") && n > 1))
+	    !strcmp(t->s, "ignore") || !strcmp(t->s, "requires") || !strcmp(t->s, "cpus") ||
+	    !strcmp(t->s, "schedule") || (!strcmp(t->s, "check") && n > 1))
 		parse_setup(p, t, n);
 	else if (!strcmp(t->s, "}"))
 		close_repeat(p, t, n);
@@ -1242,7 +1418,7 @@ int scenario_parse(struct scenario *s, const char *path, FILE *err)
 static void free_steps(struct step *v, int n)
 {
 	for (int i = 0; i < n; i++)
-		if (v[i].kind == ST_REPEAT)
+		if (v[i].kind == ST_REPEAT || v[i].kind == ST_PARALLEL)
 			free_steps(v[i].body, v[i].nbody);
 	free(v);
 }
@@ -1253,6 +1429,8 @@ void scenario_free(struct scenario *s)
 	free(s->path);
 	free(s->source);
 	free(s->expect_panic);
+	free(s->replay_path);
+	free(s->replay);
 	memset(s, 0, sizeof(*s));
 }
 

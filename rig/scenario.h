@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+struct sched_switch;
+
 #define SCN_MAX_PMAPS		64	/* including the kernel pmap, index 0 */
 #define SCN_MAX_PAGE_ARRAYS	256
 #define SCN_MAX_DEPTH		16	/* repeat nesting */
@@ -22,6 +24,7 @@ enum step_kind {
 	ST_CLEAR_MODIFY, ST_TOUCH, ST_REPEAT, ST_RANDOM, ST_FAIL_ALLOC,
 	ST_QUERY, ST_RECYCLE,	/* made only by random (runner_random.c) */
 	ST_CHECK,
+	ST_PARALLEL,		/* parallel { on CPU OP ... }: the body's operations at once */
 	ST_EXPECT_MAPPED, ST_EXPECT_UNMAPPED, ST_EXPECT_PV, ST_EXPECT_RESIDENT,
 	ST_EXPECT_WIRED, ST_EXPECT_CHUNKS, ST_EXPECT_PV_FREE_KVA,
 	ST_EXPECT_PV_PAGES_HELD, ST_EXPECT_MODIFIED, ST_EXPECT_REFERENCED,
@@ -51,9 +54,14 @@ struct step {
 	uint32_t ops, npmaps, npages;	/* random */
 	int flag;		/* wired / faults / write / yes / shortage / alloc on / present */
 	uint32_t pte_set, pte_clear;	/* expect pte: PTE bits that must be set, must be clear */
-	struct step *body;	/* repeat */
+	struct step *body;	/* repeat, parallel */
 	int nbody;
+	int cpu;		/* on CPU: where it runs (-1: the default, CPU 0) */
 };
+
+/* The scheduler a file asks for (`schedule`). */
+enum scn_schedule { SCN_ROUNDROBIN, SCN_RANDOM, SCN_REPLAY };
+#define SCN_MAX_CPUS		8
 
 struct page_array {
 	char name[64];
@@ -73,6 +81,14 @@ struct scenario {
 	int nrequires;
 	uint64_t memory;
 	uint32_t pv_chunks;
+	int ncpu;			/* `cpus N`; 0 = one */
+	enum scn_schedule schedule;	/* `schedule ...` */
+	uint32_t quantum;		/* instructions between switches; 0 = the scheduler's default */
+	uint64_t sched_seed;		/* schedule random seed=S */
+	char *replay_path;		/* schedule replay FILE (relative to the scenario's directory) */
+	struct sched_switch *replay;	/* its switches, read at parse time */
+	int nreplay;
+	int schedule_line, schedule_col;
 	enum { CHECK_EVERY, CHECK_END, CHECK_OFF } cadence;
 	const char *ignore[SCN_MAX_IGNORES];
 	int nignore;

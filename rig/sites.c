@@ -38,10 +38,32 @@ static void dispatch(uc_engine *uc, uint64_t address, uint32_t size, void *user)
 	}
 }
 
-int sites_init(struct sites *s, uc_engine *uc, const struct elf_image *img)
+/* Several engines: every instruction of the text, its gate and its sites. */
+static void whole(uc_engine *uc, uint64_t address, uint32_t size, void *user)
+{
+	struct sites *s = user;
+	uint32_t a = (uint32_t)address;
+
+	if (s->gate != NULL && s->gate(s->gate_arg, a, GATE_BEFORE))
+		return;
+	if (a >= s->lo && a < s->hi && s->first[a - s->lo] != 0)
+		dispatch(uc, address, size, user);
+	if (s->gate != NULL)
+		s->gate(s->gate_arg, a, GATE_AFTER);
+}
+
+void sites_gate(struct sites *s, gate_fn fn, void *arg)
+{
+	s->gate = fn;
+	s->gate_arg = arg;
+}
+
+int sites_init(struct sites *s, uc_engine **ucs, int n, const struct elf_image *img)
 {
 	memset(s, 0, sizeof(*s));
-	s->uc = uc;
+	s->uc = ucs[0];
+	s->nuc = n;
+	memcpy(s->ucs, ucs, n * sizeof(ucs[0]));
 	s->lo = UINT32_MAX;
 	for (int i = 0; i < img->nseg; i++)
 		if (img->seg[i].flags & PF_X) {
@@ -54,7 +76,12 @@ int sites_init(struct sites *s, uc_engine *uc, const struct elf_image *img)
 		return -1;
 	s->first = calloc(s->hi - s->lo, sizeof(*s->first));
 	s->hook = calloc(s->hi - s->lo, sizeof(*s->hook));
-	return s->first && s->hook ? 0 : -1;
+	if (s->first == NULL || s->hook == NULL)
+		return -1;
+	for (int i = 0; n > 1 && i < n; i++)
+		if (uc_hook_add(ucs[i], &s->whole[i], UC_HOOK_CODE, (void *)whole, s, s->lo, s->hi - 1) != UC_ERR_OK)
+			return -1;
+	return 0;
 }
 
 void sites_free(struct sites *s)
@@ -62,6 +89,9 @@ void sites_free(struct sites *s)
 	for (uint32_t a = s->lo; s->hook != NULL && a < s->hi; a++)
 		if (s->hook[a - s->lo])
 			uc_hook_del(s->uc, s->hook[a - s->lo]);
+	for (int i = 0; s->nuc > 1 && i < s->nuc; i++)
+		if (s->whole[i])
+			uc_hook_del(s->ucs[i], s->whole[i]);
 	free(s->first);
 	free(s->hook);
 	free(s->v);
@@ -94,6 +124,8 @@ static int sync_addr(struct sites *s, uint32_t addr)
 	uc_hook *h = &s->hook[addr - s->lo];
 	int want = s->first[addr - s->lo] != 0;
 
+	if (s->nuc > 1)
+		return 0;	/* the hook over the whole text runs every site */
 	if (want == (*h != 0) || (!want && s->keep))
 		return 0;
 	if (s->running && !want)

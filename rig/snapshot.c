@@ -31,6 +31,8 @@
  */
 int machine_snapshot(struct machine *m)
 {
+	if (m->ncpu > 1)
+		return -1;	/* one CPU's context only */
 	machine_snapshot_free(m);
 	m->snap_ram = malloc(m->pm.size);
 	m->pm.dirty = calloc(m->pm.size >> PAGE_SHIFT, 1);
@@ -39,7 +41,7 @@ int machine_snapshot(struct machine *m)
 	 * again, as each run removes and adds the same sites, would drop translated code. */
 	m->sites.keep = 1;
 	if (m->snap_ram == NULL || m->pm.dirty == NULL || m->attrib == NULL || attrib_init(m->attrib, m) < 0 ||
-	    m->boot_ctx == NULL || uc_context_save(m->uc, m->boot_ctx) != UC_ERR_OK) {
+	    m->cpu[0].boot_ctx == NULL || uc_context_save(m->uc, m->cpu[0].boot_ctx) != UC_ERR_OK) {
 		machine_snapshot_free(m);
 		return -1;
 	}
@@ -89,15 +91,15 @@ int machine_restore(struct machine *m)
 {
 	struct timespec t0, t1;
 
-	if (m->snap_ram == NULL || m->mmu.model || m->mmu.watched != NULL || m->alias_write != NULL)
+	if (m->snap_ram == NULL || m->mmu->model || m->mmu->watched != NULL || m->alias_write != NULL)
 		return -1;	/* no snapshot, or a runner still attached */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	restore_ram(m);
-	if (uc_context_restore(m->uc, m->boot_ctx) != UC_ERR_OK)
+	if (uc_context_restore(m->uc, m->cpu[0].boot_ctx) != UC_ERR_OK)
 		return -1;
 	uc_ctl_flush_tlb(m->uc);	/* what the last run cached maps frames of another RAM */
-	m->mmu.aliased = m->mmu.alias_loads = 0;
-	memset(&m->mmu.fault, 0, sizeof(m->mmu.fault));
+	m->mmu->aliased = m->mmu->alias_loads = 0;
+	memset(&m->mmu->fault, 0, sizeof(m->mmu->fault));
 	memset(&m->stop, 0, sizeof(m->stop));
 	memcpy(m->console, m->snap_console, sizeof(m->console));
 	m->console_len = m->snap_console_len;
@@ -134,7 +136,7 @@ void machine_snapshot_free(struct machine *m)
 
 int machine_fits(const struct machine *m, const struct machine_config *cfg)
 {
-	return m->snap_ram != NULL && !strcmp(m->guest_path, cfg->guest_path) &&
+	return m->snap_ram != NULL && !strcmp(m->guest_path, cfg->guest_path) && m->ncpu == (cfg->ncpu ? cfg->ncpu : 1) &&
 	    m->pm.size == (cfg->ram_size ? cfg->ram_size : RIG_DEFAULT_RAM) && m->pv_maxchunks == cfg->pv_maxchunks &&
 	    m->timeout_ms == (cfg->timeout_ms ? cfg->timeout_ms : RIG_DEFAULT_TIMEOUT_MS);
 }

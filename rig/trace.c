@@ -411,7 +411,7 @@ int trace_break_opt(int ch, const char *arg, struct trace_opts *o)
 static void print_tlb(struct trace *t, const struct event *e)
 {
 	struct tlb_entry *v;
-	int n = mmu_sorted(&t->m->mmu, t->o.va_lo, t->o.va_hi, &v);
+	int n = mmu_sorted(t->m->mmu, t->o.va_lo, t->o.va_hi, &v);
 
 	for (int i = 0; i < n; i++) {
 		char flags[32];

@@ -154,8 +154,8 @@ static void set_kind(struct watch *w, uint32_t pg, enum watch_page k)
 
 	w->kind[pg] = (uint8_t)k;
 	w->alias[pg] = k != WP_NONE;
-	if (!was && w->alias[pg])
-		mmu_frame_changes(&w->m->mmu, pg);
+	for (int cpu = 0; !was && w->alias[pg] && cpu < w->m->ncpu; cpu++)
+		mmu_frame_changes(&w->m->cpu[cpu].mmu, pg);
 }
 
 /* Start watching a page table referenced by a PDE at index pdx of directory pd. */
@@ -401,12 +401,12 @@ static void on_string(struct watch *w, const struct watch_site *s)
 		if (crosses(edi, s->size) || (s->movs && crosses(esi, s->size)))
 			break;
 		if (s->movs) {
-			if ((esi & ~PAGE_MASK) != spage && mmu_access(&w->m->mmu, esi, 0, &sframe) < 0)
+			if ((esi & ~PAGE_MASK) != spage && mmu_access(w->m->mmu, esi, 0, &sframe) < 0)
 				break;
 			spage = esi & ~PAGE_MASK;
 			memcpy(&v, w->m->pm.ram + ((uint64_t)sframe << PAGE_SHIFT) + (esi & PAGE_MASK), s->size);
 		}
-		if ((edi & ~PAGE_MASK) != dpage && mmu_access(&w->m->mmu, edi, 1, &dframe) < 0)
+		if ((edi & ~PAGE_MASK) != dpage && mmu_access(w->m->mmu, edi, 1, &dframe) < 0)
 			break;
 		dpage = edi & ~PAGE_MASK;
 		pa = ((uint64_t)dframe << PAGE_SHIFT) | (edi & PAGE_MASK);
@@ -440,7 +440,7 @@ static void on_site(void *arg, uint32_t addr)
 {
 	struct watch *w = arg;
 	struct watch_site *s;
-	struct mmu *u = &w->m->mmu;
+	struct mmu *u = w->m->mmu;
 	uint32_t ea;
 
 	if ((s = find_site(w, addr)) == NULL)
@@ -459,7 +459,7 @@ static void on_site(void *arg, uint32_t addr)
 		    s->cr == 3 ? v & PG_FRAME : machine_reg(w->m, UC_X86_REG_CR3) & PG_FRAME);
 		mmu_flush(u, s->cr == 3);
 		if (s->cr == 3)
-			w->cr3 = v;
+			w->m->cpu[w->m->cur].cr3_seen = v;
 		return;
 	}
 	ea = s->disp + (s->base ? machine_reg(w->m, s->base) : 0) +
@@ -511,23 +511,32 @@ static int live_pds(struct watch *w, uint32_t *pds, int max)
 	return n;
 }
 
+/* CPU cpu's CR3 changed without a load the watcher saw: warn, and flush its TLB model as the load would. */
+static void sync_cr3(struct watch *w, int cpu)
+{
+	struct cpu *c = &w->m->cpu[cpu];
+	uint32_t cr3 = machine_cpu_reg(w->m, cpu, UC_X86_REG_CR3) & PG_FRAME;
+	struct event e = { .kind = EV_WARN, .new = cr3, .old = c->cr3_seen, .pd = cr3,
+			   .msg = "CR3 changed without an observed load (a site the scan missed?)" };
+
+	if (cr3 == (c->cr3_seen & PG_FRAME))
+		return;
+	events_emit(w->ev, &e);
+	c->cr3_seen = cr3;
+	mmu_flush(&c->mmu, 1);
+}
+
 void watch_sync(struct watch *w)
 {
-	uint32_t pds[128], cr3 = machine_reg(w->m, UC_X86_REG_CR3) & PG_FRAME;
+	uint32_t pds[128];
 	int n = live_pds(w, pds, 128);
 
 	if (w->pinit_ret != 0) {	/* pmap_pinit never returned (a fault, a panic) */
 		sites_del(&w->m->sites, w->pinit_ret, on_pinit_return, w);
 		end_pinit(w);
 	}
-	if (cr3 != (w->cr3 & PG_FRAME)) {
-		struct event e = { .kind = EV_WARN, .new = cr3, .old = w->cr3, .pd = cr3,
-				   .msg = "CR3 changed without an observed load (a site the scan missed?)" };
-
-		events_emit(w->ev, &e);
-		w->cr3 = cr3;
-		mmu_flush(&w->m->mmu, 1);	/* as the load would have */
-	}
+	for (int cpu = 0; cpu < w->m->ncpu; cpu++)
+		sync_cr3(w, cpu);
 	for (int i = 0; i < n; i++)
 		add_pd(w, pds[i]);
 	for (int k = w->npds - 1; k >= 0; k--) {
@@ -625,15 +634,18 @@ int watch_attach(struct watch *w, struct machine *m, struct events *ev, char *er
 		watch_detach(w);
 		return -1;
 	}
-	w->cr3 = machine_reg(m, UC_X86_REG_CR3);
+	for (int cpu = 0; cpu < m->ncpu; cpu++) {
+		m->cpu[cpu].cr3_seen = machine_cpu_reg(m, cpu, UC_X86_REG_CR3);
+		mmu_model(&m->cpu[cpu].mmu, 1);
+		m->cpu[cpu].mmu.watched = w->alias;
+	}
 	machine_kva_cache(m, 1);
-	mmu_model(&m->mmu, 1);
-	m->mmu.watched = w->alias;
 	machine_on_alias_write(m, alias_write, w);
 	watch_vm_pages(w);
 	watch_chunks(w);
 	watch_sync(w);
-	uc_ctl_flush_tlb(m->uc);	/* what boot cached, unaliased and unmodelled */
+	for (int cpu = 0; cpu < m->ncpu; cpu++)
+		uc_ctl_flush_tlb(m->cpu[cpu].uc);	/* what boot cached, unaliased and unmodelled */
 	return 0;
 }
 
@@ -647,9 +659,11 @@ void watch_detach(struct watch *w)
 		sites_remove(&w->m->sites, w);
 		machine_kva_cache(w->m, 0);
 		machine_on_alias_write(w->m, NULL, NULL);
-		w->m->mmu.watched = NULL;
-		mmu_model(&w->m->mmu, 0);
-		uc_ctl_flush_tlb(w->m->uc);	/* nothing may keep using the aliases */
+		for (int cpu = 0; cpu < w->m->ncpu; cpu++) {
+			w->m->cpu[cpu].mmu.watched = NULL;
+			mmu_model(&w->m->cpu[cpu].mmu, 0);
+			uc_ctl_flush_tlb(w->m->cpu[cpu].uc);	/* nothing may keep using the aliases */
+		}
 	}
 	free(w->sites);
 	free(w->kind);

@@ -55,7 +55,6 @@ struct watch {
 	uint16_t *refs;		/* PT page: PDEs that point at it */
 	struct watch_site *sites;	/* sorted by address */
 	int nsites;
-	uint32_t cr3;		/* last CR3 seen (loads and step boundaries) */
 	uint32_t pds[WATCH_MAX_PDS];	/* directories watched */
 	int npds;
 	uint32_t pv_lo, pv_hi;	/* the chunk KVA block */

@@ -78,6 +78,10 @@ static void violate(struct witness *w, const char *id, const char *detail)
 	machine_request_stop(w->m);
 }
 
+/* The current CPU's held locks and their count. */
+#define HELD(w)		((w)->held[(w)->m->cur])
+#define NHELD(w)	((w)->nheld[(w)->m->cur])
+
 /* Is there an order path from class a to class b (depth-first, bounded)? */
 static int reaches(struct witness *w, int a, int b, int depth)
 {
@@ -101,13 +105,21 @@ static void add_order(struct witness *w, int h, int cls, char *here, size_t len)
 	if (here[0] == '\0')
 		where(w, here, len);
 	if (reaches(w, cls, h, 0)) {
-		snprintf(detail, sizeof(detail), "lock order reversal: \"%s\" acquired while holding \"%s\", at %s; "
-		    "the order \"%s\" before \"%s\" was established at line %d, at %s", w->classes[cls],
-		    w->classes[h], here, w->classes[cls], w->classes[h], first->seen ? first->line : 0,
+		char on[16] = "", then[16] = "";
+
+		if (w->m->ncpu > 1) {
+			snprintf(on, sizeof(on), " on cpu%d", w->m->cur);
+			if (first->seen)
+				snprintf(then, sizeof(then), " on cpu%d", first->cpu);
+		}
+		snprintf(detail, sizeof(detail), "lock order reversal: \"%s\" acquired while holding \"%s\"%s, at %s; "
+		    "the order \"%s\" before \"%s\" was established at line %d%s, at %s", w->classes[cls],
+		    w->classes[h], on, here, w->classes[cls], w->classes[h], first->seen ? first->line : 0, then,
 		    first->seen ? first->where : "(through other classes)");
 		violate(w, "LOCK-ORDER", detail);
 	}
 	w->order[h][cls].seen = 1;
+	w->order[h][cls].cpu = w->m->cur;
 	w->order[h][cls].line = w->line;
 	snprintf(w->order[h][cls].where, sizeof(w->order[h][cls].where), "%s", here);
 }
@@ -115,8 +127,8 @@ static void add_order(struct witness *w, int h, int cls, char *here, size_t len)
 /* The held-lock slot of the lock at gva, or -1. */
 static int held_index(const struct witness *w, uint32_t lock)
 {
-	for (int i = w->nheld - 1; i >= 0; i--)
-		if (w->held[i].lock == lock)
+	for (int i = w->nheld[w->m->cur] - 1; i >= 0; i--)
+		if (w->held[w->m->cur][i].lock == lock)
 			return i;
 	return -1;
 }
@@ -142,13 +154,13 @@ static void acquired(struct witness *w, uint32_t lock, int cls, int ordered)
 	int i = held_index(w, lock);
 
 	if (i >= 0) {
-		w->held[i].depth++;	/* recursion adds no order */
+		HELD(w)[i].depth++;	/* recursion adds no order */
 		return;
 	}
-	for (int k = 0; ordered && k < w->nheld; k++)
-		add_order(w, w->held[k].cls, cls, here, sizeof(here));
-	if (w->nheld < WITNESS_MAX_HELD)
-		w->held[w->nheld++] = (typeof(w->held[0])){ lock, cls, 1 };
+	for (int k = 0; ordered && k < NHELD(w); k++)
+		add_order(w, HELD(w)[k].cls, cls, here, sizeof(here));
+	if (NHELD(w) < WITNESS_MAX_HELD)
+		HELD(w)[NHELD(w)++] = (typeof(w->held[0][0])){ lock, cls, 1 };
 }
 
 /* Site at the acquire function's entry: recursion, order, then the lock is held. */
@@ -208,22 +220,22 @@ static void site_release(void *user, uint32_t address)
 	int i;
 
 	(void)address;
-	if (lock_arg(w, &lock) < 0 || (i = held_index(w, lock)) < 0 || --w->held[i].depth > 0)
+	if (lock_arg(w, &lock) < 0 || (i = held_index(w, lock)) < 0 || --HELD(w)[i].depth > 0)
 		return;
-	memmove(&w->held[i], &w->held[i + 1], (w->nheld - i - 1) * sizeof(w->held[0]));
-	w->nheld--;
+	memmove(&HELD(w)[i], &HELD(w)[i + 1], (NHELD(w) - i - 1) * sizeof(HELD(w)[0]));
+	NHELD(w)--;
 }
 
 int witness_after_call(struct witness *w)
 {
 	char detail[256];
 
-	if (w->nheld == 0 || w->ignored(w->ctx, "LOCK-HELD"))
+	if (NHELD(w) == 0 || w->ignored(w->ctx, "LOCK-HELD"))
 		return 0;
 	snprintf(detail, sizeof(detail), "the call returned with lock \"%s\" (struct lock 0x%08x) still held "
-	    "(acquired %d time%s)", w->classes[w->held[0].cls], w->held[0].lock, w->held[0].depth,
-	    w->held[0].depth == 1 ? "" : "s");
-	w->nheld = 0;
+	    "(acquired %d time%s)", w->classes[HELD(w)[0].cls], HELD(w)[0].lock, HELD(w)[0].depth,
+	    HELD(w)[0].depth == 1 ? "" : "s");
+	NHELD(w) = 0;
 	w->v.id = "LOCK-HELD";
 	w->v.has_cause = 0;
 	w->v.nstack = 0;

@@ -2,7 +2,8 @@
  * witness.h - a host-side witness for the guest's locks, as FreeBSD's
  * witness(4): code sites on the lock functions the descriptor names
  * (acquire, release, trylock) keep each lock's state and a lock-order graph over lock classes (the lock's name: every
- * pmap lock is class "pmap") for the whole run, and report LOCK-ORDER (an
+ * pmap lock is class "pmap") for the whole run, learned on every CPU (each
+ * holds its own locks), and report LOCK-ORDER (an
  * acquisition that closes a cycle), LOCK-RECURSE (a held non-recursive lock
  * acquired again, before the guest panics) and LOCK-HELD (an API call
  * returning with a lock held).
@@ -23,6 +24,7 @@
 /* An edge "from is taken before to", with where it was first seen. */
 struct witness_edge {
 	int seen;
+	int cpu;		/* the CPU that took them in this order */
 	char where[512];	/* guest backtrace at the acquisition */
 	int line;		/* scenario line */
 };
@@ -34,8 +36,9 @@ struct witness {
 	char classes[WITNESS_MAX_CLASSES][32];
 	int nclasses;
 	struct witness_edge order[WITNESS_MAX_CLASSES][WITNESS_MAX_CLASSES];
-	struct { uint32_t lock; int cls, depth; } held[WITNESS_MAX_HELD];	/* depth: acquisitions */
-	int nheld;
+	/* per CPU: the locks it holds (depth: acquisitions) */
+	struct { uint32_t lock; int cls, depth; } held[RIG_MAX_CPUS][WITNESS_MAX_HELD];
+	int nheld[RIG_MAX_CPUS];
 	struct { uint32_t lock; int cls; } known[WITNESS_MAX_KNOWN];	/* lock -> class */
 	int nknown;
 	int (*ignored)(void *ctx, const char *id);

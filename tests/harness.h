@@ -31,7 +31,7 @@ static inline uint32_t gword(struct machine *m, const char *name)
 static inline void boot_policy(struct machine *m, const char *policy, uint64_t ram, uint32_t pv_chunks)
 {
 	char path[512], err[512];
-	struct machine_config cfg = { cli_guest_path(policy, path, sizeof(path)), ram, pv_chunks, 0 };
+	struct machine_config cfg = { cli_guest_path(policy, path, sizeof(path)), ram, pv_chunks, 0, 1 };
 
 	ck_assert_msg(machine_open(m, &cfg, err, sizeof(err)) == 0, "boot failed: %s", err);
 }

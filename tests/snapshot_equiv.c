@@ -25,7 +25,7 @@ static int nmachines;
 static struct machine *machine_for(const struct scenario *s)
 {
 	char path[512], err[512];
-	struct machine_config cfg = { cli_guest_path(s->policy, path, sizeof(path)), s->memory, s->pv_chunks, 0 };
+	struct machine_config cfg = { cli_guest_path(s->policy, path, sizeof(path)), s->memory, s->pv_chunks, 0, 1 };
 
 	for (int i = 0; i < nmachines; i++)
 		if (machine_fits(&machines[i], &cfg))

@@ -139,7 +139,7 @@ START_TEST(runaway_guest_is_stopped)
 {
 	struct machine m;
 	char path[512], err[512], buf[512];
-	struct machine_config cfg = { cli_guest_path("ptelist", path, sizeof(path)), 0, 0, 100 };
+	struct machine_config cfg = { cli_guest_path("ptelist", path, sizeof(path)), 0, 0, 100, 1 };
 
 	ck_assert_int_eq(machine_open(&m, &cfg, err, sizeof(err)), 0);
 	ck_assert_int_eq(GCALL(&m, "rigtest_spin", NULL), STOP_HANG);

@@ -97,12 +97,12 @@ START_TEST(stale_translation_until_invlpg)
 	ck_assert_uint_eq(CALL(&r.m, "rig_enter", other, 0x08000000, r.pg[1], PROT_RW, 0), 0);
 	ck_assert_uint_eq(load(&r, VA), 0x1111);
 	/* A frame the CPU holds a translation of joining the watched set flushes Unicorn's TLB. */
-	flushes = r.m.mmu.flushes;
-	mmu_frame_changes(&r.m.mmu, page_pa(&r.m, r.pg[0]) >> PAGE_SHIFT);
-	ck_assert_uint_eq(r.m.mmu.flushes, flushes + 1);
+	flushes = r.m.mmu->flushes;
+	mmu_frame_changes(r.m.mmu, page_pa(&r.m, r.pg[0]) >> PAGE_SHIFT);
+	ck_assert_uint_eq(r.m.mmu->flushes, flushes + 1);
 	ck_assert_uint_eq(load(&r, VA), 0x1111);
-	ck_assert_ptr_nonnull(mmu_lookup(&r.m.mmu, VA));
-	ck_assert_uint_eq(mmu_lookup(&r.m.mmu, VA)->frame, page_pa(&r.m, r.pg[0]) >> PAGE_SHIFT);
+	ck_assert_ptr_nonnull(mmu_lookup(r.m.mmu, VA));
+	ck_assert_uint_eq(mmu_lookup(r.m.mmu, VA)->frame, page_pa(&r.m, r.pg[0]) >> PAGE_SHIFT);
 	/* INVLPG drops it: the new frame. */
 	CALL(&r.m, "rigtest_invlpg", VA);
 	ck_assert_uint_eq(load(&r, VA), 0x2222);
@@ -176,12 +176,12 @@ START_TEST(large_pages_translate)
 	ck_assert_uint_eq(*(uint32_t *)phys_ptr(&r.m.pm, pa + 0x3ff000, 4), 0xbeef);
 	pde = pde_of(&r.m, r.pmap, 0x80000000u);
 	ck_assert_uint_eq(pde & (PG_PS | PG_A | PG_M), PG_PS | PG_A | PG_M);
-	ck_assert_ptr_nonnull(mmu_lookup(&r.m.mmu, 0x80123040u));
-	ck_assert(mmu_lookup(&r.m.mmu, 0x80123040u)->flags & TLB_LARGE);
+	ck_assert_ptr_nonnull(mmu_lookup(r.m.mmu, 0x80123040u));
+	ck_assert(mmu_lookup(r.m.mmu, 0x80123040u)->flags & TLB_LARGE);
 	/* INVLPG of any address in the 4 MiB page drops every cached page of it. */
 	CALL(&r.m, "rigtest_invlpg", 0x80000000u);
-	ck_assert_ptr_null(mmu_lookup(&r.m.mmu, 0x80123040u));
-	ck_assert_ptr_null(mmu_lookup(&r.m.mmu, 0x803ff000u));
+	ck_assert_ptr_null(mmu_lookup(r.m.mmu, 0x80123040u));
+	ck_assert_ptr_null(mmu_lookup(r.m.mmu, 0x803ff000u));
 	CALL(&r.m, "rigtest_unmap_pse", 0x80000000u);
 	teardown(&r);
 }

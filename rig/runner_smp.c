@@ -1,0 +1,290 @@
+/*
+ * runner_smp.c - the runner's several CPUs: the file's schedule, `on CPU`,
+ * parallel steps, random's groups of concurrent operations, the SMP rules'
+ * verdicts and the schedule a failure prints.
+ *
+ * A parallel step runs each operation's host code (the same code as a
+ * step of its own: runner_ops.c) in a thread of its own, but only one
+ * thread runs at a time, handing a baton: an operation runs until its next
+ * guest call, which it leaves with the scheduler and waits; once every
+ * operation waits (or finished), the scheduler runs the CPUs until one
+ * call returns, and that operation takes the baton again. So the host's
+ * state is only ever touched by one thread, in an order the schedule fixes,
+ * and the guest calls of different CPUs really interleave.
+ */
+#include "runner_priv.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "guestcall.h"
+#include "scheduler.h"
+
+#define REPORT_SWITCHES	6	/* switches a failure's message shows */
+
+int smp_start(struct run *r)
+{
+	static const enum sched_policy policy[] = { SCHED_ROUNDROBIN, SCHED_RANDOM, SCHED_REPLAY };
+	const struct scenario *s = r->s;
+
+	if (r->m->sched == NULL)
+		return 0;
+	if (sched_policy(r->m->sched, policy[s->schedule], s->quantum, s->sched_seed, s->replay, s->nreplay) < 0)
+		return failf(r, OUT_FAIL, "error", NULL, "out of memory");
+	return 0;
+}
+
+/* The CPU a step runs on (the boot CPU unless `on CPU`). */
+static void step_cpu(struct run *r, int cpu)
+{
+	machine_set_cpu(r->m, cpu < r->m->ncpu ? cpu : 0);
+	if (r->m->sched != NULL)
+		sched_line(r->m->sched, r->step != NULL ? r->step->line : 0);
+}
+
+int exec_on(struct run *r, const struct step *st)
+{
+	int rc;
+
+	step_cpu(r, st->cpu);
+	rc = run_op(r, st);
+	step_cpu(r, 0);
+	return rc;
+}
+
+/* One operation of a parallel step, and where it is. */
+struct par_op {
+	const struct step *st;
+	int cpu, rc;
+	enum { P_RUN, P_CALL, P_DONE } state;
+	int started;
+	uint32_t eip, esp;
+	enum stop_kind k;
+	pthread_t th;
+	struct par *p;
+};
+
+struct par {
+	struct run *r;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int turn;		/* who may run host code: -1 the scheduler, else an operation */
+	int holder;		/* the operation that holds the baton */
+	int n;
+	struct par_op op[RIG_MAX_CPUS];
+};
+
+/* Hand the baton to `to` and wait until it comes back to `me` (p->mu held). */
+static void pass(struct par *p, int to, int me)
+{
+	p->turn = to;
+	pthread_cond_broadcast(&p->cv);
+	while (p->turn != me)
+		pthread_cond_wait(&p->cv, &p->mu);
+}
+
+/* machine_run during a parallel step: leave the call with the scheduler and wait for its return. */
+static enum stop_kind par_call(void *arg, uint32_t eip, uint32_t esp)
+{
+	struct par *p = arg;
+	int i = p->holder;
+	struct par_op *o = &p->op[i];
+
+	o->eip = eip;
+	o->esp = esp;
+	o->started = 0;
+	pthread_mutex_lock(&p->mu);
+	o->state = P_CALL;
+	pass(p, -1, i);
+	o->state = P_RUN;
+	pthread_mutex_unlock(&p->mu);
+	return o->k;
+}
+
+/* An operation's thread: its host code, whenever it holds the baton. */
+static void *par_main(void *arg)
+{
+	struct par_op *o = arg;
+	struct par *p = o->p;
+	int i = (int)(o - p->op);
+
+	pthread_mutex_lock(&p->mu);
+	while (p->turn != i)
+		pthread_cond_wait(&p->cv, &p->mu);
+	pthread_mutex_unlock(&p->mu);
+	o->rc = exec_op(p->r, o->st);
+	pthread_mutex_lock(&p->mu);
+	o->state = P_DONE;
+	p->turn = -1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+/* Give operation i the baton on its CPU, with its call's outcome k (the scheduler holds p->mu). */
+static void resume(struct par *p, int i, enum stop_kind k)
+{
+	p->op[i].k = k;
+	p->holder = i;
+	machine_set_cpu(p->r->m, p->op[i].cpu);
+	pass(p, i, -1);
+}
+
+/* Start every call left with the scheduler; how many calls are in flight. */
+static int start_calls(struct par *p)
+{
+	int flying = 0;
+
+	for (int i = 0; i < p->n; i++) {
+		struct par_op *o = &p->op[i];
+
+		if (o->state == P_CALL && !o->started) {
+			sched_start(p->r->m->sched, o->cpu, o->eip, o->esp);
+			o->started = 1;
+		}
+		flying += o->state == P_CALL;
+	}
+	return flying;
+}
+
+/* Run until every operation finished: the scheduler's part of the baton (p->mu held). */
+static void par_loop(struct par *p)
+{
+	struct machine *m = p->r->m;
+
+	for (int i = 0; i < p->n; i++)
+		resume(p, i, STOP_RETURN);	/* each runs to its first call */
+	while (start_calls(p) > 0) {
+		int done;
+		enum stop_kind k = sched_run_some(m->sched, &done);
+
+		if (k == STOP_RETURN || done >= 0) {	/* a call returned, or faulted or panicked alone */
+			for (int i = 0; i < p->n; i++)
+				if (p->op[i].state == P_CALL && p->op[i].cpu == done) {
+					resume(p, i, k);
+					break;
+				}
+			continue;
+		}
+		/* Every call in flight died with the machine's stop; the stopped CPU's operation reports it. */
+		for (int pass_no = 0; pass_no < 2; pass_no++)
+			for (int i = 0; i < p->n; i++)
+				if (p->op[i].state == P_CALL && (p->op[i].cpu == m->stop.cpu) == (pass_no == 0))
+					resume(p, i, k);
+	}
+}
+
+/* Run the operations ops[0..n-1] at once, each on its own CPU (cpus[i]). 0 or -1. */
+int run_concurrently(struct run *r, const struct step *const *ops, const int *cpus, int n)
+{
+	struct par p = { .r = r, .turn = -2, .n = n };
+	const struct step *home = r->step;
+	int rc = 0, made = 0;
+
+	pthread_mutex_init(&p.mu, NULL);
+	pthread_cond_init(&p.cv, NULL);
+	for (int i = 0; i < n; i++) {
+		p.op[i] = (struct par_op){ .st = ops[i], .cpu = cpus[i], .p = &p, .state = P_RUN };
+		if (pthread_create(&p.op[i].th, NULL, par_main, &p.op[i]) != 0)
+			break;
+		made++;
+	}
+	if (made < n) {
+		rc = failf(r, OUT_CRASH, "error", NULL, "cannot start a thread for a parallel operation");
+		p.n = made;
+	}
+	r->m->run_hook = par_call;
+	r->m->run_arg = &p;
+	pthread_mutex_lock(&p.mu);
+	if (rc == 0)
+		par_loop(&p);
+	p.turn = -3;		/* threads not yet started (a failed create) may go: none is waiting for a turn */
+	pthread_mutex_unlock(&p.mu);
+	r->m->run_hook = NULL;
+	for (int i = 0; i < made; i++) {
+		pthread_join(p.op[i].th, NULL);
+		if (p.op[i].rc < 0)
+			rc = -1;
+	}
+	pthread_cond_destroy(&p.cv);
+	pthread_mutex_destroy(&p.mu);
+	r->step = home;
+	step_cpu(r, 0);
+	return rc;
+}
+
+/* TLB-STALE on every CPU that ran an operation of the step but the current one. */
+static int tlb_others(struct run *r, const int *cpus, int n)
+{
+	struct violation v;
+	int home = r->m->cur, rc = 0;
+
+	for (int i = 0; i < n && rc == 0 && r->checking; i++) {
+		if (cpus[i] == home)
+			continue;
+		machine_set_cpu(r->m, cpus[i]);
+		if (checker_tlb(&r->chk, &v) != 0)
+			rc = report_violation(r, &v);
+	}
+	machine_set_cpu(r->m, home);
+	return rc;
+}
+
+/* A parallel step of ops already chosen: one step on the event stream, then the checks. */
+int parallel_step(struct run *r, const struct step *st, const struct step *const *ops, const int *cpus, int n)
+{
+	int rc;
+
+	step_begin(r, st);
+	rc = run_concurrently(r, ops, cpus, n);
+	step_end(r);
+	if (rc == 0)
+		rc = tlb_others(r, cpus, n);
+	return rc < 0 ? -1 : after_op(r);
+}
+
+int exec_parallel(struct run *r, const struct step *st)
+{
+	const struct step *ops[RIG_MAX_CPUS];
+	int cpus[RIG_MAX_CPUS];
+
+	for (int i = 0; i < st->nbody && i < RIG_MAX_CPUS; i++) {
+		ops[i] = &st->body[i];
+		cpus[i] = st->body[i].cpu;
+	}
+	return parallel_step(r, st, ops, cpus, st->nbody < RIG_MAX_CPUS ? st->nbody : RIG_MAX_CPUS);
+}
+
+/* The SMP rules' verdict on the run just stopped: a violation they found, reported. */
+int smp_verdict(struct run *r)
+{
+	return r->checking && r->smp.violated ? report_violation(r, &r->smp.v) : 0;
+}
+
+/* A failed file with several CPUs: the schedule's last switches in the message, and all of them saved. */
+void smp_report(struct run *r)
+{
+	struct file_result *res = r->res;
+	const struct sched_switch *v;
+	char line[1024];
+	int n;
+	size_t used;
+	FILE *f;
+
+	if (r->m == NULL || r->m->sched == NULL || res->outcome == OUT_PASS || res->outcome == OUT_SKIP)
+		return;
+	v = sched_switches(r->m->sched, &n);
+	used = strlen(res->message);
+	used += (size_t)snprintf(res->message + used, sizeof(res->message) - used, "\n  schedule: %d switch%s%s", n,
+	    n == 1 ? "" : "es", n > REPORT_SWITCHES ? ", the last ones:" : n > 0 ? ":" : "");
+	for (int i = n > REPORT_SWITCHES ? n - REPORT_SWITCHES : 0; i < n && used < sizeof(res->message); i++) {
+		sched_format_switch(r->m, &v[i], line, sizeof(line));
+		used += (size_t)snprintf(res->message + used, sizeof(res->message) - used, "\n    %s", line);
+	}
+	if (r->o->save_schedule == NULL || (f = fopen(r->o->save_schedule, "w")) == NULL)
+		return;
+	sched_write_replay(r->m, f);
+	fclose(f);
+}
