@@ -741,9 +741,9 @@ void pmap_remove(struct pmap *pmap, vm_offset_t sva, vm_offset_t eva)
 	eva += PAGE_SIZE;	/* one page too many */
 #endif
 #ifndef RIG_BUG_SMP_UNLOCKED_REMOVE
-	lock_acquire(&pv_lock);
-	PMAP_LOCK(pmap);
+	lock_acquire(&pv_lock);		/* the bug leaves it out: pv lists race with pmap_enter elsewhere */
 #endif
+	PMAP_LOCK(pmap);
 	for (vm_offset_t va = trunc_page(sva), end; va < eva; va = end) {
 		end = pmap_pde_end(va, eva);
 		for (; va < end; va += PAGE_SIZE) {
@@ -753,8 +753,8 @@ void pmap_remove(struct pmap *pmap, vm_offset_t sva, vm_offset_t eva)
 				pmap_remove_pte(pmap, pte, va);
 		}
 	}
-#ifndef RIG_BUG_SMP_UNLOCKED_REMOVE
 	PMAP_UNLOCK(pmap);
+#ifndef RIG_BUG_SMP_UNLOCKED_REMOVE
 	lock_release(&pv_lock);
 #endif
 }

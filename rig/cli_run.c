@@ -116,7 +116,8 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 		{ "break-on-pte", required_argument, NULL, 'b' }, { "no-watch", no_argument, NULL, 'W' },
 		{ "kva-map", required_argument, NULL, 'k' }, { "stable", no_argument, NULL, 'S' },
 		{ "guest", required_argument, NULL, 'g' }, { "break-count", required_argument, NULL, 'n' },
-		{ "break-if", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
+		{ "break-if", required_argument, NULL, 'i' }, { "save-schedule", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 },
 	};
 	uint64_t v;
 	int ch;
@@ -135,6 +136,8 @@ static int parse_run_opts(int argc, char **argv, struct run_cli *c)
 		}
 		else if (ch == 'S')
 			c->opts.stable = 1;
+		else if (ch == 'R')
+			c->opts.save_schedule = optarg;
 		else if (ch == 'k')
 			c->kva_map = optarg;
 		else if (ch == 'f' && (!strcmp(optarg, "json") || !strcmp(optarg, "text")))

@@ -884,7 +884,7 @@ void machine_describe_stop(struct machine *m, char *buf, size_t len)
 		snprintf(buf, len, "stopped at a break point at %s", where);
 		break;
 	case STOP_DEADLOCK:
-		snprintf(buf, len, "deadlock: %s:%s", s->message, m->deadlock_text);
+		snprintf(buf, len, "%s:%s", s->message, m->deadlock_text);
 		break;
 	case STOP_ERROR:
 		if (s->eip == 0)

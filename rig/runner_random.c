@@ -6,6 +6,7 @@
 #include "runner_priv.h"
 
 #include <stdio.h>
+#include <string.h>
 
 /* splitmix64: the random statement's generator, the same on every machine. */
 static uint64_t rng_next(uint64_t *x)
@@ -275,13 +276,118 @@ void random_statement(struct run *r, const struct step *op, char *buf, size_t le
 	random_format(r, op, 1, buf, len);
 }
 
-/* random seed=S ops=N ...: N operations, each a step. */
+/*
+ * With several CPUs, random runs groups: consecutive operations of one
+ * pmap each (a map, unmap, protect, touch or activation of a user pmap, on
+ * pmaps no other operation of the group uses) run at once, one per CPU, as
+ * one parallel step; the model's answer for each is its pmap's alone, so
+ * the order in which they end does not matter. Every other operation runs
+ * alone, on a CPU the generator picks.
+ */
+struct random_group {
+	struct step ops[RIG_MAX_CPUS];
+	int cpus[RIG_MAX_CPUS];
+	int n;
+	char text[4096];	/* the group as a parallel block, for rig shrink */
+	struct step st;		/* the parallel step (its text) */
+};
+
+/* May op run alongside the group's operations? */
+static int joins(const struct random_group *g, const struct step *op)
+{
+	if (op->pmap == SCN_KERNEL || (op->kind != ST_MAP && op->kind != ST_UNMAP && op->kind != ST_PROTECT &&
+	    op->kind != ST_TOUCH && op->kind != ST_ACTIVATE))
+		return 0;
+	for (int i = 0; i < g->n; i++)
+		if (g->ops[i].pmap == op->pmap)
+			return 0;
+	return 1;
+}
+
+/* Run the group (one operation: a step of its own on its CPU). 0 or -1. */
+static int flush_group(struct run *r, const struct step *st, struct random_group *g, uint64_t *rng)
+{
+	const struct step *ops[RIG_MAX_CPUS];
+	size_t used, sused;
+	int rc, base = (int)(rng_next(rng) % (uint64_t)r->m->ncpu);
+
+	if (g->n == 0)
+		return 0;
+	for (int i = 0; i < g->n; i++)
+		g->cpus[i] = (base + i) % r->m->ncpu;
+	if (g->n == 1) {
+		machine_set_cpu(r->m, g->cpus[0]);
+		rc = random_step(r, &g->ops[0]);
+		machine_set_cpu(r->m, 0);
+		g->n = 0;
+		return rc;
+	}
+	used = (size_t)snprintf(g->text, sizeof(g->text), "parallel {");
+	sused = (size_t)snprintf(r->synth, sizeof(r->synth), "random: parallel {");
+	for (int i = 0; i < g->n; i++) {
+		char one[256];
+
+		ops[i] = &g->ops[i];
+		g->ops[i].cpu = g->cpus[i];
+		random_statement(r, &g->ops[i], one, sizeof(one));
+		if (used < sizeof(g->text))
+			used += (size_t)snprintf(g->text + used, sizeof(g->text) - used, "\n  on %d %s", g->cpus[i], one);
+		random_text(r, &g->ops[i], one, sizeof(one));
+		if (sused < sizeof(r->synth))
+			sused += (size_t)snprintf(r->synth + sused, sizeof(r->synth) - sused, "%s on %d %s", i ? ";" : "",
+			    g->cpus[i], one + strlen("random: "));
+	}
+	if (used < sizeof(g->text))
+		snprintf(g->text + used, sizeof(g->text) - used, "\n}");
+	if (sused < sizeof(r->synth))
+		snprintf(r->synth + sused, sizeof(r->synth) - sused, " }");
+	g->st = (struct step){ .kind = ST_PARALLEL, .line = st->line, .col = st->col, .text = g->text };
+	rc = parallel_step(r, &g->st, ops, g->cpus, g->n);
+	if (rc == 0)
+		r->synth[0] = '\0';
+	g->n = 0;
+	return rc;
+}
+
+/* random over several CPUs: its operations, in groups (struct random_group). */
+static int exec_random_smp(struct run *r, const struct step *st, struct random_ctx *c)
+{
+	struct random_group g = { .n = 0 };
+
+	for (uint32_t i = 0; i < st->ops; i++) {
+		struct step op = { 0 };
+		uint64_t before = c->rng;
+
+		random_pick(r, c, &op);
+		if (!joins(&g, &op) || g.n == r->m->ncpu) {
+			if (g.n > 0) {	/* the model moves with the group: pick again after it */
+				if (flush_group(r, st, &g, &c->rng) < 0)
+					return -1;
+				c->rng = before;
+				memset(&op, 0, sizeof(op));
+				random_pick(r, c, &op);
+			}
+			if (!joins(&g, &op)) {
+				g.ops[g.n++] = op;
+				if (flush_group(r, st, &g, &c->rng) < 0)
+					return -1;
+				continue;
+			}
+		}
+		g.ops[g.n++] = op;
+	}
+	return flush_group(r, st, &g, &c->rng);
+}
+
+/* random seed=S ops=N ...: N operations, each a step. *//* random seed=S ops=N ...: N operations, each a step. */
 int exec_random(struct run *r, const struct step *st)
 {
 	struct random_ctx c;
 
 	if (random_setup(r, st, &c) < 0)
 		return -1;
+	if (r->m->ncpu > 1)
+		return exec_random_smp(r, st, &c);
 	for (uint32_t i = 0; i < st->ops; i++) {
 		struct step op = { 0 };
 

@@ -23,6 +23,7 @@
 #include "scheduler.h"
 
 #define REPORT_SWITCHES	6	/* switches a failure's message shows */
+#define PAR_STACK	(1u << 20)	/* an operation's host stack (its code is the runner's) */
 
 int smp_start(struct run *r)
 {
@@ -128,6 +129,8 @@ static void resume(struct par *p, int i, enum stop_kind k)
 {
 	p->op[i].k = k;
 	p->holder = i;
+	if (p->op[i].st->line != 0)	/* a file's parallel block: failures name the operation's line */
+		p->r->step = p->op[i].st;
 	machine_set_cpu(p->r->m, p->op[i].cpu);
 	pass(p, i, -1);
 }
@@ -183,14 +186,19 @@ int run_concurrently(struct run *r, const struct step *const *ops, const int *cp
 	const struct step *home = r->step;
 	int rc = 0, made = 0;
 
+	pthread_attr_t attr;
+
 	pthread_mutex_init(&p.mu, NULL);
 	pthread_cond_init(&p.cv, NULL);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, PAR_STACK);
 	for (int i = 0; i < n; i++) {
 		p.op[i] = (struct par_op){ .st = ops[i], .cpu = cpus[i], .p = &p, .state = P_RUN };
-		if (pthread_create(&p.op[i].th, NULL, par_main, &p.op[i]) != 0)
+		if (pthread_create(&p.op[i].th, &attr, par_main, &p.op[i]) != 0)
 			break;
 		made++;
 	}
+	pthread_attr_destroy(&attr);
 	if (made < n) {
 		rc = failf(r, OUT_CRASH, "error", NULL, "cannot start a thread for a parallel operation");
 		p.n = made;
@@ -238,6 +246,8 @@ int parallel_step(struct run *r, const struct step *st, const struct step *const
 	int rc;
 
 	step_begin(r, st);
+	if (r->m->sched != NULL)
+		sched_line(r->m->sched, st->line);
 	rc = run_concurrently(r, ops, cpus, n);
 	step_end(r);
 	if (rc == 0)

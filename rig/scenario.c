@@ -549,9 +549,8 @@ static void parse_schedule(struct parser *p, const struct token *t, int n)
 		perr(p, t[1].col, "unknown schedule '%s' (roundrobin, random or replay)", t[1].s);
 		return;
 	}
-	if (k == 0 && n > 2) {
-		perr(p, t[2].col, "unexpected '%s' (schedule %s takes %s)", t[2].s, t[1].s,
-		    s->schedule == SCN_RANDOM ? "seed=S [K]" : "[K]");
+	if (s->schedule == SCN_ROUNDROBIN && n > 3) {
+		perr(p, t[3].col, "unexpected '%s' (schedule roundrobin takes [K])", t[3].s);
 		return;
 	}
 	if (k == 0 || num(p, &t[k], &v) < 0)
