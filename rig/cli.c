@@ -115,6 +115,7 @@ static const struct command_help helps[] = {
 	  "  --pmap NAME          only events in that address space: kernel, a pmap of FILE, or pd@0x...\n"
 	  "  --step LINE[-LINE]   only events of the steps written on those lines of FILE\n"
 	  "  --stack              add the guest backtrace of each event\n"
+	  "  --cpu N              only the events CPU N made (with several CPUs, every line names its CPU)\n"
 	  "  --format text|json   one line per event (default), or one JSON object per event\n"
 	  "  --stable             leave out instruction addresses, instructions and symbol offsets\n"
 	  "  --show vm_page,pv,tlb  also print stores into vm_page records and pv chunks, decoded,\n"

@@ -83,8 +83,10 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o, struct 
 		{ "format", required_argument, NULL, 'f' }, { "break-on-pte", required_argument, NULL, 'b' },
 		{ "timeout", required_argument, NULL, 't' }, { "stable", no_argument, NULL, 'A' },
 		{ "show", required_argument, NULL, 'w' }, { "break-count", required_argument, NULL, 'n' },
-		{ "break-if", required_argument, NULL, 'i' }, { NULL, 0, NULL, 0 },
+		{ "break-if", required_argument, NULL, 'i' }, { "cpu", required_argument, NULL, 'c' },
+		{ NULL, 0, NULL, 0 },
 	};
+	uint64_t v;
 	int ch;
 
 	*o = (struct trace_opts){ .va_lo = 0, .va_hi = UINT32_MAX, .line_lo = 0, .line_hi = INT_MAX };
@@ -96,7 +98,13 @@ static int parse_trace_opts(int argc, char **argv, struct trace_opts *o, struct 
 			o->stack = 1;
 		else if (ch == 'A')
 			o->stable = 1;
-		else if (ch == '?') {
+		else if (ch == 'c') {
+			if (parse_u64(optarg, &v) < 0 || v >= RIG_MAX_CPUS) {
+				fprintf(stderr, "rig: error: --cpu %s: a CPU number, 0 to %d\n", optarg, RIG_MAX_CPUS - 1);
+				return -1;
+			}
+			o->cpu = (int)v + 1;
+		} else if (ch == '?') {
 			cli_usage("trace", stderr);
 			return -1;
 		} else if (trace_opt(ch, optarg, o, ro) < 0)
@@ -141,6 +149,12 @@ int cmd_trace(int argc, char **argv)
 	if (first < 0)
 		return RIG_EXIT_USAGE;
 	if (scenario_parse(&s, argv[first], stderr) != 0 || check_pmap(&s, o.pmap, argv[first]) < 0) {
+		scenario_free(&s);
+		return RIG_EXIT_USAGE;
+	}
+	if (o.cpu > (s.ncpu ? s.ncpu : 1)) {
+		fprintf(stderr, "rig: error: --cpu %d: %s runs %d CPU%s (`cpus N`)\n", o.cpu - 1, argv[first],
+		    s.ncpu ? s.ncpu : 1, s.ncpu > 1 ? "s" : "");
 		scenario_free(&s);
 		return RIG_EXIT_USAGE;
 	}

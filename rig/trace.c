@@ -107,6 +107,8 @@ static int wanted(struct trace *t, const struct event *e)
 
 	if (e->line < t->o.line_lo || e->line > t->o.line_hi)
 		return 0;
+	if (t->o.cpu != 0 && e->cpu != t->o.cpu - 1 && e->kind != EV_STEP_BEGIN && e->kind != EV_STEP_END)
+		return 0;
 	if (is_record(e) && t->o.pmap)
 		return 0;	/* a record belongs to no address space */
 	if (e->kind == EV_PDE_WRITE)
@@ -183,11 +185,13 @@ static void print_stack(struct trace *t, const struct event *e)
 
 static void text_line(struct trace *t, const struct event *e)
 {
-	char what[512], sym[512];
+	char what[512], sym[512], cpu[16] = "";
 	const char *hi = t->o.color ? "\033[1m" : "", *lo = t->o.color ? "\033[0m" : "";
 
 	describe(t, e, what, sizeof(what));
-	fprintf(t->out, "#%llu %s:%d %s | %s%s%s%s | %s%s%s\n", (unsigned long long)e->seq, t->file, e->line,
+	if (t->m->ncpu > 1)	/* with one CPU the line is as it always was */
+		snprintf(cpu, sizeof(cpu), "cpu%d ", e->cpu);
+	fprintf(t->out, "#%llu %s%s:%d %s | %s%s%s%s | %s%s%s\n", (unsigned long long)e->seq, cpu, t->file, e->line,
 	    e->text ? e->text : "", src_name(t, e->eip, sym, sizeof(sym)), t->o.stable ? "" : "  ",
 	    t->o.stable ? "" : insn_text(t, e->eip), !t->o.stable && e->eip_guess ? " (instruction guessed)" : "",
 	    hi, what, lo);
@@ -257,8 +261,11 @@ static void json_line(struct trace *t, const struct event *e)
 {
 	char sym[128];
 
-	fprintf(t->out, "{\"seq\":%llu,\"kind\":\"%s\",\"line\":%d,\"step\":\"", (unsigned long long)e->seq,
+	fprintf(t->out, "{\"seq\":%llu,\"kind\":\"%s\",\"line\":%d,", (unsigned long long)e->seq,
 	    event_kind_name(e->kind), e->line);
+	if (t->m->ncpu > 1)	/* with one CPU the object is as it always was */
+		fprintf(t->out, "\"cpu\":%d,", e->cpu);
+	fputs("\"step\":\"", t->out);
 	json_escape(t->out, e->text ? e->text : "");
 	fputc('"', t->out);
 	if (e->kind != EV_STEP_BEGIN && e->kind != EV_STEP_END) {

@@ -29,6 +29,7 @@ struct trace_opts {
 	uint32_t break_bits;	/* --break-if: only writes that change one of these entry bits (0: any) */
 	int stable;		/* --stable: no eip, no instruction, no +0x offsets */
 	unsigned show;		/* --show: TRACE_SHOW_* record stores to print too */
+	int cpu;		/* --cpu N: only that CPU's events, plus 1 (0: every CPU's) */
 };
 
 #define TRACE_SHOW_VMPAGE	0x1	/* stores into vm_page records */

@@ -245,25 +245,29 @@ START_TEST(stats)
 }
 END_TEST
 
-/* Patch out every invlpg of pmap_unmap_pte_keep_pt (the guest's own code). */
+/* Patch out every invlpg of pmap_unmap_pte_keep_pt and of what it calls to invalidate (the guest's own code). */
 static void patch_out_invlpg(struct world *w)
 {
+	static const char *fns[] = { "pmap_unmap_pte_keep_pt", "pmap_invalidate_page" };
 	struct events ev = { 0 };
 	struct watch scan;
 	char err[128];
-	uint32_t fn = guest_symbol(&w->m, "pmap_unmap_pte_keep_pt"), off;
-	const struct elf_symbol *s = elf_symbolize(&w->m.elf, fn, &off);
 	int patched = 0;
 
 	ck_assert_int_eq(watch_attach(&scan, &w->m, &ev, err, sizeof(err)), 0);
-	for (int i = 0; i < scan.nsites; i++) {
-		uint32_t site = scan.sites[i].addr;
+	for (size_t k = 0; k < sizeof(fns) / sizeof(fns[0]); k++) {
+		uint32_t fn = guest_symbol(&w->m, fns[k]), off;
+		const struct elf_symbol *s = fn ? elf_symbolize(&w->m.elf, fn, &off) : NULL;
 
-		if (scan.sites[i].kind != SITE_INVLPG || site - fn >= s->size)
-			continue;
-		memset(machine_kva_ptr(&w->m, site, 3), 0x90, 3);	/* invlpg (%reg): 0f 01 /7 */
-		ck_assert_int_eq(uc_ctl_remove_cache(w->m.uc, site, site + 3), UC_ERR_OK);
-		patched++;
+		for (int i = 0; s != NULL && i < scan.nsites; i++) {
+			uint32_t site = scan.sites[i].addr;
+
+			if (scan.sites[i].kind != SITE_INVLPG || site - fn >= s->size)
+				continue;
+			memset(machine_kva_ptr(&w->m, site, 3), 0x90, 3);	/* invlpg (%reg): 0f 01 /7 */
+			ck_assert_int_eq(uc_ctl_remove_cache(w->m.uc, site, site + 3), UC_ERR_OK);
+			patched++;
+		}
 	}
 	watch_detach(&scan);
 	ck_assert_int_ge(patched, 1);
