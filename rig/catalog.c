@@ -24,6 +24,8 @@ const struct invariant_info invariant_catalog[] = {
 	{ "LOCK-HELD", "no pmap API call returns with a lock held" },
 	{ "AD-DIRTY-LOST", "a page the model holds dirty has PG_M in a live managed PTE or PGA_MODIFIED" },
 	{ "AD-REF-LOST", "a page the model holds referenced has PG_A in a live managed PTE or PGA_REFERENCED" },
+	{ "TLB-SHOOTDOWN", "when a call returns, no other CPU caches a translation through an entry it changed" },
+	{ "SHOOTDOWN-SET", "a shootdown IPI reaches every CPU with the pmap active, each acknowledging after it invalidated" },
 	{ NULL, NULL },
 };
 
@@ -56,6 +58,16 @@ const struct planted_bug planted_bugs[] = {
 	{ "remove-all-drops-ref", "AD-REF-LOST", "pmap_remove_all retires PTEs without saving their PG_A" },
 	{ "remove-past-end", "MODEL", "pmap_remove removes one page past the end of its range" },
 	{ "ptelist-keeps-head", "PV-KVA", "pmap_ptelist_alloc hands out a slot but leaves it at the head of the free list" },
+	{ NULL, NULL, NULL },
+};
+
+/* The planted SMP bugs (guest-smp-NAME.elf): only several CPUs show them. */
+const struct planted_bug smp_bugs[] = {
+	{ "no-shootdown", "TLB-SHOOTDOWN", "pmap_invalidate_page invalidates only on its own CPU" },
+	{ "wrong-set", "SHOOTDOWN-SET", "the shootdown's CPU set leaves out CPU 0" },
+	{ "ack-early", "SHOOTDOWN-SET", "the IPI handler acknowledges before it invalidates" },
+	{ "unlocked-remove", "PV-MAPPING", "pmap_remove leaves out pv_lock: its pv list updates race with pmap_enter" },
+	{ "lock-order", "LOCK-ORDER", "pmap_protect takes the pmap lock before pv_lock, the reverse of pmap_enter" },
 	{ NULL, NULL, NULL },
 };
 

@@ -346,14 +346,17 @@ static int cmd_invariants(int argc, char **argv)
 		return RIG_EXIT_USAGE;
 	}
 	for (const struct invariant_info *i = invariant_catalog; i->id != NULL; i++) {
-		const char *bug = NULL;
+		const char *bug = NULL, *prefix = "buggy-";
 
 		for (const struct planted_bug *b = planted_bugs; b->name != NULL && bug == NULL; b++)
 			if (!strcmp(b->breaks, i->id))
 				bug = b->name;
+		for (const struct planted_bug *b = smp_bugs; b->name != NULL && bug == NULL; b++)
+			if (!strcmp(b->breaks, i->id))
+				bug = b->name, prefix = "smp-";
 		printf("%-16s %s", i->id, i->summary);
 		if (bug != NULL)
-			printf(" (shown by guest buggy-%s)", bug);
+			printf(" (shown by guest %s%s)", prefix, bug);
 		putchar('\n');
 	}
 	return RIG_EXIT_OK;

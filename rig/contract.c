@@ -106,6 +106,7 @@ static const struct cfeature {
 } cfeatures[] = {
 	{ "shortage-returns", "pmap_enter returns KERN_RESOURCE_SHORTAGE when no pv entry can be had" },
 	{ "reclaim-oldest-first", "reclaim empties the oldest chunk of another pmap first (a global LRU)" },
+	{ "smp", "the guest runs on several CPUs (guest_info.gi_maxcpu) and shoots TLB entries down by IPI" },
 	{ "kva-ptelist", "the reference ptelist KVA policy: free slots threaded through their PTEs, lowest first" },
 	{ "kva-nofree", "the reference nofree KVA policy: slots never freed, empty chunks parked" },
 	{ "kva-dynamic", "the reference dynamic KVA policy: chunk pages from a kernel map with its own lock" },

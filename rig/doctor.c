@@ -77,6 +77,10 @@ static const struct rule_needs rules[] = {
 		{ "page.aflags", "or the modified bit of page.aflags", NULL, 0 } } },
 	{ "AD-REF-LOST", "a referenced page keeps PG_A in a live managed PTE", {
 		{ "page.aflags", "or the referenced bit of page.aflags", NULL, 0 } } },
+	{ "TLB-SHOOTDOWN", "every CPU's TLB model against the entries another CPU's call changed", {
+		{ "smp", "with `cpus N` (the runtime ABI's gi_maxcpu, gi_ap_init, gi_ipi_entry)", NULL, 0 } } },
+	{ "SHOOTDOWN-SET", "each RIG_PORT_IPI's CPU set against the CPUs with the pmap in CR3; acks after invalidation", {
+		{ "smp", "with `cpus N`", NULL, 0 } } },
 };
 
 enum rule_status doctor_rule(const struct contract *ct, const char *id, char *why, size_t len)

@@ -53,6 +53,7 @@ struct planted_bug {
 };
 
 extern const struct planted_bug planted_bugs[];
+extern const struct planted_bug smp_bugs[];	/* guest-smp-NAME.elf */
 const struct planted_bug *planted_bug_lookup(const char *name);
 
 /* A broken rule: its ID and the evidence (structures, addresses, values). */

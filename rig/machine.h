@@ -160,6 +160,7 @@ struct machine {
 	uint32_t pv_maxchunks;
 	const struct elf_symbol *ll_common[RIG_MAX_FRAMES + 1];	/* livelock: on every sampled stack */
 	int ll_ncommon, ll_nsamples;
+	char cpus_error[600];		/* the other CPUs could not come up (the guest's reason), or "" */
 	char deadlock_text[1024];	/* STOP_DEADLOCK: each CPU with work, and its stack */
 	int break_requested;		/* set by machine_request_stop or _break */
 	uint32_t break_eip;

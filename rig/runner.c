@@ -598,6 +598,8 @@ static int start(struct run *r)
 			r->res->line = r->s->requires_line[i];
 			return -1;
 		}
+	if (r->m->cpus_error[0] != '\0')
+		return failf(r, OUT_CRASH, "boot", NULL, "%s", r->m->cpus_error);
 	r->gi = machine_info(r->m);
 	r->m->sym_flags = r->o->stable ? SYM_STABLE : 0;
 	r->pmap_gva[SCN_KERNEL] = r->m->ct.kernel_pmap;

@@ -286,9 +286,11 @@ void smp_report(struct run *r)
 	if (r->m == NULL || r->m->sched == NULL || res->outcome == OUT_PASS || res->outcome == OUT_SKIP)
 		return;
 	v = sched_switches(r->m->sched, &n);
+	if (n == 0)
+		return;		/* one CPU ran at a time: the file itself is the schedule */
 	used = strlen(res->message);
 	used += (size_t)snprintf(res->message + used, sizeof(res->message) - used, "\n  schedule: %d switch%s%s", n,
-	    n == 1 ? "" : "es", n > REPORT_SWITCHES ? ", the last ones:" : n > 0 ? ":" : "");
+	    n == 1 ? "" : "es", n > REPORT_SWITCHES ? ", the last ones:" : ":");
 	for (int i = n > REPORT_SWITCHES ? n - REPORT_SWITCHES : 0; i < n && used < sizeof(res->message); i++) {
 		sched_format_switch(r->m, &v[i], line, sizeof(line));
 		used += (size_t)snprintf(res->message + used, sizeof(res->message) - used, "\n    %s", line);
