@@ -12,6 +12,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "contract.h"
 #include "guests.h"
@@ -523,9 +524,9 @@ static void parse_schedule(struct parser *p, const struct token *t, int n)
 		k = n == 3 ? 2 : 0;
 	} else if (!strcmp(t[1].s, "random")) {
 		s->schedule = SCN_RANDOM;
-		if (n < 3 || keyval(p, &t[2], "seed", &s->sched_seed) < 0) {
-			if (n < 3)
-				perr(p, t[1].col, "usage: schedule random seed=S [K]");
+		if (n < 3 || (k = keyval(p, &t[2], "seed", &s->sched_seed)) != 0) {
+			if (n < 3 || k > 0)
+				perr(p, n < 3 ? t[1].col : t[2].col, "usage: schedule random seed=S [K]");
 			return;
 		}
 		k = n == 4 ? 3 : 0;
@@ -539,6 +540,10 @@ static void parse_schedule(struct parser *p, const struct token *t, int n)
 		s->replay_path = relative_path(s->path, t[2].s[0] == '"' ? t[2].s + 1 : t[2].s);
 		if (s->replay_path != NULL && t[2].s[0] == '"')
 			s->replay_path[strlen(s->replay_path) - 1] = '\0';
+		if (s->replay_path != NULL && access(s->replay_path, R_OK) != 0) {
+			perr(p, t[2].col, "cannot read the schedule file '%s': %s", s->replay_path, strerror(errno));
+			return;
+		}
 		if (s->replay_path != NULL && sched_read_replay(s->replay_path, &s->replay, &s->nreplay, why,
 		    sizeof(why)) < 0) {
 			fprintf(p->err, "%s\n", why);
@@ -1122,7 +1127,7 @@ static void close_repeat(struct parser *p, const struct token *t, int n)
 	if (n != 1)	/* reported, but the block still closes */
 		perr(p, t[1].col, "unexpected '%s' after '}'", t[1].s);
 	if (p->depth == 0) {
-		perr(p, t->col, "'}' without a matching 'repeat N {'");
+		perr(p, t->col, "'}' without a matching 'repeat N {' or 'parallel {'");
 		return;
 	}
 	body = p->stack[p->depth--];
@@ -1209,6 +1214,7 @@ static void parse_parallel(struct parser *p, const struct token *t, int n, const
 static void close_parallel(struct parser *p, const struct token *t, const struct steplist *body)
 {
 	unsigned seen = 0;
+	int line = p->line;
 
 	p->parallel = 0;
 	if (body->n == 0)
@@ -1217,6 +1223,7 @@ static void close_parallel(struct parser *p, const struct token *t, const struct
 		if (seen & (1u << body->v[i].cpu)) {
 			p->line = body->v[i].line;
 			perr(p, body->v[i].col, "CPU %d already has an operation in this parallel block", body->v[i].cpu);
+			p->line = line;
 			return;
 		}
 		seen |= 1u << body->v[i].cpu;
@@ -1239,6 +1246,8 @@ static void parse_operation(struct parser *p, const struct token *t, int n, cons
 
 	if (p->parallel && !p->via_on && strcmp(t->s, "on")) {
 		perr(p, t->col, "a parallel block holds `on CPU OPERATION` lines only, not '%s'", t->s);
+		if (!strcmp(t[n - 1].s, "{"))
+			p->skipping = 1;	/* its body, up to the matching '}' */
 		return;
 	}
 	for (size_t i = 0; i < sizeof(ops) / sizeof(ops[0]); i++) {
@@ -1297,7 +1306,7 @@ static void parse_line(struct parser *p, char *line)
 		return;
 	text = trim_statement(line);
 	if (p->skipping > 0) {	/* inside a repeat nested too deeply: only count its braces */
-		if (!strcmp(t->s, "repeat") && !strcmp(t[n - 1].s, "{"))
+		if (!strcmp(t[n - 1].s, "{"))
 			p->skipping++;
 		else if (!strcmp(t->s, "}"))
 			p->skipping--;
@@ -1321,7 +1330,8 @@ static void check_balanced(struct parser *p)
 		struct step *r = &outer->v[outer->n - 1];
 
 		p->line = r->line;
-		perr(p, r->col, "unbalanced braces: this 'repeat' is never closed");
+		perr(p, r->col, "unbalanced braces: this '%s' is never closed", r->kind == ST_PARALLEL ? "parallel" : "repeat");
+		p->parallel = 0;
 		r->body = p->stack[p->depth].v;
 		r->nbody = p->stack[p->depth].n;
 		p->depth--;

@@ -132,7 +132,7 @@ END_TEST
 
 START_TEST(more_errors)
 {
-	ck_assert_str_eq(errors_of("}\n"), "t.scn:1:1: error: '}' without a matching 'repeat N {'\n");
+	ck_assert_str_eq(errors_of("}\n"), "t.scn:1:1: error: '}' without a matching 'repeat N {' or 'parallel {'\n");
 	ck_assert_str_eq(errors_of("ignore NOPE\n"), "t.scn:1:8: error: unknown invariant ID 'NOPE'\n");
 	ck_assert_str_eq(errors_of("expect violation X\n"), "t.scn:1:18: error: unknown invariant ID 'X'\n");
 	ck_assert_str_eq(errors_of("guest fast\n"), "t.scn:1:7: error: unknown guest 'fast': there is no build guest-fast.elf (`rig doctor` lists the builds)\n");
