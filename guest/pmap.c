@@ -433,15 +433,23 @@ void pmap_release(struct pmap *pmap)
 	pmap->pm_pdir = NULL;
 }
 
-/* Make pmap this CPU's address space: move its bit in pm_active, load CR3. */
+/*
+ * Make pmap this CPU's address space. Invariant: while a CPU's CR3 holds a
+ * pmap's directory, its bit is in that pmap's pm_active (so a shootdown
+ * that reads pm_active after changing a PTE reaches every CPU that may
+ * cache it): the bit is set before the CR3 load and the old pmap's cleared
+ * only after it, the order Linux's switch_mm keeps.
+ */
 void pmap_activate(struct pmap *pmap)
 {
 	struct pcpu *pc = PCPU();
+	struct pmap *old = pc->pc_curpmap;
 
-	atomic_clear_int(&pc->pc_curpmap->pm_active, pc->pc_cpumask);
 	atomic_set_int(&pmap->pm_active, pc->pc_cpumask);
-	pc->pc_curpmap = pmap;
 	load_cr3(pmap->pm_pdir_pa);
+	pc->pc_curpmap = pmap;
+	if (old != pmap)
+		atomic_clear_int(&old->pm_active, pc->pc_cpumask);
 }
 
 /*

@@ -164,6 +164,25 @@ static int budget_line(FILE *out, const char *what, double value, double bound, 
 	return ok;
 }
 
+/* Several CPUs: operations per second against one CPU, per mode (the scheduler's overhead and the shootdowns). */
+static void print_smp(FILE *out, struct bench_workload *w, int n)
+{
+	struct bench_workload *one = find(w, n, "smp-1");
+
+	if (one == NULL || one->r[2].steps == 0)
+		return;
+	fprintf(out, "\nseveral CPUs (operations per second, against smp-1 in the same mode):\n");
+	for (int i = 0; i < n; i++) {
+		if (w[i].cpus < 2 || w[i].r[2].steps == 0)
+			continue;
+		fprintf(out, "  %-8s %d CPUs:", w[i].name, w[i].cpus);
+		for (int m = 0; m < 3; m++)
+			fprintf(out, "  %s %.0f/s (%.2fx)", modes[m].name, w[i].r[m].steps_per_sec,
+			    w[i].r[m].steps_per_sec / one->r[m].steps_per_sec);
+		fputc('\n', out);
+	}
+}
+
 /* The budget of docs/performance.md, line by line; returns how many were met. */
 static int print_budget(FILE *out, struct bench_workload *w, int n)
 {
@@ -303,9 +322,10 @@ int cmd_bench(int argc, char **argv)
 		{ .name = "shared", .scan = 1 },
 		{ .name = "scale-10k", .size = 10000, .scan = 1 }, { .name = "scale-100k", .size = 100000 },
 		{ .name = "scale-1m", .size = 1000000 },
+		{ .name = "smp-1", .cpus = 1 }, { .name = "smp-2", .cpus = 2 }, { .name = "smp-4", .cpus = 4 },
 	}, quick[] = { { .name = "smoke", .size = 3000, .scan = 1 } };
 	struct bench_workload *w = full;
-	int n = 7, runs = 5, ch;
+	int n = 10, runs = 5, ch;
 	const char *dir = "bench", *outdir = "build", *only = NULL;
 	uint64_t v;
 
@@ -345,6 +365,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	print_table(stdout, w, n);
 	print_budget(stdout, w, n);
+	print_smp(stdout, w, n);
 	write_file(outdir, "bench.json", write_json, w, n);
 	write_file(outdir, "bench.svg", write_svg, w, n);
 	return RIG_EXIT_OK;

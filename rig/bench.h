@@ -23,6 +23,7 @@ struct bench_workload {
 	const char *name;
 	uint64_t size;		/* operations, for the scale plot (0: not in the series) */
 	int scan;		/* run full-scan too (small workloads only) */
+	int cpus;		/* the SMP series: its CPUs (0: not in it) */
 	struct bench_result r[4];	/* per mode; steps 0 = not run */
 	double insns;		/* guest instructions per step */
 };

@@ -295,6 +295,26 @@ static int op_activate(struct run *r, const struct step *st)
 	return 0;
 }
 
+/*
+ * A pmap is destroyed only when no CPU runs on it: as an exiting process's
+ * address space is, every other CPU with its directory in CR3 switches to
+ * the kernel's first (the destroying CPU does so in rig_pmap_destroy).
+ */
+static int unload_elsewhere(struct run *r, int pmap)
+{
+	uint32_t dir = run_pmap_cr3(r, pmap);
+	int home = r->m->cur, rc = 0;
+
+	for (int cpu = 0; cpu < r->m->ncpu && rc == 0; cpu++) {
+		if (cpu == home || (machine_cpu_reg(r->m, cpu, UC_X86_REG_CR3) & PG_FRAME) != dir)
+			continue;
+		machine_set_cpu(r->m, cpu);
+		rc = gcall(r, r->fn.activate, NULL, 1, r->pmap_gva[SCN_KERNEL]);
+		machine_set_cpu(r->m, home);
+	}
+	return rc;
+}
+
 /* destroy PMAP: only an empty one. */
 static int op_destroy(struct run *r, const struct step *st)
 {
@@ -305,7 +325,7 @@ static int op_destroy(struct run *r, const struct step *st)
 	if (n > 0)
 		return failf(r, OUT_FAIL, "misuse", NULL, "destroying pmap %s, which still has %u mapping%s",
 		    r->s->pmap_names[st->pmap], n, n == 1 ? "" : "s");
-	if (gcall(r, r->fn.pmap_destroy, NULL, 1, r->pmap_gva[st->pmap]) < 0)
+	if (unload_elsewhere(r, st->pmap) < 0 || gcall(r, r->fn.pmap_destroy, NULL, 1, r->pmap_gva[st->pmap]) < 0)
 		return -1;
 	r->pmap_gva[st->pmap] = 0;
 	if (r->active == st->pmap)

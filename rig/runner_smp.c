@@ -252,6 +252,7 @@ int parallel_step(struct run *r, const struct step *st, const struct step *const
 	step_end(r);
 	if (rc == 0)
 		rc = tlb_others(r, cpus, n);
+	r->ops += (uint64_t)n - 1;	/* steps count operations: after_op counts one */
 	return rc < 0 ? -1 : after_op(r);
 }
 
