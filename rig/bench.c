@@ -349,8 +349,8 @@ int cmd_bench(int argc, char **argv)
 	for (int i = 0; i < n; i++) {
 		char file[512];
 
-		if (only != NULL && strcmp(only, w[i].name) != 0)
-			continue;
+		if (only != NULL && strncmp(only, w[i].name, strlen(only)) != 0)
+			continue;	/* --only NAME: the workloads whose names start with NAME */
 		snprintf(file, sizeof(file), "%s/%s.scn", dir, w[i].name);
 		fprintf(stderr, "bench: %s\n", file);
 		w[i].insns = insns_per_step(file);

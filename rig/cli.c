@@ -143,7 +143,7 @@ static const struct command_help helps[] = {
 	  "  --runs N             runs per workload and mode, 1 to 31 (default 5; 3 for 1M steps)\n"
 	  "  --dir BENCHDIR       where the workload files are (default bench)\n"
 	  "  --out DIR            where bench.json and bench.svg go (default build)\n"
-	  "  --only NAME          only the workload NAME (churn-100k, pt-churn, ranges, ...)\n"
+	  "  --only NAME          only the workloads whose names start with NAME (churn-100k, smp, ...)\n"
 	  "  --help, -h           print this help\n",
 	  "0 done, 1 a workload did not run, 2 usage error\n" },
 	{ "check-syntax", "check-syntax FILE...",

@@ -153,6 +153,12 @@ int cmd_debug(int argc, char **argv)
 		return RIG_EXIT_USAGE;
 	if (c.guest != NULL && !s.guest_named)
 		snprintf(s.policy, sizeof(s.policy), "%s", c.guest);
+	if (s.ncpu > 1) {	/* gdb would see one CPU of several: not supported */
+		fprintf(stderr, "rig: error: %s runs %d CPUs (cpus %d); rig debug runs one (use rig trace --cpu N, "
+		    "and --save-schedule to replay a failure)\n", s.path, s.ncpu, s.ncpu);
+		scenario_free(&s);
+		return RIG_EXIT_USAGE;
+	}
 	if (c.step_line && !has_step(s.steps, s.nsteps, c.step_line)) {
 		fprintf(stderr, "rig: error: --step %d: %s has no statement on line %d\n", c.step_line, s.path, c.step_line);
 		scenario_free(&s);

@@ -18,8 +18,10 @@ void events_emit(struct events *ev, struct event *e)
 	e->seq = ++ev->seq;
 	e->cpu = ev->cpu_of != NULL ? *ev->cpu_of : 0;
 	if (e->kind != EV_STEP_BEGIN && e->kind != EV_STEP_END) {
-		e->line = ev->line;
-		e->text = ev->text;
+		int own = e->cpu >= 0 && e->cpu < EVENTS_MAX_CPUS && ev->cpu_line[e->cpu] != 0;
+
+		e->line = own ? ev->cpu_line[e->cpu] : ev->line;
+		e->text = own ? ev->cpu_text[e->cpu] : ev->text;
 	}
 	for (int i = 0; i < ev->nsinks; i++)
 		ev->sinks[i].fn(ev->sinks[i].arg, e);

@@ -44,6 +44,7 @@ struct event_sink {
 };
 
 #define EVENTS_MAX_SINKS 8
+#define EVENTS_MAX_CPUS 8
 
 struct events {
 	uint64_t seq;
@@ -53,6 +54,9 @@ struct events {
 	const char *text;	/* current step's text */
 	int stop;		/* a sink asked to stop the run */
 	const int *cpu_of;	/* the CPU running now (machine.cur), or NULL */
+	/* In a parallel step: each CPU's own operation (line 0: the step's) */
+	int cpu_line[EVENTS_MAX_CPUS];
+	const char *cpu_text[EVENTS_MAX_CPUS];
 };
 
 /* Number the event, stamp it with the current step, hand it to every sink. */

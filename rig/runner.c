@@ -359,6 +359,10 @@ static void record(struct run *r, const struct step *st)
 
 	if (r->o->record == NULL)
 		return;
+	if (r->block != NULL) {		/* a parallel step: the whole block */
+		r->o->record(r->o->record_ctx, r->block);
+		return;
+	}
 	if (r->rop != NULL)
 		random_statement(r, r->rop, buf, sizeof(buf));
 	r->o->record(r->o->record_ctx, r->rop != NULL ? buf : st->text);

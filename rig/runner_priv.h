@@ -54,6 +54,7 @@ struct run {
 	const struct step *step;		/* being executed */
 	char synth[256];			/* text of a random operation (or of the end check) */
 	const struct step *rop;			/* the random operation being run, or NULL */
+	const char *block;			/* a parallel step's statement, whole (for o->record), or NULL */
 	struct reclaim rc;			/* what the guest's reclaim took in this step */
 	uint32_t *keys;				/* (pmap << 20 | vpn) scratch list */
 	uint32_t nkeys, capkeys;
@@ -99,7 +100,8 @@ int smp_start(struct run *r);
 int exec_on(struct run *r, const struct step *st);
 int exec_parallel(struct run *r, const struct step *st);
 /* ops[i] at once on CPU cpus[i], as one step st (a parallel block, or random's group). */
-int parallel_step(struct run *r, const struct step *st, const struct step *const *ops, const int *cpus, int n);
+int parallel_step(struct run *r, const struct step *st, const struct step *const *ops, const int *cpus, int n,
+    const char *block);
 int smp_verdict(struct run *r);
 void smp_report(struct run *r);
 

@@ -221,8 +221,13 @@ static void random_pick(struct run *r, struct random_ctx *c, struct step *op)
 static void random_format(struct run *r, const struct step *op, int stmt, char *buf, size_t len)
 {
 	const char *pm = r->s->pmap_names[op->pmap], *pre = stmt ? "" : "random: ";
-	char name[80];
+	char name[80], on[32];
 
+	if (op->cpu != 0 && op->kind != ST_PMAP && op->kind != ST_PAGE && op->kind != ST_DESTROY &&
+	    op->kind != ST_RECYCLE) {	/* with several CPUs: where it ran (what `on` takes) */
+		snprintf(on, sizeof(on), "%son %d ", pre, op->cpu);
+		pre = on;
+	}
 	if (op->page.index < 0)
 		snprintf(name, sizeof(name), "%s", r->s->arrays[op->page.array].name);
 	else
@@ -289,7 +294,7 @@ struct random_group {
 	int cpus[RIG_MAX_CPUS];
 	int n;
 	char text[4096];	/* the group as a parallel block, for rig shrink */
-	struct step st;		/* the parallel step (its text) */
+	struct step st;		/* the parallel step (its one-line text: r->synth) */
 };
 
 /* May op run alongside the group's operations? */
@@ -316,6 +321,7 @@ static int flush_group(struct run *r, const struct step *st, struct random_group
 	for (int i = 0; i < g->n; i++)
 		g->cpus[i] = (base + i) % r->m->ncpu;
 	if (g->n == 1) {
+		g->ops[0].cpu = g->cpus[0];
 		machine_set_cpu(r->m, g->cpus[0]);
 		rc = random_step(r, &g->ops[0]);
 		machine_set_cpu(r->m, 0);
@@ -328,7 +334,7 @@ static int flush_group(struct run *r, const struct step *st, struct random_group
 		char one[256];
 
 		ops[i] = &g->ops[i];
-		g->ops[i].cpu = g->cpus[i];
+		g->ops[i].cpu = 0;	/* formatted without its `on`: the block's line gives it */
 		random_statement(r, &g->ops[i], one, sizeof(one));
 		if (used < sizeof(g->text))
 			used += (size_t)snprintf(g->text + used, sizeof(g->text) - used, "\n  on %d %s", g->cpus[i], one);
@@ -336,13 +342,14 @@ static int flush_group(struct run *r, const struct step *st, struct random_group
 		if (sused < sizeof(r->synth))
 			sused += (size_t)snprintf(r->synth + sused, sizeof(r->synth) - sused, "%s on %d %s", i ? ";" : "",
 			    g->cpus[i], one + strlen("random: "));
+		g->ops[i].cpu = g->cpus[i];
 	}
 	if (used < sizeof(g->text))
 		snprintf(g->text + used, sizeof(g->text) - used, "\n}");
 	if (sused < sizeof(r->synth))
 		snprintf(r->synth + sused, sizeof(r->synth) - sused, " }");
-	g->st = (struct step){ .kind = ST_PARALLEL, .line = st->line, .col = st->col, .text = g->text };
-	rc = parallel_step(r, &g->st, ops, g->cpus, g->n);
+	g->st = (struct step){ .kind = ST_PARALLEL, .line = st->line, .col = st->col, .text = r->synth };
+	rc = parallel_step(r, &g->st, ops, g->cpus, g->n, g->text);
 	if (rc == 0)
 		r->synth[0] = '\0';
 	g->n = 0;

@@ -241,14 +241,22 @@ static int tlb_others(struct run *r, const int *cpus, int n)
 }
 
 /* A parallel step of ops already chosen: one step on the event stream, then the checks. */
-int parallel_step(struct run *r, const struct step *st, const struct step *const *ops, const int *cpus, int n)
+int parallel_step(struct run *r, const struct step *st, const struct step *const *ops, const int *cpus, int n,
+    const char *block)
 {
 	int rc;
 
+	r->block = block;
 	step_begin(r, st);
+	r->block = NULL;
 	if (r->m->sched != NULL)
 		sched_line(r->m->sched, st->line);
+	for (int i = 0; i < n; i++) {	/* each CPU's events name its own operation */
+		r->ev.cpu_line[cpus[i]] = ops[i]->line;
+		r->ev.cpu_text[cpus[i]] = ops[i]->text;
+	}
 	rc = run_concurrently(r, ops, cpus, n);
+	memset(r->ev.cpu_line, 0, sizeof(r->ev.cpu_line));
 	step_end(r);
 	if (rc == 0)
 		rc = tlb_others(r, cpus, n);
@@ -259,13 +267,19 @@ int parallel_step(struct run *r, const struct step *st, const struct step *const
 int exec_parallel(struct run *r, const struct step *st)
 {
 	const struct step *ops[RIG_MAX_CPUS];
-	int cpus[RIG_MAX_CPUS];
+	int cpus[RIG_MAX_CPUS], n = st->nbody < RIG_MAX_CPUS ? st->nbody : RIG_MAX_CPUS;
+	char block[4096];
+	size_t used = (size_t)snprintf(block, sizeof(block), "parallel {");
 
-	for (int i = 0; i < st->nbody && i < RIG_MAX_CPUS; i++) {
+	for (int i = 0; i < n; i++) {
 		ops[i] = &st->body[i];
 		cpus[i] = st->body[i].cpu;
+		if (used < sizeof(block))
+			used += (size_t)snprintf(block + used, sizeof(block) - used, "\n  %s", st->body[i].text);
 	}
-	return parallel_step(r, st, ops, cpus, st->nbody < RIG_MAX_CPUS ? st->nbody : RIG_MAX_CPUS);
+	if (used < sizeof(block))
+		snprintf(block + used, sizeof(block) - used, "\n}");
+	return parallel_step(r, st, ops, cpus, n, block);
 }
 
 /* The SMP rules' verdict on the run just stopped: a violation they found, reported. */

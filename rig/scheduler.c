@@ -344,7 +344,6 @@ static int gate(void *arg, uint32_t addr, enum gate_phase phase)
 	}
 	if ((next = decide(s, k)) < 0 || next == m->cur)
 		return 0;
-	if (getenv("RIG_SCHED_DEBUG")) fprintf(stderr, "switch %d->%d at %08x kind %d table %d\n", m->cur, next, addr, k, s->kind[addr - m->sites.lo]);
 	log_switch(s, m->cur, next, addr, k);
 	s->next = next;
 	stop_here(s, c, addr, 1);

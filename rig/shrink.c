@@ -518,7 +518,7 @@ static int read_setup(struct shrink *k)
 			if (strcmp(arg, "every") && strcmp(arg, "end") && strcmp(arg, "off"))
 				continue;
 		} else if (strcmp(word, "guest") && strcmp(word, "memory") && strcmp(word, "pv-chunks") &&
-		    strcmp(word, "ignore") && strcmp(word, "requires")) {
+		    strcmp(word, "ignore") && strcmp(word, "requires") && strcmp(word, "cpus") && strcmp(word, "schedule")) {
 			continue;
 		}
 		if (lines_add(&k->setup, line + w) < 0) {
