@@ -208,18 +208,20 @@ static void progress(struct run *r)
 /* "event #N: pmap_protect+0x178: lock cmpxchg ...: PTE va=... pa=...: old -> new +flags" for a cause. */
 static void format_cause(struct run *r, const struct event *e, char *buf, size_t len)
 {
-	char sym[512], insn[96], flags[128];
+	char sym[512], insn[96], flags[128], cpu[16] = "";
 	uint8_t *code;
 	int n;
 
 	guest_addr_name(r->m, e->eip, r->o->stable ? SYM_STABLE : 0, sym, sizeof(sym));
+	if (r->m->ncpu > 1)	/* which CPU stored it */
+		snprintf(cpu, sizeof(cpu), "cpu%d ", e->cpu);
 	if (r->o->stable) {
-		n = snprintf(buf, len, "%s: ", sym);
+		n = snprintf(buf, len, "%s%s: ", cpu, sym);
 	} else {
 		code = machine_kva_ptr(r->m, e->eip, 16);
 		if (code == NULL || disasm_one(r->m->dis, code, 16, e->eip, insn, sizeof(insn)) == 0)
 			snprintf(insn, sizeof(insn), "??");
-		n = snprintf(buf, len, "event #%llu: %s: %s: ", (unsigned long long)e->seq, sym, insn);
+		n = snprintf(buf, len, "event #%llu: %s%s: %s: ", (unsigned long long)e->seq, cpu, sym, insn);
 	}
 	if (n < 0 || (size_t)n >= len)
 		return;

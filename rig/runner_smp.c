@@ -4,26 +4,26 @@
  * verdicts and the schedule a failure prints.
  *
  * A parallel step runs each operation's host code (the same code as a
- * step of its own: runner_ops.c) in a thread of its own, but only one
- * thread runs at a time, handing a baton: an operation runs until its next
- * guest call, which it leaves with the scheduler and waits; once every
+ * step of its own: runner_ops.c) as a fiber of its own: an operation runs
+ * until its next guest call, which it leaves with the scheduler; once every
  * operation waits (or finished), the scheduler runs the CPUs until one
- * call returns, and that operation takes the baton again. So the host's
- * state is only ever touched by one thread, in an order the schedule fixes,
- * and the guest calls of different CPUs really interleave.
+ * call returns, and that operation's fiber goes on. So the host's state is
+ * touched in an order the schedule fixes, Unicorn is driven from one
+ * thread, and the guest calls of different CPUs really interleave.
  */
 #include "runner_priv.h"
 
-#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ucontext.h>
 
 #include "guestcall.h"
 #include "scheduler.h"
 
 #define REPORT_SWITCHES	6	/* switches a failure's message shows */
-#define PAR_STACK	(1u << 20)	/* an operation's host stack (its code is the runner's) */
+#define PAR_STACK	(256u << 10)	/* an operation's host stack (its code is the runner's) */
 
 int smp_start(struct run *r)
 {
@@ -55,84 +55,123 @@ int exec_on(struct run *r, const struct step *st)
 	return rc;
 }
 
+/*
+ * Stack switches, told to AddressSanitizer when it is on (its fake stacks
+ * and shadow follow the fibers), nothing otherwise.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
+#define FIBER_START(save, bottom, size)	__sanitizer_start_switch_fiber((save), (bottom), (size))
+#define FIBER_FINISH(save, bottom, size) __sanitizer_finish_switch_fiber((save), (bottom), (size))
+#else
+#define FIBER_START(save, bottom, size)	((void)(save), (void)(bottom), (void)(size))
+#define FIBER_FINISH(save, bottom, size) ((void)(save), (void)(bottom), (void)(size))
+#endif
+
+/*
+ * Save the running context in save and continue at to: swapcontext made of
+ * getcontext and setcontext (libasan's swapcontext interceptor warns on
+ * every process; the switches are told to ASan by the FIBER_* calls).
+ */
+static void switch_context(ucontext_t *save, const ucontext_t *to)
+{
+	volatile int resumed = 0;
+
+	getcontext(save);
+	if (!resumed) {
+		resumed = 1;
+		setcontext(to);
+	}
+}
+
 /* One operation of a parallel step, and where it is. */
 struct par_op {
 	const struct step *st;
 	int cpu, rc;
-	enum { P_RUN, P_CALL, P_DONE } state;
+	enum { P_NEW, P_RUN, P_CALL, P_DONE } state;
 	int started;
 	uint32_t eip, esp;
 	enum stop_kind k;
-	pthread_t th;
+	ucontext_t ctx;
+	void *stack;
+	void *fake;			/* ASan's fake stack of this fiber while it is away */
 	struct par *p;
 };
 
 struct par {
 	struct run *r;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int turn;		/* who may run host code: -1 the scheduler, else an operation */
-	int holder;		/* the operation that holds the baton */
+	ucontext_t main;		/* the scheduler's side */
+	void *main_fake;
+	const void *main_bottom;	/* the scheduler's stack (for ASan) */
+	size_t main_size;
+	int holder;			/* the operation running now */
 	int n;
 	struct par_op op[RIG_MAX_CPUS];
 };
 
-/* Hand the baton to `to` and wait until it comes back to `me` (p->mu held). */
-static void pass(struct par *p, int to, int me)
+/* From an operation back to the scheduler (done: the operation finished, for good). */
+static void to_scheduler(struct par *p, struct par_op *o, int done)
 {
-	p->turn = to;
-	pthread_cond_broadcast(&p->cv);
-	while (p->turn != me)
-		pthread_cond_wait(&p->cv, &p->mu);
+	FIBER_START(done ? NULL : &o->fake, p->main_bottom, p->main_size);
+	switch_context(&o->ctx, &p->main);
+	FIBER_FINISH(o->fake, &p->main_bottom, &p->main_size);
 }
 
 /* machine_run during a parallel step: leave the call with the scheduler and wait for its return. */
 static enum stop_kind par_call(void *arg, uint32_t eip, uint32_t esp)
 {
 	struct par *p = arg;
-	int i = p->holder;
-	struct par_op *o = &p->op[i];
+	struct par_op *o = &p->op[p->holder];
 
 	o->eip = eip;
 	o->esp = esp;
 	o->started = 0;
-	pthread_mutex_lock(&p->mu);
 	o->state = P_CALL;
-	pass(p, -1, i);
+	to_scheduler(p, o, 0);
 	o->state = P_RUN;
-	pthread_mutex_unlock(&p->mu);
 	return o->k;
 }
 
-/* An operation's thread: its host code, whenever it holds the baton. */
-static void *par_main(void *arg)
+/* An operation's fiber: its host code, which runs until each guest call. */
+static void par_main(unsigned lo, unsigned hi)
 {
-	struct par_op *o = arg;
+	struct par_op *o = (struct par_op *)(((uintptr_t)hi << 16 << 16) | lo);
 	struct par *p = o->p;
-	int i = (int)(o - p->op);
 
-	pthread_mutex_lock(&p->mu);
-	while (p->turn != i)
-		pthread_cond_wait(&p->cv, &p->mu);
-	pthread_mutex_unlock(&p->mu);
+	FIBER_FINISH(NULL, &p->main_bottom, &p->main_size);
+	o->state = P_RUN;
 	o->rc = exec_op(p->r, o->st);
-	pthread_mutex_lock(&p->mu);
 	o->state = P_DONE;
-	p->turn = -1;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
-	return NULL;
+	to_scheduler(p, o, 1);
 }
 
-/* Give operation i the baton on its CPU, with its call's outcome k (the scheduler holds p->mu). */
+/* The fiber of operation o, to start at par_main. 0 or -1. */
+static int make_fiber(struct par_op *o)
+{
+	uintptr_t self = (uintptr_t)o;
+
+	if ((o->stack = malloc(PAR_STACK)) == NULL || getcontext(&o->ctx) < 0)
+		return -1;
+	o->ctx.uc_stack.ss_sp = o->stack;
+	o->ctx.uc_stack.ss_size = PAR_STACK;
+	o->ctx.uc_link = NULL;
+	makecontext(&o->ctx, (void (*)(void))par_main, 2, (unsigned)(self & 0xffffffffu), (unsigned)(self >> 16 >> 16));
+	return 0;
+}
+
+/* Run operation i on its CPU until its next call or its end, with its call's outcome k. */
 static void resume(struct par *p, int i, enum stop_kind k)
 {
-	p->op[i].k = k;
+	struct par_op *o = &p->op[i];
+
+	o->k = k;
 	p->holder = i;
-	if (p->op[i].st->line != 0)	/* a file's parallel block: failures name the operation's line */
-		p->r->step = p->op[i].st;
-	machine_set_cpu(p->r->m, p->op[i].cpu);
-	pass(p, i, -1);
+	if (o->st->line != 0)	/* a file's parallel block: failures name the operation's line */
+		p->r->step = o->st;
+	machine_set_cpu(p->r->m, o->cpu);
+	FIBER_START(&p->main_fake, o->stack, PAR_STACK);
+	switch_context(&p->main, &o->ctx);
+	FIBER_FINISH(p->main_fake, NULL, NULL);
 }
 
 /* Start every call left with the scheduler; how many calls are in flight. */
@@ -152,7 +191,7 @@ static int start_calls(struct par *p)
 	return flying;
 }
 
-/* Run until every operation finished: the scheduler's part of the baton (p->mu held). */
+/* Run until every operation finished. */
 static void par_loop(struct par *p)
 {
 	struct machine *m = p->r->m;
@@ -179,45 +218,37 @@ static void par_loop(struct par *p)
 	}
 }
 
-/* Run the operations ops[0..n-1] at once, each on its own CPU (cpus[i]). 0 or -1. */
+/*
+ * Run the operations ops[0..n-1] at once, each on its own CPU (cpus[i]),
+ * each as a fiber (ucontext) of this thread: Unicorn is only ever driven
+ * from here, and a switch costs no system call but the signal mask's.
+ */
 int run_concurrently(struct run *r, const struct step *const *ops, const int *cpus, int n)
 {
-	struct par p = { .r = r, .turn = -2, .n = n };
+	struct par *p = calloc(1, sizeof(*p));
 	const struct step *home = r->step;
-	int rc = 0, made = 0;
+	int rc = 0;
 
-	pthread_attr_t attr;
-
-	pthread_mutex_init(&p.mu, NULL);
-	pthread_cond_init(&p.cv, NULL);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, PAR_STACK);
-	for (int i = 0; i < n; i++) {
-		p.op[i] = (struct par_op){ .st = ops[i], .cpu = cpus[i], .p = &p, .state = P_RUN };
-		if (pthread_create(&p.op[i].th, &attr, par_main, &p.op[i]) != 0)
-			break;
-		made++;
-	}
-	pthread_attr_destroy(&attr);
-	if (made < n) {
-		rc = failf(r, OUT_CRASH, "error", NULL, "cannot start a thread for a parallel operation");
-		p.n = made;
+	if (p == NULL)
+		return failf(r, OUT_FAIL, "error", NULL, "out of memory");
+	p->r = r;
+	p->n = n;
+	for (int i = 0; i < n && rc == 0; i++) {
+		p->op[i] = (struct par_op){ .st = ops[i], .cpu = cpus[i], .p = p, .state = P_NEW };
+		if (make_fiber(&p->op[i]) < 0)
+			rc = failf(r, OUT_FAIL, "error", NULL, "cannot make a fiber for a parallel operation");
 	}
 	r->m->run_hook = par_call;
-	r->m->run_arg = &p;
-	pthread_mutex_lock(&p.mu);
+	r->m->run_arg = p;
 	if (rc == 0)
-		par_loop(&p);
-	p.turn = -3;		/* threads not yet started (a failed create) may go: none is waiting for a turn */
-	pthread_mutex_unlock(&p.mu);
+		par_loop(p);
 	r->m->run_hook = NULL;
-	for (int i = 0; i < made; i++) {
-		pthread_join(p.op[i].th, NULL);
-		if (p.op[i].rc < 0)
+	for (int i = 0; i < n; i++) {
+		if (p->op[i].rc < 0)
 			rc = -1;
+		free(p->op[i].stack);
 	}
-	pthread_cond_destroy(&p.cv);
-	pthread_mutex_destroy(&p.mu);
+	free(p);
 	r->step = home;
 	step_cpu(r, 0);
 	return rc;
