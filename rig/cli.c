@@ -100,8 +100,8 @@ static const struct command_help helps[] = {
 	  "  --break-if BITS      count only writes that change one of BITS (RW,D,...; frame: the frame)\n"
 	  "  --kva-map FILE.svg   with one FILE: draw its pv chunk KVA slots over time into FILE.svg\n"
 	  "  --stable             leave out times, event numbers and code offsets (docs, goldens)\n"
-	  "  --save-schedule FILE with several CPUs: write a failing file's schedule to FILE, for\n"
-	  "                       `schedule replay FILE`\n"
+	  "  --save-schedule F    with several CPUs: write a failing file's schedule to F, for\n"
+	  "                       `schedule replay F`\n"
 	  "  --guest NAME         run files without a guest statement on the build NAME (default ptelist);\n"
 	  "                       a file that requires a feature NAME does not declare is SKIP\n"
 	  "  --help, -h           print this help\n",
