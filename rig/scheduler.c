@@ -18,12 +18,14 @@
 #include <elf.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "disasm.h"
 #include "guestsym.h"
 #include "util.h"
 
 #define SCHED_MAX_LOG	(4u << 20)	/* switches kept; past this a run cannot be replayed */
+#define SCHED_MAX_FILE	(256 << 20)	/* bytes of a replay file */
 #define SPIN_WINDOW	64		/* a CPU that paused this recently is spinning */
 
 enum task { T_IDLE, T_CALL, T_IPI };
@@ -758,11 +760,17 @@ int sched_read_replay(const char *path, struct sched_switch **out, int *n, char 
 	FILE *f = fopen(path, "r");
 	char line[2048];
 	int lineno = 0, cap = 0, col;
+	struct stat st;
 
 	*out = NULL;
 	*n = 0;
 	if (f == NULL)
 		return errorf(err, errlen, "%s:1:1: error: cannot open the schedule", path);
+	if (fstat(fileno(f), &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > SCHED_MAX_FILE) {
+		fclose(f);	/* not /dev/zero, a FIFO or a huge file: the parser must end */
+		return errorf(err, errlen, "%s:1:1: error: a schedule is a regular file of at most %d MiB", path,
+		    SCHED_MAX_FILE >> 20);
+	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		const char *p = line;
 		struct sched_switch w;
@@ -779,6 +787,12 @@ int sched_read_replay(const char *path, struct sched_switch **out, int *n, char 
 			*out = NULL;
 			return errorf(err, errlen, "%s:%d:%d: error: expected a switch \"cpuN@INSTRUCTION -> cpuM\"", path,
 			    lineno, (int)(p - line) + col);
+		}
+		if (*n == (int)SCHED_MAX_LOG) {
+			fclose(f);
+			free(*out);
+			*out = NULL;
+			return errorf(err, errlen, "%s:%d:1: error: more than %u switches", path, lineno, SCHED_MAX_LOG);
 		}
 		if (*n == cap) {
 			struct sched_switch *v = realloc(*out, (cap ? cap * 2 : 64) * sizeof(*v));
