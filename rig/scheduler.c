@@ -483,7 +483,7 @@ static int cpu_where(struct machine *m, int cpu, char *buf, size_t len)
 	return 0;
 }
 
-/* The DEADLOCK stop: every CPU with work, and where it spins. */
+/* The DEADLOCK stop: every CPU, and where each with work spins. */
 static void deadlock_stop(struct sched *s)
 {
 	struct machine *m = s->m;
@@ -498,9 +498,10 @@ static void deadlock_stop(struct sched *s)
 	(void)used;
 	m->deadlock_text[0] = '\0';
 	for (int c = 0, off = 0; c < m->ncpu && off < (int)sizeof(m->deadlock_text); c++) {
-		if (s->cpu[c].task == T_IDLE)
-			continue;
-		cpu_where(m, c, where, sizeof(where));
+		if (s->cpu[c].task == T_IDLE)	/* it holds what it holds, and will not run again */
+			snprintf(where, sizeof(where), "idle (no call: it never runs again in this step)");
+		else
+			cpu_where(m, c, where, sizeof(where));
 		off += snprintf(m->deadlock_text + off, sizeof(m->deadlock_text) - off, "\n  cpu%d: %s", c, where);
 	}
 }
