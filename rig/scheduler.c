@@ -526,17 +526,78 @@ static void abandon(struct sched *s)
 	}
 }
 
+/* What one stretch of the current CPU came to. */
+enum stretch_end { GO_ON, RUN_ENDS, CALL_FAILED };
+
+/* The current CPU's halt: its call (or IPI handler) is done. RUN_ENDS when a rule stopped the run or,
+ * with done, a call returned. */
+static enum stretch_end halted(struct sched *s, int cur, int *done)
+{
+	struct machine *m = s->m;
+	int was_call = s->cpu[cur].task == T_CALL;
+
+	call_done(s, cur);
+	if (s->obs_stop) {
+		m->stop.kind = STOP_BREAK;
+		m->stop.cpu = cur;
+		snprintf(m->stop.message, sizeof(m->stop.message), "stopped by a rule");
+		return RUN_ENDS;
+	}
+	if (was_call && done != NULL) {
+		*done = cur;
+		return RUN_ENDS;
+	}
+	return GO_ON;
+}
+
+/* Run the current CPU until it stops, and act on why. */
+static enum stretch_end stretch(struct sched *s, int *done)
+{
+	struct machine *m = s->m;
+	int cur = m->cur;
+	struct scpu *c = &s->cpu[cur];
+
+	s->stopping = s->deliver = 0;
+	s->next = -1;
+	if (machine_run_stretch(m, machine_reg(m, UC_X86_REG_EIP)) != STOP_RETURN) {
+		/* A fault or panic ends that CPU's call only: the others go on at the next run. */
+		if (done != NULL && c->task == T_CALL && (m->stop.kind == STOP_FAULT || m->stop.kind == STOP_PANIC)) {
+			c->task = T_IDLE;
+			c->skip = 0;
+			*done = cur;
+			return CALL_FAILED;
+		}
+		return RUN_ENDS;
+	}
+	if (s->deadlock) {
+		deadlock_stop(s);
+		return RUN_ENDS;
+	}
+	if (s->deliver)
+		return take_ipi(s, cur, machine_reg(m, UC_X86_REG_ESP), machine_reg(m, UC_X86_REG_EIP)) < 0 ? RUN_ENDS : GO_ON;
+	if (s->next >= 0) {
+		machine_set_cpu(m, s->next);
+		return GO_ON;
+	}
+	if (machine_reg(m, UC_X86_REG_EIP) == m->rig_return + 1)
+		return halted(s, cur, done);
+	m->stop.kind = STOP_ERROR;
+	m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
+	snprintf(m->stop.message, sizeof(m->stop.message), "guest halted outside rig_return");
+	return RUN_ENDS;
+}
+
 /* Run until every CPU's work is done (or, with done, until one CPU's call returns) or something stops the run. */
 static enum stop_kind run(struct sched *s, int home, int *done)
 {
 	struct machine *m = s->m;
+	enum stretch_end how = GO_ON;
 
 	s->deadlock = s->obs_stop = 0;
 	s->spins = 0;
 	machine_run_begin(m);
-	for (;;) {
+	while (how == GO_ON) {
 		int cur = m->cur, next;
-		struct scpu *c = &s->cpu[cur];
 
 		if (!runnable(s, cur)) {
 			if ((next = next_runnable(s, cur)) < 0)
@@ -544,58 +605,16 @@ static enum stop_kind run(struct sched *s, int home, int *done)
 			machine_set_cpu(m, next);
 			continue;
 		}
-		if (c->task == T_IDLE) {
-			c->task = T_IPI;
+		if (s->cpu[cur].task == T_IDLE) {	/* runnable for an IPI alone: the handler is its call */
+			s->cpu[cur].task = T_IPI;
 			if (take_ipi(s, cur, machine_stack_top(m) - 64, m->rig_return) < 0)
 				break;
 		}
-		s->stopping = s->deliver = 0;
-		s->next = -1;
-		if (machine_run_stretch(m, machine_reg(m, UC_X86_REG_EIP)) != STOP_RETURN) {
-			/* A fault or panic ends that CPU's call only: the others go on at the next run. */
-			if (done != NULL && c->task == T_CALL &&
-			    (m->stop.kind == STOP_FAULT || m->stop.kind == STOP_PANIC)) {
-				c->task = T_IDLE;
-				c->skip = 0;
-				*done = cur;
-				machine_run_end(m);
-				return m->stop.kind;
-			}
-			break;
-		}
-		if (s->deadlock) {
-			deadlock_stop(s);
-			break;
-		}
-		if (s->deliver) {
-			if (take_ipi(s, cur, machine_reg(m, UC_X86_REG_ESP), machine_reg(m, UC_X86_REG_EIP)) < 0)
-				break;
-			continue;
-		}
-		if (s->next >= 0) {
-			machine_set_cpu(m, s->next);
-			continue;
-		}
-		if (machine_reg(m, UC_X86_REG_EIP) == m->rig_return + 1) {
-			int was_call = c->task == T_CALL;
-
-			call_done(s, cur);
-			if (s->obs_stop) {
-				m->stop.kind = STOP_BREAK;
-				m->stop.cpu = cur;
-				snprintf(m->stop.message, sizeof(m->stop.message), "stopped by a rule");
-				break;
-			}
-			if (was_call && done != NULL) {
-				*done = cur;
-				break;
-			}
-			continue;
-		}
-		m->stop.kind = STOP_ERROR;
-		m->stop.eip = machine_reg(m, UC_X86_REG_EIP);
-		snprintf(m->stop.message, sizeof(m->stop.message), "guest halted outside rig_return");
-		break;
+		how = stretch(s, done);
+	}
+	if (how == CALL_FAILED) {
+		machine_run_end(m);
+		return m->stop.kind;
 	}
 	if (m->stop.kind != STOP_RETURN)
 		abandon(s);
