@@ -33,6 +33,7 @@ static const char *guest = "ptelist";
 static uint32_t kva;		/* the guest's scenario KVA */
 static struct machine machine;	/* booted once; every input runs on its snapshot */
 static int fresh;		/* RIG_FUZZ_FRESH: boot per input instead */
+static int fail_alloc;		/* inputs may make allocations fail (fuzzdec.h) */
 static uint64_t inputs;
 
 /*
@@ -75,15 +76,15 @@ static const char *choose_guest(const char *argv0)
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char path[512], err[512];
-	struct machine_config cfg = { NULL, FUZZ_RAM, FUZZ_PV_CHUNKS, 0 };
+	const char *elf;
 
 	/* Each input allocates and frees the checker's per-frame arrays: keep them in the heap,
 	 * not in fresh zeroed pages from the kernel each time. */
 	mallopt(M_MMAP_THRESHOLD, 64 << 20);
 	mallopt(M_TRIM_THRESHOLD, 128 << 20);
 	guest = choose_guest(*argc > 0 ? (*argv)[0] : "");
-	cfg.guest_path = cli_guest_path(guest, path, sizeof(path));
-	if (machine_open(&machine, &cfg, err, sizeof(err)) < 0) {
+	elf = cli_guest_path(guest, path, sizeof(path));
+	if (fuzz_machine_open(&machine, elf, &fail_alloc, err, sizeof(err)) < 0) {
 		fprintf(stderr, "fuzz_pmap: %s\n", err);
 		exit(2);
 	}
@@ -95,7 +96,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	fresh = getenv("RIG_FUZZ_FRESH") != NULL;
 	if (getenv("RIG_FUZZ_STATS") != NULL)
 		atexit(print_stats);
-	fprintf(stderr, "fuzz_pmap: guest %s (%s)\n", guest, cfg.guest_path);
+	fprintf(stderr, "fuzz_pmap: guest %s (%s)\n", guest, elf);
 	fuzz_cover(counters, sizeof(counters));
 	return 0;
 }
@@ -121,7 +122,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct run_options o = { .watch = 1, .stable = 1, .machine = fresh ? NULL : &machine };
 	struct scenario s;
 	size_t len;
-	char *text = fuzz_decode(data, size, guest, kva, &len);
+	char *text = fuzz_decode(data, size, guest, kva, fail_alloc, &len);
 
 	if (text == NULL)
 		return 0;

@@ -124,8 +124,8 @@ static int decode_finding(const struct fuzz_opts *f, const char *crash, char *sc
 {
 	char path[512], err[512], *text;
 	struct machine m;
-	struct machine_config cfg = { guests_path(f->guest, path, sizeof(path)), FUZZ_RAM, FUZZ_PV_CHUNKS, 0, 1 };
 	uint8_t buf[4096];
+	int fail_alloc;
 	size_t n, tlen;
 	FILE *in = fopen(crash, "rb"), *out;
 
@@ -133,11 +133,11 @@ static int decode_finding(const struct fuzz_opts *f, const char *crash, char *sc
 		return -1;
 	n = fread(buf, 1, sizeof(buf), in);
 	fclose(in);
-	if (machine_open(&m, &cfg, err, sizeof(err)) < 0) {
+	if (fuzz_machine_open(&m, guests_path(f->guest, path, sizeof(path)), &fail_alloc, err, sizeof(err)) < 0) {
 		print_error(err);
 		return -1;
 	}
-	text = fuzz_decode(buf, n, f->guest, machine_info(&m)->gi_kva_free, &tlen);
+	text = fuzz_decode(buf, n, f->guest, machine_info(&m)->gi_kva_free, fail_alloc, &tlen);
 	machine_close(&m);
 	snprintf(scn, len, "%s.scn", crash);
 	if (text == NULL || (out = fopen(scn, "w")) == NULL) {

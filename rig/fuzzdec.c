@@ -3,6 +3,7 @@
  * process-wide guest coverage table (fuzzdec.h).
  */
 #include "fuzzdec.h"
+#include "machine.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,7 +31,8 @@ static unsigned next(const uint8_t *d, size_t size, size_t *i)
  * (elsewhere the kernel may have no page table, and pmap_kremove faults,
  * as FreeBSD's does: the caller's misuse, not a finding).
  */
-static void decode_op(FILE *f, const uint8_t *d, size_t size, size_t *i, uint32_t kva, uint16_t *kentered)
+static void decode_op(FILE *f, const uint8_t *d, size_t size, size_t *i, uint32_t kva, int fail_alloc,
+    uint16_t *kentered)
 {
 	static const char *const pmaps[] = { "a", "b" };
 	static const char *const prots[] = { "r", "rw", "none", "rw" };
@@ -79,7 +81,7 @@ static void decode_op(FILE *f, const uint8_t *d, size_t size, size_t *i, uint32_
 		fprintf(f, "map kernel 0x%08x p[%u] %s or-shortage\n", kv + 0x400000u, pg, prots[y >> 6 & 1]);
 		break;
 	case 14:
-		if (y & 1)
+		if ((y & 1) && fail_alloc)
 			fprintf(f, "fail alloc %s\n", y & 2 ? "off" : "after 1");
 		else
 			fprintf(f, "unmap kernel 0x%08x +%u\n", kv + 0x400000u, n);
@@ -92,7 +94,7 @@ static void decode_op(FILE *f, const uint8_t *d, size_t size, size_t *i, uint32_
 	}
 }
 
-char *fuzz_decode(const uint8_t *data, size_t size, const char *guest, uint32_t kva, size_t *len)
+char *fuzz_decode(const uint8_t *data, size_t size, const char *guest, uint32_t kva, int fail_alloc, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
@@ -101,14 +103,27 @@ char *fuzz_decode(const uint8_t *data, size_t size, const char *guest, uint32_t 
 
 	if (f == NULL)
 		return NULL;
-	fprintf(f, "guest %s\npv-chunks %u\nmemory %uM\npmap a\npmap b\npage p 64\n", guest, FUZZ_PV_CHUNKS,
-	    FUZZ_RAM >> 20);
+	fprintf(f, "guest %s\npv-chunks %u\nmemory %uM\npmap a\npmap b\npage p 64\n", guest,
+	    fail_alloc ? FUZZ_PV_CHUNKS : FUZZ_PV_CHUNKS_WAITING, FUZZ_RAM >> 20);
 	/* Grow the kernel over both kernel windows first: with `fail alloc` on, a kernel that cannot
 	 * grow panics (as FreeBSD's does), which is the fault injection's doing, not a finding. */
 	fprintf(f, "kenter 0x%08x p[63]\nkremove 0x%08x\nmap kernel 0x%08x p[63] or-shortage\nunmap kernel 0x%08x +1\n",
 	    kva, kva, kva + 0x400000u, kva + 0x400000u);
 	for (int k = 0; k < FUZZ_MAX_OPS && i < size; k++)
-		decode_op(f, data, size, &i, kva, &kentered);
+		decode_op(f, data, size, &i, kva, fail_alloc, &kentered);
 	fclose(f);
 	return buf;
+}
+
+int fuzz_machine_open(struct machine *m, const char *path, int *fail_alloc, char *err, size_t errlen)
+{
+	struct machine_config cfg = { path, FUZZ_RAM, FUZZ_PV_CHUNKS, 0, 1 };
+
+	if (machine_open(m, &cfg, err, errlen) < 0)
+		return -1;
+	if ((*fail_alloc = contract_has(&m->ct, "shortage-returns")))
+		return 0;
+	machine_close(m);	/* a guest that waits for memory: a block no input exhausts */
+	cfg.pv_maxchunks = FUZZ_PV_CHUNKS_WAITING;
+	return machine_open(m, &cfg, err, errlen);
 }

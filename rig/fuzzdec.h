@@ -18,8 +18,24 @@
 #define FUZZ_RAM	(8u << 20)
 #define FUZZ_PV_CHUNKS	2
 
-/* The scenario for data on guest build `guest`, kernel VAs from kva (the guest's scenario KVA); malloc'd. */
-char *fuzz_decode(const uint8_t *data, size_t size, const char *guest, uint32_t kva, size_t *len);
+/*
+ * The scenario for data on guest build `guest`, kernel VAs from kva (the
+ * guest's scenario KVA); malloc'd. fail_alloc: it may make allocations
+ * fail, which only a guest whose pmap_enter returns a shortage survives (a
+ * guest without the feature shortage-returns waits for memory: LIVELOCK).
+ */
+char *fuzz_decode(const uint8_t *data, size_t size, const char *guest, uint32_t kva, int fail_alloc, size_t *len);
+/*
+ * A guest whose pmap_enter waits for memory (no feature shortage-returns)
+ * gets a chunk block no input can exhaust (two pmaps of at most 640 pages
+ * and 64 kernel pages: 1,344 entries, 4 chunks), and no `fail alloc`:
+ * running out is a wait forever there, not a finding.
+ */
+#define FUZZ_PV_CHUNKS_WAITING	8
+
+struct machine;
+/* Boot the fuzzer's machine for the guest at path: 0 and *fail_alloc (fuzz_decode's), or -1 (err). */
+int fuzz_machine_open(struct machine *m, const char *path, int *fail_alloc, char *err, size_t errlen);
 
 /* Coverage of the guest's code, for libFuzzer's extra counters: every block the guest runs bumps
  * counters[(address >> 2) % n], n a power of two (one process-wide table: libFuzzer's is). NULL
