@@ -736,6 +736,7 @@ enum outcome run_file(const struct scenario *s, const struct run_options *o, str
 		kvamap_sample(o->kvamap, r.m, 0);	/* the final state */
 	settle_expected(s, res);
 	smp_report(&r);
+	smp_free(&r);
 	model_free(&r.model);
 	ad_free(&r);
 	free(r.page_gva);

@@ -55,6 +55,7 @@ struct run {
 	char synth[256];			/* text of a random operation (or of the end check) */
 	const struct step *rop;			/* the random operation being run, or NULL */
 	const char *block;			/* a parallel step's statement, whole (for o->record), or NULL */
+	void *fiber_stack[RIG_MAX_CPUS];	/* the parallel operations' host stacks (runner_smp.c) */
 	struct reclaim rc;			/* what the guest's reclaim took in this step */
 	uint32_t *keys;				/* (pmap << 20 | vpn) scratch list */
 	uint32_t nkeys, capkeys;
@@ -103,6 +104,8 @@ int exec_parallel(struct run *r, const struct step *st);
 int parallel_step(struct run *r, const struct step *st, const struct step *const *ops, const int *cpus, int n,
     const char *block);
 int smp_verdict(struct run *r);
+/* Free what the parallel steps kept (their fibers' stacks). */
+void smp_free(struct run *r);
 void smp_report(struct run *r);
 
 /* runner_model.c */

@@ -23,7 +23,7 @@
 #include "scheduler.h"
 
 #define REPORT_SWITCHES	6	/* switches a failure's message shows */
-#define PAR_STACK	(256u << 10)	/* an operation's host stack (its code is the runner's) */
+#define PAR_STACK	(1u << 20)	/* an operation's host stack (its code is the runner's) */
 
 int smp_start(struct run *r)
 {
@@ -145,12 +145,12 @@ static void par_main(unsigned lo, unsigned hi)
 	to_scheduler(p, o, 1);
 }
 
-/* The fiber of operation o, to start at par_main. 0 or -1. */
-static int make_fiber(struct par_op *o)
+/* The fiber of operation o, to start at par_main on stack (PAR_STACK bytes). 0 or -1. */
+static int make_fiber(struct par_op *o, void *stack)
 {
 	uintptr_t self = (uintptr_t)o;
 
-	if ((o->stack = malloc(PAR_STACK)) == NULL || getcontext(&o->ctx) < 0)
+	if ((o->stack = stack) == NULL || getcontext(&o->ctx) < 0)
 		return -1;
 	o->ctx.uc_stack.ss_sp = o->stack;
 	o->ctx.uc_stack.ss_size = PAR_STACK;
@@ -235,7 +235,9 @@ int run_concurrently(struct run *r, const struct step *const *ops, const int *cp
 	p->n = n;
 	for (int i = 0; i < n && rc == 0; i++) {
 		p->op[i] = (struct par_op){ .st = ops[i], .cpu = cpus[i], .p = p, .state = P_NEW };
-		if (make_fiber(&p->op[i]) < 0)
+		if (r->fiber_stack[i] == NULL)	/* made once per file, for the operation in slot i */
+			r->fiber_stack[i] = malloc(PAR_STACK);
+		if (make_fiber(&p->op[i], r->fiber_stack[i]) < 0)
 			rc = failf(r, OUT_FAIL, "error", NULL, "cannot make a fiber for a parallel operation");
 	}
 	r->m->run_hook = par_call;
@@ -243,11 +245,9 @@ int run_concurrently(struct run *r, const struct step *const *ops, const int *cp
 	if (rc == 0)
 		par_loop(p);
 	r->m->run_hook = NULL;
-	for (int i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++)
 		if (p->op[i].rc < 0)
 			rc = -1;
-		free(p->op[i].stack);
-	}
 	free(p);
 	r->step = home;
 	step_cpu(r, 0);
@@ -311,6 +311,14 @@ int exec_parallel(struct run *r, const struct step *st)
 	if (used < sizeof(block))
 		snprintf(block + used, sizeof(block) - used, "\n}");
 	return parallel_step(r, st, ops, cpus, n, block);
+}
+
+void smp_free(struct run *r)
+{
+	for (int i = 0; i < RIG_MAX_CPUS; i++) {
+		free(r->fiber_stack[i]);
+		r->fiber_stack[i] = NULL;
+	}
 }
 
 /* The SMP rules' verdict on the run just stopped: a violation they found, reported. */

@@ -703,16 +703,11 @@ int sched_busy(const struct sched *s, int cpu)
 	return s->cpu[cpu].task != T_IDLE;
 }
 
-uint64_t sched_insns(const struct sched *s, int cpu)
-{
-	return s->cpu[cpu].insns;
-}
-
 const char *sched_point_name(enum point_kind k)
 {
 	static const char *names[PT_KINDS] = { "anywhere", "at the end of its quantum", "at a lock function",
 		"before a locked instruction", "at a pause (spinning)", "before a store into a watched page",
-		"before an INVLPG", "before a CR load", "before an OUT (IPI)", "when its call returned" };
+		"before an INVLPG", "before a CR load", "before an OUT (IPI)" };
 
 	return k < PT_KINDS ? names[k] : "?";
 }

@@ -26,8 +26,7 @@ enum sched_policy { SCHED_ROUNDROBIN, SCHED_RANDOM, SCHED_REPLAY };
 
 /* What made a CPU stop for a scheduling decision. */
 enum point_kind {
-	PT_NONE, PT_QUANTUM, PT_LOCK, PT_ATOMIC, PT_PAUSE, PT_STORE, PT_INVLPG, PT_CR, PT_OUT, PT_DONE,
-	PT_KINDS
+	PT_NONE, PT_QUANTUM, PT_LOCK, PT_ATOMIC, PT_PAUSE, PT_STORE, PT_INVLPG, PT_CR, PT_OUT, PT_KINDS
 };
 
 /* One switch: CPU `from` had reached instruction `insns` (before running it) at eip. */
@@ -70,8 +69,6 @@ void sched_hypercall(struct sched *s, uint32_t port, uint32_t value);
 const struct sched_switch *sched_switches(const struct sched *s, int *n);
 /* Is CPU cpu in a call (or an IPI handler)? */
 int sched_busy(const struct sched *s, int cpu);
-/* Instructions CPU cpu has reached. */
-uint64_t sched_insns(const struct sched *s, int cpu);
 /* "before a PTE store": what a point is, in words. */
 const char *sched_point_name(enum point_kind k);
 /* One switch as a replay line ("cpu0@1234 -> cpu1"), with where it was as a comment. */
