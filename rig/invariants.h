@@ -66,6 +66,9 @@ struct violation {
 	int nstack;
 };
 
+/* Record a violation of rule id in v (no cause known yet); returns -1. */
+int vfail(struct violation *v, const char *id, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #define CHK_MAX_PMAPS	80
 
 /* One pmap as the checker sees it. */

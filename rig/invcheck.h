@@ -58,8 +58,6 @@ uint32_t chk_page_pvlen(struct checker *c, const uint8_t *m);
 /* Pv entries in use now, by the guest's own count (count.entries); -1 when it keeps none. */
 int64_t chk_entry_count(struct checker *c);
 
-/* Record a violation of rule id; returns -1. */
-int vfail(struct violation *v, const char *id, const char *fmt, ...);
 int chk_load_pmaps(struct checker *c, struct violation *v);
 /* The vm_page record of physical page pg (NULL if unreadable). */
 const uint8_t *chk_page(struct checker *c, uint32_t pg);

@@ -23,10 +23,7 @@ static void violate(struct smpcheck *c, const char *id, const char *detail)
 	if (c->violated || c->ignored(c->ctx, id))
 		return;
 	c->violated = 1;
-	c->v.id = id;
-	c->v.has_cause = 0;
-	c->v.nstack = 0;
-	snprintf(c->v.detail, sizeof(c->v.detail), "%s", detail);
+	vfail(&c->v, id, "%s", detail);
 	machine_request_stop(c->m);
 }
 

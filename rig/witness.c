@@ -71,10 +71,7 @@ static void violate(struct witness *w, const char *id, const char *detail)
 	if (w->violated || w->ignored(w->ctx, id))
 		return;
 	w->violated = 1;
-	w->v.id = id;
-	w->v.has_cause = 0;
-	w->v.nstack = 0;
-	snprintf(w->v.detail, sizeof(w->v.detail), "%s", detail);
+	vfail(&w->v, id, "%s", detail);
 	machine_request_stop(w->m);
 }
 
@@ -236,11 +233,7 @@ int witness_after_call(struct witness *w)
 	    "(acquired %d time%s)", w->classes[HELD(w)[0].cls], HELD(w)[0].lock, HELD(w)[0].depth,
 	    HELD(w)[0].depth == 1 ? "" : "s");
 	NHELD(w) = 0;
-	w->v.id = "LOCK-HELD";
-	w->v.has_cause = 0;
-	w->v.nstack = 0;
-	snprintf(w->v.detail, sizeof(w->v.detail), "%s", detail);
-	return -1;
+	return vfail(&w->v, "LOCK-HELD", "%s", detail);
 }
 
 static int never(void *ctx, const char *id)
